@@ -1,0 +1,3 @@
+from bizosaas.cli import main
+
+main()

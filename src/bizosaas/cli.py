@@ -1,0 +1,237 @@
+"""The `bizosaas` command."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import os
+import socket
+import sys
+import time
+from collections.abc import Callable
+from typing import Annotated, NoReturn
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.table import Table
+
+from bizosaas import __version__
+from bizosaas.demo import is_seeded, read_credentials, seed_demo
+from bizosaas.kit import migrate
+from bizosaas.kit.db import Database
+from bizosaas.kit.observability import configure_logging
+from bizosaas.modules import ModuleLoadError, enabled_modules
+from bizosaas.settings import ConfigurationError, LogFormat, Settings, load_settings
+
+console = Console(stderr=True)
+app = typer.Typer(
+    name="bizosaas",
+    help="BizOSaaS: run the platform, its database and its demo data.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database migrations and roles.", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    console.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def settings_or_exit(**overrides: object) -> Settings:
+    clean = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        settings = load_settings(**clean)
+        enabled_modules(settings)
+    except (ConfigurationError, ModuleLoadError) as error:
+        fail(str(error), code=2)
+    return settings
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                fail(
+                    f"port {port} on {host} is already in use. Stop the other process or "
+                    f"choose another port with --port (or BIZOSAAS_PORT)."
+                )
+            fail(f"cannot listen on {host}:{port}: {error.strerror}")
+
+
+def step(label: str, action: Callable[[], object]) -> None:
+    started = time.perf_counter()
+    with console.status(f"{label} ..."):
+        action()
+    console.print(f"[green]✓[/] {label} [dim]({time.perf_counter() - started:.1f}s)[/]")
+
+
+def _migrate(settings: Settings) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate.upgrade(settings.effective_migration_url)
+    app_role = migrate.role_of(settings.effective_database_url)
+    owner = migrate.role_of(settings.effective_migration_url)
+    if settings.uses_postgres and app_role and app_role != owner:
+        migrate.grant_app_role(settings.effective_migration_url, app_role)
+
+
+async def _seed(settings: Settings, *, only_first_run: bool) -> bool:
+    database = Database.from_url(settings.effective_database_url)
+    try:
+        if only_first_run and await is_seeded(database):
+            return False
+        await seed_demo(database, settings, say=lambda text: console.print(f"  [dim]{text}[/]"))
+        return True
+    finally:
+        await database.dispose()
+
+
+def _print_welcome(settings: Settings) -> None:
+    table = Table(title="BizOSaaS is running", show_header=False, title_justify="left")
+    table.add_row("URL", settings.base_url)
+    table.add_row("API docs", f"{settings.base_url}/api/brain/docs")
+    table.add_row("Health", f"{settings.base_url}/api/brain/health")
+    for who, login, password in read_credentials(settings):
+        table.add_row(who, f"{login}  /  {password}")
+    table.add_row("Data", str(settings.data_dir.resolve()))
+    console.print(table)
+
+
+def _run_server(settings: Settings, *, workers: int = 1) -> None:
+    configure_logging(level=settings.log_level, json=settings.log_format is LogFormat.json)
+    uvicorn.run(
+        "bizosaas.gateway.asgi:app_from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        server_header=False,
+        timeout_graceful_shutdown=10,
+    )
+
+
+def _export(settings: Settings, **values: object) -> None:
+    """Child worker processes rebuild Settings from the environment: pass CLI overrides on."""
+    for key, value in values.items():
+        if value is not None:
+            os.environ[f"BIZOSAAS_{key.upper()}"] = str(value)
+
+
+HostOption = Annotated[str | None, typer.Option(help="Interface to listen on.")]
+PortOption = Annotated[int | None, typer.Option(help="Port to listen on (default 8001).")]
+
+
+@app.command()
+def up(host: HostOption = None, port: PortOption = None) -> None:
+    """Embedded all-in-one: migrate, seed demo data on first run, and serve the platform."""
+    settings = settings_or_exit(host=host, port=port)
+    _export(settings, host=host, port=port)
+    ensure_port_free(settings.host, settings.port)
+    console.print(f"[bold]BizOSaaS {__version__}[/] (data in {settings.data_dir.resolve()})")
+    step("Database migrated", lambda: _migrate(settings))
+    if settings.demo_seed_on_first_run:
+        seeded: list[bool] = []
+        step(
+            "Demo data checked",
+            lambda: seeded.append(asyncio.run(_seed(settings, only_first_run=True))),
+        )
+        if seeded and seeded[0]:
+            console.print("  demo data created")
+    _print_welcome(settings)
+    _run_server(settings)
+
+
+@app.command()
+def serve(
+    host: HostOption = None,
+    port: PortOption = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+) -> None:
+    """Serve the gateway (no migrations, no seeding): the scaled-out production entry point."""
+    settings = settings_or_exit(host=host, port=port)
+    _export(settings, host=host, port=port)
+    ensure_port_free(settings.host, settings.port)
+    _run_server(settings, workers=workers)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Apply migrations up to REVISION (as the owner role)."""
+    settings = settings_or_exit()
+    step(
+        f"Upgraded to {revision}",
+        lambda: migrate.upgrade(settings.effective_migration_url, revision),
+    )
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "-1") -> None:
+    """Revert migrations down to REVISION (default: one step)."""
+    settings = settings_or_exit()
+    step(
+        f"Downgraded to {revision}",
+        lambda: migrate.downgrade(settings.effective_migration_url, revision),
+    )
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the database's revision and the code's head."""
+    settings = settings_or_exit()
+    current = migrate.current_revision(settings.effective_migration_url)
+    head = migrate.head_revision()
+    typer.echo(f"current: {current or '(empty database)'}")
+    typer.echo(f"head:    {head}")
+    if current != head:
+        typer.echo("run `bizosaas db upgrade` to migrate")
+
+
+@db_app.command("create-app-role")
+def db_create_app_role(
+    role: Annotated[str, typer.Argument(help="Role the application connects as.")],
+    password: Annotated[
+        str | None, typer.Option(envvar="BIZOSAAS_APP_ROLE_PASSWORD", help="Login password.")
+    ] = None,
+) -> None:
+    """PostgreSQL: create ROLE (not owner, not superuser) and grant it row access to every table."""
+    settings = settings_or_exit()
+    if not settings.uses_postgres:
+        fail("create-app-role applies to PostgreSQL; set BIZOSAAS_DATABASE_URL")
+    try:
+        migrate.grant_app_role(settings.effective_migration_url, role, password=password)
+    except ValueError as error:
+        fail(str(error), code=2)
+    console.print(f"[green]✓[/] role {role} can use the tables; row-level security applies to it")
+
+
+@demo_app.command("seed")
+def demo_seed() -> None:
+    """Create the demo tenants, users and data (idempotent)."""
+    settings = settings_or_exit()
+    asyncio.run(_seed(settings, only_first_run=False))
+    console.print("[green]✓[/] demo data seeded")
+    for who, login, password in read_credentials(settings):
+        console.print(f"  {who}: {login} / {password}")
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,1 @@
+"""The Brain: the one entry point of BizOSaaS (`/api/brain/<service>/...`)."""

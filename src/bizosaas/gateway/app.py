@@ -1,0 +1,71 @@
+"""The gateway application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.responses import Response
+
+from bizosaas import __version__
+from bizosaas.gateway import health
+from bizosaas.gateway.middleware import RequestContextMiddleware
+from bizosaas.gateway.platform import Platform
+from bizosaas.gateway.problems import install_problem_handlers
+from bizosaas.kit.db import Database
+from bizosaas.settings import Settings
+
+API_PREFIX = "/api/brain"
+
+
+def create_app(settings: Settings, *, database: Database | None = None) -> FastAPI:
+    """Build the gateway: every enabled module's API under /api/brain/<name>/, its web pages at
+    the root, health, metrics and OpenAPI docs at /api/brain/docs."""
+    platform = Platform.build(settings, database=database)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await platform.start()
+        try:
+            yield
+        finally:
+            await platform.stop()
+
+    app = FastAPI(
+        title="BizOSaaS Brain API",
+        version=__version__,
+        summary="One gateway in front of every BizOSaaS service.",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.platform = platform
+    app.state.settings = settings
+    app.state.database = platform.database
+    app.state.bus = platform.bus
+    app.state.cache = platform.cache
+
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+
+    app.include_router(health.router, prefix=API_PREFIX)
+    for module in platform.modules:
+        if module.router is not None:
+            app.include_router(module.router, prefix=f"{API_PREFIX}/{module.name}")
+        if module.web is not None:
+            app.include_router(module.web)
+    app.include_router(_metrics_router())
+    return app
+
+
+def _metrics_router() -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router

@@ -1,0 +1,78 @@
+"""The runtime of one process: settings, database, cache, event bus, relay and modules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import structlog
+from redis.asyncio import Redis
+
+from bizosaas.kit.cache import Cache, MemoryCache, RedisCache
+from bizosaas.kit.db import Database
+from bizosaas.kit.events import EventBus, InProcessEventBus, RedisEventBus
+from bizosaas.kit.module import DomainModule
+from bizosaas.kit.outbox import OutboxRelay
+from bizosaas.modules import enabled_modules
+from bizosaas.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    database: Database
+    cache: Cache
+    bus: EventBus
+    modules: list[DomainModule]
+    redis: Redis | None = None
+    relay: OutboxRelay | None = None
+    owns_database: bool = True
+    _started: bool = field(default=False, init=False)
+
+    @classmethod
+    def build(cls, settings: Settings, *, database: Database | None = None) -> Platform:
+        redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        bus: EventBus = RedisEventBus(redis) if redis else InProcessEventBus()
+        cache: Cache = RedisCache(redis) if redis else MemoryCache()
+        owns_database = database is None
+        if database is None:
+            database = Database.from_url(
+                settings.effective_database_url, pool_size=settings.database_pool_size
+            )
+        modules = enabled_modules(settings)
+        for module in modules:
+            for pattern, handler in module.event_handlers.items():
+                bus.subscribe(pattern, handler)
+        relay = (
+            OutboxRelay(database, bus, poll_interval=settings.outbox_poll_interval)
+            if settings.outbox_relay_enabled
+            else None
+        )
+        return cls(
+            settings=settings,
+            database=database,
+            cache=cache,
+            bus=bus,
+            modules=modules,
+            redis=redis,
+            relay=relay,
+            owns_database=owns_database,
+        )
+
+    async def start(self) -> None:
+        await self.bus.start()
+        if self.relay is not None:
+            self.relay.start()
+        self._started = True
+        log.info("platform_started", modules=[m.name for m in self.modules])
+
+    async def stop(self) -> None:
+        if self.relay is not None:
+            await self.relay.stop()
+        await self.bus.close()
+        if self.redis is not None:
+            await self.redis.aclose()
+        if self.owns_database:
+            await self.database.dispose()
+        self._started = False

@@ -1,0 +1,1 @@
+"""Shared kernel: infrastructure every domain uses. It holds no business rules and imports no domain."""

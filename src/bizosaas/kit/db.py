@@ -1,0 +1,163 @@
+"""Database kit: declarative base, engines, the session factory and the request unit of work.
+
+One `Database` per process. Sessions are committed at the boundary (request, job, activity)
+only; services flush, never commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, MetaData, event, text
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.pool import NullPool
+from sqlalchemy.types import TypeDecorator
+
+from bizosaas.kit.ids import uuid7
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC datetimes")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+class IdMixin:
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith("postgresql")
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    """WAL, foreign keys, a busy timeout, and transactions SQLAlchemy really controls.
+
+    The sqlite3 driver's own transaction handling would skip BEGIN and break SAVEPOINTs, so it
+    is turned off and each transaction starts with BEGIN IMMEDIATE: the write lock is taken up
+    front, which turns lock-upgrade failures ("database is locked" mid-transaction) into a
+    short wait under `busy_timeout` instead.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_engine(url: str, *, pool_size: int = 10, null_pool: bool = False) -> AsyncEngine:
+    options: dict[str, Any] = {}
+    if null_pool:
+        options["poolclass"] = NullPool
+    elif is_postgres(url):
+        options.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    engine = create_async_engine(url, **options)
+    if url.startswith("sqlite"):
+        _configure_sqlite(engine)
+    return engine
+
+
+CommitHook = Callable[[AsyncSession], None]
+
+
+class Database:
+    """The process's engine and session factory.
+
+    `bind` may be an engine or, in tests, a connection holding an outer transaction that
+    is rolled back after each test (sessions then join it through savepoints).
+    """
+
+    def __init__(self, bind: AsyncEngine | AsyncConnection, *, url: str) -> None:
+        self.bind = bind
+        self.url = url
+        self.is_postgres = is_postgres(url)
+        join_mode: Any = "create_savepoint" if isinstance(bind, AsyncConnection) else None
+        options: dict[str, Any] = {"expire_on_commit": False, "autoflush": True}
+        if join_mode:
+            options["join_transaction_mode"] = join_mode
+        self.sessionmaker = async_sessionmaker(bind, **options)
+        self._after_commit_hooks: list[CommitHook] = []
+
+    @classmethod
+    def from_url(cls, url: str, *, pool_size: int = 10) -> Database:
+        return cls(create_engine(url, pool_size=pool_size), url=url)
+
+    def on_commit(self, hook: CommitHook) -> None:
+        """Run `hook(session)` after every successful `unit_of_work` commit (e.g. wake the relay)."""
+        self._after_commit_hooks.append(hook)
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """A session committed when the block ends normally and rolled back otherwise."""
+        async with self.sessionmaker() as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+        for hook in self._after_commit_hooks:
+            hook(session)
+
+    async def ping(self) -> None:
+        async with self.sessionmaker() as session:
+            await session.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        if isinstance(self.bind, AsyncEngine):
+            await self.bind.dispose()

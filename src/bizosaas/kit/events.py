@@ -1,0 +1,155 @@
+"""Domain events and the event bus.
+
+Code publishes domain events by writing them to the outbox (`bizosaas.kit.outbox.record_event`)
+in its own transaction; the relay hands committed events to the bus. Subscribers register
+handlers by name pattern (`"identity.*"`, `"*"`). The bus is at-least-once from the subscriber's
+point of view: handlers must be idempotent (use `event.id`).
+
+`InProcessEventBus` delivers within the process. `RedisEventBus` fans out through Redis pub/sub
+so every process's subscribers see every event; callers use the same two methods either way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fnmatch
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import orjson
+import structlog
+from redis.asyncio import Redis
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: uuid.UUID
+    name: str
+    occurred_at: datetime
+    payload: dict[str, Any] = field(default_factory=dict)
+    tenant_id: uuid.UUID | None = None
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(
+            {
+                "id": str(self.id),
+                "name": self.name,
+                "occurred_at": self.occurred_at.isoformat(),
+                "payload": self.payload,
+                "tenant_id": str(self.tenant_id) if self.tenant_id else None,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> Event:
+        data = orjson.loads(raw)
+        return cls(
+            id=uuid.UUID(data["id"]),
+            name=data["name"],
+            occurred_at=datetime.fromisoformat(data["occurred_at"]),
+            payload=data["payload"],
+            tenant_id=uuid.UUID(data["tenant_id"]) if data["tenant_id"] else None,
+        )
+
+
+Handler = Callable[[Event], Awaitable[None]]
+
+
+class EventBus(Protocol):
+    def subscribe(self, pattern: str, handler: Handler) -> None: ...
+
+    async def publish(self, event: Event) -> None: ...
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class _Subscriptions:
+    def __init__(self) -> None:
+        self._handlers: list[tuple[str, Handler]] = []
+
+    def add(self, pattern: str, handler: Handler) -> None:
+        self._handlers.append((pattern, handler))
+
+    async def dispatch(self, event: Event) -> None:
+        for pattern, handler in self._handlers:
+            if fnmatch.fnmatchcase(event.name, pattern):
+                try:
+                    await handler(event)
+                except Exception:
+                    # One failing consumer must not starve the others; it is logged with the
+                    # event id so it can be replayed.
+                    log.exception("event_handler_failed", event_id=str(event.id), name=event.name)
+
+
+class InProcessEventBus:
+    """Delivers each published event to this process's subscribers, in order."""
+
+    def __init__(self) -> None:
+        self._subscriptions = _Subscriptions()
+
+    def subscribe(self, pattern: str, handler: Handler) -> None:
+        self._subscriptions.add(pattern, handler)
+
+    async def publish(self, event: Event) -> None:
+        await self._subscriptions.dispatch(event)
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+class RedisEventBus:
+    """Publishes to a Redis channel; a listener task delivers every event to local subscribers."""
+
+    def __init__(self, redis: Redis, *, channel: str = "bizosaas:events") -> None:
+        self._redis = redis
+        self._channel = channel
+        self._subscriptions = _Subscriptions()
+        self._listener: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+
+    def subscribe(self, pattern: str, handler: Handler) -> None:
+        self._subscriptions.add(pattern, handler)
+
+    async def publish(self, event: Event) -> None:
+        await self._redis.publish(self._channel, event.to_json())
+
+    async def start(self) -> None:
+        if self._listener is None:
+            self._listener = asyncio.create_task(self._listen(), name="redis-event-bus")
+            await asyncio.wait_for(self._ready.wait(), timeout=10)
+
+    async def _listen(self) -> None:
+        pubsub = self._redis.pubsub()
+        await pubsub.subscribe(self._channel)
+        self._ready.set()
+        try:
+            while True:
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                if message is None:
+                    continue
+                try:
+                    event = Event.from_json(message["data"])
+                except (ValueError, KeyError, TypeError):
+                    log.warning("event_bus_bad_message", channel=self._channel)
+                    continue
+                await self._subscriptions.dispatch(event)
+        finally:
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+            self._listener = None

@@ -1,0 +1,144 @@
+"""Shared fixtures: every database test runs on SQLite and, when configured, on PostgreSQL,
+each inside a transaction that is rolled back afterwards."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+import tests.support.notes_module  # noqa: F401 - registers the test module's tables
+from bizosaas.gateway.app import create_app
+from bizosaas.kit.db import Database, create_engine
+from bizosaas.settings import Settings
+from tests.support import backends
+from tests.support.backends import DatabaseTarget
+
+NOTES_MODULE = "tests.support.notes_module:module"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In strict mode (CI) a skipped test fails the run: a missing service must not hide."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if backends.strict() and skipped and exitstatus == 0:
+        if reporter:
+            reporter.write_line(
+                f"BIZOSAAS_TEST_STRICT=1: {skipped} skipped test(s) count as failures",
+                red=True,
+            )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def require(available: bool, what: str) -> None:
+    if not available:
+        pytest.skip(f"{what} not configured (see tests/support/backends.py)")
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+async def database_target(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[DatabaseTarget]:
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "test.db"
+        yield await backends.create_sqlite_database(str(path))
+        return
+    admin_url = backends.postgres_admin_url()
+    require(admin_url is not None, "PostgreSQL (BIZOSAAS_TEST_POSTGRES_URL)")
+    assert admin_url is not None
+    target = await backends.create_postgres_database(admin_url)
+    try:
+        yield target
+    finally:
+        await backends.drop_postgres_database(admin_url, target)
+
+
+@pytest.fixture(scope="session")
+async def app_engine(database_target: DatabaseTarget) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_target.app_url, pool_size=5)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def db_connection(app_engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection inside an outer transaction, rolled back after the test."""
+    async with app_engine.connect() as connection:
+        transaction = await connection.begin()
+        try:
+            yield connection
+        finally:
+            await transaction.rollback()
+
+
+@pytest.fixture
+def database(db_connection: AsyncConnection, database_target: DatabaseTarget) -> Database:
+    return Database(db_connection, url=database_target.app_url)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_target: DatabaseTarget) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_target.app_url,
+        extra_modules=[NOTES_MODULE],
+        outbox_relay_enabled=False,
+        log_format="console",
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings, database: Database) -> AsyncIterator[FastAPI]:
+    application = create_app(settings, database=database)
+    async with LifespanManager(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture(params=["memory", "redis"])
+def cache_backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "redis":
+        require(backends.redis_test_url() is not None, "Redis (BIZOSAAS_TEST_REDIS_URL)")
+    return str(request.param)
+
+
+@pytest.fixture
+async def redis_client() -> AsyncIterator[Redis]:
+    url = backends.redis_test_url()
+    require(url is not None, "Redis (BIZOSAAS_TEST_REDIS_URL)")
+    assert url is not None
+    client = Redis.from_url(url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def unique() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def subprocess_env(repo_root: Path) -> Iterator[dict[str, str]]:
+    """Environment for a BizOSaaS subprocess that can import the test modules."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BIZOSAAS_")}
+    env["PYTHONPATH"] = str(repo_root)
+    yield env
