@@ -58,8 +58,8 @@ def _as_asyncpg(url: str) -> str:
 async def _admin(url: str, statements: Iterable[str]) -> None:
     engine = create_engine(_as_asyncpg(url), null_pool=True)
     try:
-        async with engine.connect() as connection:
-            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        async with engine.connect() as plain:
+            connection = await plain.execution_options(isolation_level="AUTOCOMMIT")
             for statement in statements:
                 await connection.execute(text(statement))
     finally:
@@ -101,9 +101,7 @@ async def create_postgres_database(admin_url: str) -> DatabaseTarget:
     await asyncio.to_thread(migrate.upgrade, owner_url)
     await create_test_tables(owner_url)
     await _admin(owner_url, migrate.app_role_statements(APP_ROLE))
-    app_url = str(
-        make_url(owner_url).set(username=APP_ROLE, password=None).render_as_string(False)
-    )
+    app_url = str(make_url(owner_url).set(username=APP_ROLE, password=None).render_as_string(False))
     return DatabaseTarget(backend="postgres", app_url=app_url, owner_url=owner_url)
 
 

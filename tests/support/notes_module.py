@@ -6,6 +6,7 @@ for the auth layer (product modules get their scope from a verified token only).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from typing import Annotated
@@ -102,8 +103,13 @@ async def log_delivery(event: Event) -> None:
     """Append the event id to the delivery log (consumers are idempotent: readers dedupe)."""
     path = os.environ.get(DELIVERY_LOG_ENV)
     if path:
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(f"{event.id} {event.payload.get('note_id')}\n")
+        line = f"{event.id} {event.payload.get('note_id')}\n"
+        await asyncio.to_thread(_append, path, line)
+
+
+def _append(path: str, line: str) -> None:
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(line)
 
 
 module = DomainModule(

@@ -28,6 +28,8 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await platform.start()
+        for name, value in platform.services.provided.items():
+            setattr(_app.state, name, value)
         try:
             yield
         finally:

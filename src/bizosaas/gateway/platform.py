@@ -10,7 +10,7 @@ from redis.asyncio import Redis
 from bizosaas.kit.cache import Cache, MemoryCache, RedisCache
 from bizosaas.kit.db import Database
 from bizosaas.kit.events import EventBus, InProcessEventBus, RedisEventBus
-from bizosaas.kit.module import DomainModule
+from bizosaas.kit.module import DomainModule, Services
 from bizosaas.kit.outbox import OutboxRelay
 from bizosaas.modules import enabled_modules
 from bizosaas.settings import Settings
@@ -28,7 +28,16 @@ class Platform:
     redis: Redis | None = None
     relay: OutboxRelay | None = None
     owns_database: bool = True
-    _started: bool = field(default=False, init=False)
+    services: Services = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.services = Services(
+            settings=self.settings,
+            database=self.database,
+            cache=self.cache,
+            bus=self.bus,
+            redis=self.redis,
+        )
 
     @classmethod
     def build(cls, settings: Settings, *, database: Database | None = None) -> Platform:
@@ -62,17 +71,21 @@ class Platform:
 
     async def start(self) -> None:
         await self.bus.start()
+        for module in self.modules:
+            if module.startup is not None:
+                await module.startup(self.services)
         if self.relay is not None:
             self.relay.start()
-        self._started = True
         log.info("platform_started", modules=[m.name for m in self.modules])
 
     async def stop(self) -> None:
         if self.relay is not None:
             await self.relay.stop()
+        for module in reversed(self.modules):
+            if module.shutdown is not None:
+                await module.shutdown(self.services)
         await self.bus.close()
         if self.redis is not None:
             await self.redis.aclose()
         if self.owns_database:
             await self.database.dispose()
-        self._started = False

@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.kit.events import Handler
+from bizosaas.kit.cache import Cache
+from bizosaas.kit.db import Database
+from bizosaas.kit.events import EventBus, Handler
 from bizosaas.settings import Settings
 
 
@@ -30,6 +33,27 @@ class SeedContext:
 
 
 Seeder = Callable[[SeedContext], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class Services:
+    """What a module's `startup` hook may use and provide. The gateway exposes `provided`
+    entries on `app.state` (e.g. identity provides `authenticator`)."""
+
+    settings: Settings
+    database: Database
+    cache: Cache
+    bus: EventBus
+    redis: Redis | None
+    provided: dict[str, Any] = field(default_factory=dict)
+
+    def provide(self, name: str, value: Any) -> None:
+        if name in self.provided:
+            raise ValueError(f"{name!r} is already provided by another module")
+        self.provided[name] = value
+
+
+Lifecycle = Callable[[Services], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +71,9 @@ class DomainModule:
     event_handlers: Mapping[str, Handler] = field(default_factory=dict)
     """Event name pattern -> idempotent handler, subscribed on the process's bus."""
     seed: Seeder | None = None
+    startup: Lifecycle | None = None
+    """Called once per process before serving (after the database and bus are ready)."""
+    shutdown: Lifecycle | None = None
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.replace("-", "").isalnum() or not self.name.islower():

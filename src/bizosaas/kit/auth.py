@@ -1,0 +1,122 @@
+"""Who is calling: the `Principal` every endpoint checks, and the shared auth dependencies.
+
+The identity module verifies credentials (access tokens, API keys, the web session cookie) and
+registers an `Authenticator` in the process's `Services`; every domain checks permissions
+through the dependencies here, so there is exactly one way to ask "may this caller do X?".
+
+Permission strings are `<domain>.<resource>:<action>`; a grant may use `*` for a whole segment
+(`commerce.*:read`, `*`).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Annotated, Any, Protocol, cast
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bizosaas.kit.deps import get_session
+from bizosaas.kit.errors import PermissionDenied, Unauthenticated
+from bizosaas.kit.tenancy import TenantScope, bind_tenant
+
+
+class PrincipalKind(StrEnum):
+    user = "user"
+    api_key = "api_key"
+    service = "service"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    subject: uuid.UUID
+    """The user id, API key id or service id."""
+    kind: PrincipalKind
+    scope: TenantScope | None
+    """The tenant this principal acts for; None for platform-level callers."""
+    roles: frozenset[str] = frozenset()
+    permissions: frozenset[str] = frozenset()
+    """Granted permission patterns (may contain `*`)."""
+    session_id: uuid.UUID | None = None
+    is_super_admin: bool = False
+    claims: dict[str, Any] = field(default_factory=dict)
+
+    def can(self, permission: str) -> bool:
+        if self.is_super_admin:
+            return True
+        return any(fnmatch.fnmatchcase(permission, grant) for grant in self.permissions)
+
+
+class Authenticator(Protocol):
+    async def authenticate(self, request: Request) -> Principal | None:
+        """Return the verified principal of `request`, None if it carries no credential, and
+        raise `Unauthenticated` for a credential that is present but invalid."""
+        ...
+
+
+async def optional_principal(request: Request) -> Principal | None:
+    cached = getattr(request.state, "principal", None)
+    if isinstance(cached, Principal):
+        return cached
+    authenticator = cast(Authenticator | None, getattr(request.app.state, "authenticator", None))
+    if authenticator is None:
+        return None
+    principal = await authenticator.authenticate(request)
+    if principal is not None:
+        request.state.principal = principal
+        request.state.user_id = principal.subject
+        request.state.tenant_id = principal.scope.tenant_id if principal.scope else None
+    return principal
+
+
+async def current_principal(
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal:
+    if principal is None:
+        raise Unauthenticated(
+            "Send a bearer access token or API key.", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
+
+
+def require(permission: str) -> Callable[..., Awaitable[Principal]]:
+    """Dependency: the caller, if it holds `permission`; 403 `auth.forbidden` otherwise."""
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if not principal.can(permission):
+            raise PermissionDenied(f"This action needs the permission {permission}.")
+        return principal
+
+    dependency.__name__ = f"require_{permission.replace('.', '_').replace(':', '_')}"
+    return dependency
+
+
+def require_super_admin() -> Callable[..., Awaitable[Principal]]:
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if not principal.is_super_admin:
+            raise PermissionDenied("This action is for platform administrators.")
+        return principal
+
+    return dependency
+
+
+async def tenant_session(
+    principal: CurrentPrincipal,
+    session: Annotated[AsyncSession, Depends(get_session, scope="function")],
+) -> AsyncSession:
+    """The request's session, bound to the caller's tenant (from the verified credential)."""
+    if principal.scope is None:
+        raise PermissionDenied("This endpoint acts within a tenant; use a tenant credential.")
+    await bind_tenant(session, principal.scope)
+    return session
+
+
+TenantSession = Annotated[AsyncSession, Depends(tenant_session)]
