@@ -8,13 +8,16 @@ import os
 import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated, NoReturn
 
 import typer
 import uvicorn
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from bizosaas import __version__
 from bizosaas.demo import is_seeded, read_credentials, seed_demo
@@ -49,7 +52,20 @@ def settings_or_exit(**overrides: object) -> Settings:
         enabled_modules(settings)
     except (ConfigurationError, ModuleLoadError) as error:
         fail(str(error), code=2)
+    if not settings.database_url:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
     return settings
+
+
+@contextmanager
+def database_errors(settings: Settings) -> Iterator[None]:
+    """Turn a database that cannot be reached into one clear line instead of a traceback."""
+    try:
+        yield
+    except (DBAPIError, OSError) as error:
+        reason = getattr(error, "orig", None) or error
+        target = make_url(settings.effective_migration_url).render_as_string(hide_password=True)
+        fail(f"database {target}: {reason}")
 
 
 def ensure_port_free(host: str, port: int) -> None:
@@ -66,15 +82,14 @@ def ensure_port_free(host: str, port: int) -> None:
             fail(f"cannot listen on {host}:{port}: {error.strerror}")
 
 
-def step(label: str, action: Callable[[], object]) -> None:
+def step(label: str, action: Callable[[], object], settings: Settings) -> None:
     started = time.perf_counter()
-    with console.status(f"{label} ..."):
+    with console.status(f"{label} ..."), database_errors(settings):
         action()
     console.print(f"[green]✓[/] {label} [dim]({time.perf_counter() - started:.1f}s)[/]")
 
 
 def _migrate(settings: Settings) -> None:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrate.upgrade(settings.effective_migration_url)
     app_role = migrate.role_of(settings.effective_database_url)
     owner = migrate.role_of(settings.effective_migration_url)
@@ -138,12 +153,13 @@ def up(host: HostOption = None, port: PortOption = None) -> None:
     _export(settings, host=host, port=port)
     ensure_port_free(settings.host, settings.port)
     console.print(f"[bold]BizOSaaS {__version__}[/] (data in {settings.data_dir.resolve()})")
-    step("Database migrated", lambda: _migrate(settings))
+    step("Database migrated", lambda: _migrate(settings), settings)
     if settings.demo_seed_on_first_run:
         seeded: list[bool] = []
         step(
             "Demo data checked",
             lambda: seeded.append(asyncio.run(_seed(settings, only_first_run=True))),
+            settings,
         )
         if seeded and seeded[0]:
             console.print("  demo data created")
@@ -171,6 +187,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
     step(
         f"Upgraded to {revision}",
         lambda: migrate.upgrade(settings.effective_migration_url, revision),
+        settings,
     )
 
 
@@ -181,6 +198,7 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision."
     step(
         f"Downgraded to {revision}",
         lambda: migrate.downgrade(settings.effective_migration_url, revision),
+        settings,
     )
 
 
@@ -188,7 +206,8 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision."
 def db_current() -> None:
     """Print the database's revision and the code's head."""
     settings = settings_or_exit()
-    current = migrate.current_revision(settings.effective_migration_url)
+    with database_errors(settings):
+        current = migrate.current_revision(settings.effective_migration_url)
     head = migrate.head_revision()
     typer.echo(f"current: {current or '(empty database)'}")
     typer.echo(f"head:    {head}")
@@ -208,7 +227,8 @@ def db_create_app_role(
     if not settings.uses_postgres:
         fail("create-app-role applies to PostgreSQL; set BIZOSAAS_DATABASE_URL")
     try:
-        migrate.grant_app_role(settings.effective_migration_url, role, password=password)
+        with database_errors(settings):
+            migrate.grant_app_role(settings.effective_migration_url, role, password=password)
     except ValueError as error:
         fail(str(error), code=2)
     console.print(f"[green]✓[/] role {role} can use the tables; row-level security applies to it")
@@ -218,8 +238,7 @@ def db_create_app_role(
 def demo_seed() -> None:
     """Create the demo tenants, users and data (idempotent)."""
     settings = settings_or_exit()
-    asyncio.run(_seed(settings, only_first_run=False))
-    console.print("[green]✓[/] demo data seeded")
+    step("Demo data seeded", lambda: asyncio.run(_seed(settings, only_first_run=False)), settings)
     for who, login, password in read_credentials(settings):
         console.print(f"  {who}: {login} / {password}")
 

@@ -1,0 +1,84 @@
+"""The cache and the event bus behave the same in-process and on Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from redis.asyncio import Redis
+
+from bizosaas.kit.cache import Cache, MemoryCache, RedisCache
+from bizosaas.kit.events import Event, RedisEventBus
+from tests.support import backends
+
+
+@pytest.fixture
+async def cache(cache_backend: str, unique: str) -> AsyncIterator[Cache]:
+    if cache_backend == "memory":
+        yield MemoryCache(max_entries=3)
+        return
+    url = backends.redis_test_url()
+    assert url is not None
+    redis = Redis.from_url(url)
+    yield RedisCache(redis, prefix=f"test:{unique}:")
+    await redis.aclose()
+
+
+async def test_cache_round_trip_and_expiry(cache: Cache) -> None:
+    await cache.set("k", b"value", ttl=0.2)
+    assert await cache.get("k") == b"value"
+    await cache.delete("k")
+    assert await cache.get("k") is None
+    await cache.set("short", b"x", ttl=0.05)
+    await asyncio.sleep(0.15)
+    assert await cache.get("short") is None
+
+
+async def test_memory_cache_is_bounded() -> None:
+    cache = MemoryCache(max_entries=2)
+    for key in ("a", "b", "c"):
+        await cache.set(key, key.encode(), ttl=60)
+    assert await cache.get("a") is None
+    assert await cache.get("c") == b"c"
+
+
+async def test_redis_bus_delivers_to_every_process(redis_client: Redis, unique: str) -> None:
+    """Two buses on one channel stand for two gateway processes."""
+    channel = f"test:events:{unique}"
+    first, second = (
+        RedisEventBus(redis_client, channel=channel),
+        RedisEventBus(redis_client, channel=channel),
+    )
+    got_first: list[Event] = []
+    got_second: list[Event] = []
+
+    async def on_first(event: Event) -> None:
+        got_first.append(event)
+
+    async def on_second(event: Event) -> None:
+        got_second.append(event)
+
+    first.subscribe("orders.*", on_first)
+    second.subscribe("*", on_second)
+    await first.start()
+    await second.start()
+    try:
+        event = Event(
+            id=uuid.uuid4(),
+            name="orders.placed",
+            occurred_at=datetime.now(UTC),
+            payload={"total": "12.50"},
+            tenant_id=uuid.uuid4(),
+        )
+        await first.publish(event)
+        for _ in range(200):
+            if got_first and got_second:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await first.close()
+        await second.close()
+    assert got_first == [event] and got_second == [event]

@@ -1,0 +1,49 @@
+"""Settings: defaults, environment, and readable errors for bad configuration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bizosaas.settings import ConfigurationError, load_settings
+
+
+def test_defaults_run_embedded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings()
+    assert settings.port == 8001
+    assert settings.effective_database_url == (
+        f"sqlite+aiosqlite:///{tmp_path / '.bizosaas' / 'bizosaas.db'}"
+    )
+    assert not settings.uses_postgres and settings.redis_url is None
+
+
+def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BIZOSAAS_PORT", "9100")
+    monkeypatch.setenv("BIZOSAAS_DATABASE_URL", "postgresql://app@db/bizosaas")
+    monkeypatch.setenv("BIZOSAAS_EXTRA_MODULES", "a.b:module, c.d")
+    settings = load_settings()
+    assert settings.port == 9100
+    assert settings.effective_database_url == "postgresql+asyncpg://app@db/bizosaas"
+    assert settings.uses_postgres
+    assert settings.extra_modules == ["a.b:module", "c.d"]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("BIZOSAAS_PORT", "eighty", "BIZOSAAS_PORT"),
+        ("BIZOSAAS_PORT", "70000", "BIZOSAAS_PORT"),
+        ("BIZOSAAS_DATABASE_URL", "mysql://x/y", "BIZOSAAS_DATABASE_URL"),
+        ("BIZOSAAS_LOG_LEVEL", "loud", "BIZOSAAS_LOG_LEVEL"),
+    ],
+)
+def test_invalid_values_name_the_setting(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigurationError) as error:
+        load_settings()
+    assert expected in str(error.value)
+    assert str(error.value).startswith("Invalid configuration")
