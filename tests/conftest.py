@@ -109,6 +109,24 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+async def fresh_target(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[DatabaseTarget]:
+    """A new, migrated database of its own, for tests whose writes really commit."""
+    if request.param == "sqlite":
+        yield await backends.create_sqlite_database(str(tmp_path / "fresh.db"))
+        return
+    admin_url = backends.postgres_admin_url()
+    require(admin_url is not None, "PostgreSQL (BIZOSAAS_TEST_POSTGRES_URL)")
+    assert admin_url is not None
+    target = await backends.create_postgres_database(admin_url)
+    try:
+        yield target
+    finally:
+        await backends.drop_postgres_database(admin_url, target)
+
+
 @pytest.fixture(params=["memory", "redis"])
 def cache_backend(request: pytest.FixtureRequest) -> str:
     if request.param == "redis":

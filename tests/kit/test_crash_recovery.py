@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -18,29 +17,12 @@ from sqlalchemy import func, select, text
 
 from bizosaas.kit.db import create_engine
 from bizosaas.kit.outbox import OutboxEvent
-from tests.support import backends, processes
+from tests.support import processes
 from tests.support.backends import DatabaseTarget
 from tests.support.notes_module import DELIVERY_LOG_ENV
 
 TENANT = uuid.UUID("0195f3a0-0000-7000-8000-00000000c0de")
 WRITERS = 12
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def fresh_target(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[DatabaseTarget]:
-    if request.param == "sqlite":
-        yield await backends.create_sqlite_database(str(tmp_path / "crash.db"))
-        return
-    admin_url = backends.postgres_admin_url()
-    if admin_url is None:
-        pytest.skip("PostgreSQL (BIZOSAAS_TEST_POSTGRES_URL) not configured")
-    target = await backends.create_postgres_database(admin_url)
-    try:
-        yield target
-    finally:
-        await backends.drop_postgres_database(admin_url, target)
 
 
 async def _burst(base_url: str, acknowledged: list[str], stop: asyncio.Event) -> None:
