@@ -1,0 +1,175 @@
+"""The browser session: the `bizosaas_session` cookie and who is looking at a page.
+
+The cookie holds the opaque token of an identity session opened on the browser channel. The
+identity module's authenticator accepts it on every request, so revoking that session (from
+the sessions page, by logout in any app, or by an administrator) closes every app at once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.responses import Response
+
+from bizosaas.kit.auth import Principal, optional_principal
+from bizosaas.kit.errors import PermissionDenied, Unauthenticated
+from bizosaas.web import profiles
+from bizosaas.web.shell import SESSION_COOKIE, is_secure, settings_of
+
+SESSION_MAX_AGE = 14 * 24 * 3600
+
+
+class LoginRequired(Unauthenticated):
+    """A page needs a signed-in browser: browsers are sent to /login, API clients get 401."""
+
+    code = "web.login_required"
+    title = "Sign in to continue"
+
+
+class NoWorkspace(PermissionDenied):
+    code = "web.no_workspace"
+    title = "No workspace"
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=SESSION_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=is_secure(settings_of(request)),
+        path="/",
+    )
+
+
+def clear_session_cookie(request: Request, response: Response) -> None:
+    response.delete_cookie(
+        SESSION_COOKIE,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=is_secure(settings_of(request)),
+    )
+
+
+def session_token(request: Request) -> str | None:
+    return request.cookies.get(SESSION_COOKIE) or None
+
+
+@dataclass(frozen=True, slots=True)
+class TenantChoice:
+    tenant_id: uuid.UUID
+    tenant_name: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """The signed-in person, as the shell shows them."""
+
+    principal: Principal
+    email: str
+    full_name: str
+    tenant_id: uuid.UUID | None
+    tenant_name: str | None
+    memberships: tuple[TenantChoice, ...]
+
+    @property
+    def is_super_admin(self) -> bool:
+        return self.principal.is_super_admin
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.email
+
+    @property
+    def initials(self) -> str:
+        words = (self.full_name or self.email).replace("@", " ").replace(".", " ").split()
+        return "".join(word[0] for word in words[:2]).upper() or "?"
+
+    @property
+    def role(self) -> str | None:
+        for choice in self.memberships:
+            if choice.tenant_id == self.tenant_id:
+                return choice.role
+        return None
+
+    def can(self, permission: str) -> bool:
+        return self.principal.can(permission)
+
+
+async def _viewer(request: Request) -> Viewer | None:
+    cached = getattr(request.state, "web_viewer", None)
+    if isinstance(cached, Viewer):
+        return cached
+    if session_token(request) is None:
+        return None
+    try:
+        principal = await optional_principal(request)
+    except Unauthenticated:
+        principal = None
+    if principal is None or principal.session_id is None:
+        # A revoked or expired session: forget the cookie (see shell.finish_response).
+        request.state.web_drop_session = True
+        return None
+    profile = await profiles.load(request, principal)
+    viewer = Viewer(
+        principal=principal,
+        email=profile.email,
+        full_name=profile.full_name,
+        tenant_id=principal.scope.tenant_id if principal.scope else None,
+        tenant_name=profile.tenant_name,
+        memberships=tuple(
+            TenantChoice(tenant_id=m.tenant_id, tenant_name=m.tenant_name, role=m.role)
+            for m in profile.memberships
+        ),
+    )
+    request.state.web_viewer = viewer
+    return viewer
+
+
+async def optional_viewer(request: Request) -> Viewer | None:
+    return await _viewer(request)
+
+
+async def signed_in(request: Request) -> Viewer:
+    viewer = await _viewer(request)
+    if viewer is None:
+        raise LoginRequired("Sign in to open this page.")
+    return viewer
+
+
+async def super_admin(viewer: Annotated[Viewer, Depends(signed_in)]) -> Viewer:
+    if not viewer.is_super_admin:
+        raise PermissionDenied("The admin console is for platform administrators.")
+    return viewer
+
+
+async def workspace_member(viewer: Annotated[Viewer, Depends(signed_in)]) -> Viewer:
+    if viewer.tenant_id is None:
+        raise NoWorkspace(
+            "Your account is not a member of any workspace yet. Ask a workspace administrator "
+            "for an invitation."
+        )
+    return viewer
+
+
+MaybeViewer = Annotated[Viewer | None, Depends(optional_viewer)]
+SignedIn = Annotated[Viewer, Depends(signed_in)]
+SuperAdmin = Annotated[Viewer, Depends(super_admin)]
+WorkspaceMember = Annotated[Viewer, Depends(workspace_member)]
+
+
+def require_permission(permission: str) -> object:
+    """Dependency for workspace pages: the viewer, if their role grants `permission`."""
+
+    async def dependency(viewer: WorkspaceMember) -> Viewer:
+        if not viewer.can(permission):
+            raise PermissionDenied("Your role in this workspace does not include this page.")
+        return viewer
+
+    return Depends(dependency)

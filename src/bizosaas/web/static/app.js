@@ -1,0 +1,71 @@
+// Small progressive enhancements for the BizOSaaS web shell. Every page works without this.
+(function () {
+  "use strict";
+
+  function onReady(fn) {
+    if (document.readyState !== "loading") fn();
+    else document.addEventListener("DOMContentLoaded", fn);
+  }
+
+  onReady(function () {
+    // Dismissable flash messages.
+    document.querySelectorAll("[data-dismiss]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var alert = button.closest(".alert");
+        if (alert) alert.remove();
+      });
+    });
+
+    // Destructive actions ask first.
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+      });
+    });
+
+    // The tenant switcher submits on change; its button stays for keyboard and no-JS users.
+    document.querySelectorAll("form[data-autosubmit]").forEach(function (form) {
+      var select = form.querySelector("select");
+      if (select) select.addEventListener("change", function () { form.requestSubmit(); });
+    });
+
+    // Copy buttons for one-time secrets.
+    document.querySelectorAll("[data-copy]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        var target = document.getElementById(button.getAttribute("data-copy"));
+        if (!target || !navigator.clipboard) return;
+        navigator.clipboard.writeText(target.textContent.trim()).then(function () {
+          button.textContent = "Copied";
+        }, function () { button.textContent = "Select and copy"; });
+      });
+    });
+
+    // Live updates: pages that opt in with data-live reload their data when the platform
+    // reports a change over the Brain's WebSocket.
+    var live = document.body.getAttribute("data-live");
+    if (live && "WebSocket" in window) connectLive(live);
+  });
+
+  function connectLive(path) {
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var socket;
+    try { socket = new WebSocket(scheme + location.host + path); } catch (e) { return; }
+    var status = document.querySelector("[data-live-status]");
+    socket.addEventListener("open", function () { if (status) status.textContent = "Live"; });
+    socket.addEventListener("close", function () { if (status) status.textContent = "Offline"; });
+    socket.addEventListener("message", function () {
+      var region = document.querySelector("[data-live-region]");
+      if (!region) return;
+      fetch(location.href, { headers: { "Accept": "text/html" }, credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (html) {
+          if (!html) return;
+          var doc = new DOMParser().parseFromString(html, "text/html");
+          var fresh = doc.querySelector("[data-live-region]");
+          if (fresh) region.replaceWith(fresh);
+        })
+        .catch(function () { /* keep the current view */ });
+    });
+  }
+})();
