@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -33,7 +33,9 @@ class Settings(BaseSettings):
         frozen=True,
     )
 
-    environment: Environment = Environment.development
+    environment: Environment = Field(
+        default=Environment.development, description="development, test or production."
+    )
     data_dir: Path = Field(
         default=Path(".bizosaas"),
         description="Holds the SQLite database, signing keys and logs in embedded mode.",
@@ -48,17 +50,21 @@ class Settings(BaseSettings):
         description="URL of the role that owns the tables; migrations run as it. "
         "Defaults to database_url.",
     )
-    database_pool_size: int = Field(default=10, ge=1, le=500)
+    database_pool_size: int = Field(
+        default=10, ge=1, le=500, description="PostgreSQL connections per process (and overflow)."
+    )
     redis_url: str | None = Field(
         default=None, description="Redis URL. Unset: cache, pub/sub and limits are in-process."
     )
-    host: str = "127.0.0.1"
-    port: int = Field(default=8001, ge=1, le=65535)
+    host: str = Field(default="127.0.0.1", description="Interface the gateway listens on.")
+    port: int = Field(default=8001, ge=1, le=65535, description="Port the gateway listens on.")
     public_url: str | None = Field(
         default=None, description="The URL users reach the gateway at (default http://host:port)."
     )
-    log_level: str = "INFO"
-    log_format: LogFormat = LogFormat.json
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL.")
+    log_format: LogFormat = Field(
+        default=LogFormat.json, description="json (one object a line) or console (for humans)."
+    )
     extra_modules: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated `package.module:attribute` paths of extra DomainModules.",
@@ -69,10 +75,99 @@ class Settings(BaseSettings):
     outbox_relay_enabled: bool = Field(
         default=True, description="Relay outbox events in this process."
     )
-    outbox_poll_interval: float = Field(default=1.0, gt=0, le=60)
-    demo_seed_on_first_run: bool = True
+    outbox_poll_interval: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="Seconds between outbox scans (commits in this process wake it at once).",
+    )
+    demo_seed_on_first_run: bool = Field(
+        default=True, description="`bizosaas up` seeds demo data when the database is new."
+    )
 
-    @field_validator("extra_modules", "disabled_modules", mode="before")
+    # -- The Brain gateway (docs/gateway.md) ---------------------------------------------------
+    gateway_services: str | None = Field(
+        default=None,
+        description='JSON: remote service name -> {"urls": [...], "timeout": 10, ...}.',
+    )
+    gateway_config_file: Path | None = Field(
+        default=None,
+        description="TOML or JSON file with `services`, `rate_limits` and `cache` rules; "
+        "re-read by the registry reload endpoint.",
+    )
+    gateway_policies: str | None = Field(
+        default=None, description="JSON with `rate_limits` and `cache` rules (as in the file)."
+    )
+    gateway_cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated origins allowed by CORS."
+    )
+    gateway_max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    gateway_health_interval: float = Field(default=5.0, gt=0, le=300)
+    gateway_failure_threshold: int = Field(
+        default=3, ge=1, description="Consecutive failures that open an instance's circuit."
+    )
+    gateway_open_seconds: float = Field(
+        default=5.0, gt=0, description="How long an open circuit waits before a trial request."
+    )
+    gateway_registry_ttl: float = Field(default=30.0, gt=0, le=3600)
+    gateway_registry_sync_interval: float = Field(default=1.0, gt=0, le=60)
+    gateway_ws_queue_size: int = Field(default=256, ge=1)
+    service_token: SecretStr | None = Field(
+        default=None, description="Credential services present to register with the gateway."
+    )
+    serve_only: str | None = Field(
+        default=None, description="Split mode: serve only this module (`serve --only`)."
+    )
+    register_url: str | None = Field(
+        default=None, description="Split mode: the gateway to register with (`serve --register`)."
+    )
+    advertise_url: str | None = Field(
+        default=None, description="Split mode: the URL the gateway reaches this process at."
+    )
+    jwks_url: str | None = Field(
+        default=None,
+        description="Split mode: JWKS for verifying access tokens (default: the gateway's).",
+    )
+
+    # -- identity: tokens, sessions, passwords, throttling, mail ---------------------------
+    access_token_ttl: int = Field(
+        default=300, ge=30, le=3600, description="Access token lifetime in seconds."
+    )
+    refresh_token_ttl: int = Field(
+        default=30 * 86400, ge=300, description="Refresh token (API session) lifetime, seconds."
+    )
+    browser_session_ttl: int = Field(
+        default=14 * 86400, ge=300, description="Browser session cookie lifetime, seconds."
+    )
+    password_reset_ttl: int = Field(default=3600, ge=60, description="Reset link lifetime, s.")
+    email_verification_ttl: int = Field(default=2 * 86400, ge=60)
+    invitation_ttl: int = Field(default=7 * 86400, ge=60)
+    password_min_length: int = Field(default=10, ge=8, le=64)
+    argon2_time_cost: int = Field(default=2, ge=1, description="OWASP minimum: 2 with 19 MiB.")
+    argon2_memory_cost: int = Field(default=19456, ge=7168, description="KiB.")
+    argon2_parallelism: int = Field(default=1, ge=1, le=16)
+    login_limit_per_account: str = Field(
+        default="5 per 15 minutes", description="Failed logins allowed per account (limits syntax)."
+    )
+    login_limit_per_ip: str = Field(
+        default="30 per 15 minutes", description="Failed logins allowed per client address."
+    )
+    session_check_interval: float = Field(
+        default=0.5,
+        gt=0,
+        le=1.0,
+        description="How long a gateway process may trust a session-is-active check (s).",
+    )
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server. Unset: mail goes to the local mail sink."
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    mail_from: str = "BizOSaaS <no-reply@bizosaas.local>"
+
+    @field_validator("extra_modules", "disabled_modules", "gateway_cors_origins", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
