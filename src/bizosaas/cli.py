@@ -172,10 +172,21 @@ def serve(
     host: HostOption = None,
     port: PortOption = None,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    only: Annotated[
+        str | None, typer.Option(help="Split mode: serve just this module as its own service.")
+    ] = None,
+    register: Annotated[
+        str | None, typer.Option(help="Split mode: gateway URL to register with (and heartbeat).")
+    ] = None,
 ) -> None:
-    """Serve the gateway (no migrations, no seeding): the scaled-out production entry point."""
-    settings = settings_or_exit(host=host, port=port)
-    _export(settings, host=host, port=port)
+    """Serve the gateway (no migrations, no seeding): the scaled-out production entry point.
+    With --only, serve one module for a gateway to route to (docs/gateway.md)."""
+    if register and not only:
+        fail("--register needs --only <module>", code=2)
+    settings = settings_or_exit(host=host, port=port, serve_only=only, register_url=register)
+    if only and only not in {module.name for module in enabled_modules(settings)}:
+        fail(f"no enabled module is named {only!r}", code=2)
+    _export(settings, host=host, port=port, serve_only=only, register_url=register)
     ensure_port_free(settings.host, settings.port)
     _run_server(settings, workers=workers)
 

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from bizosaas import __version__
 from bizosaas.gateway import health
+from bizosaas.gateway.assembly import install_gateway
 from bizosaas.gateway.middleware import RequestContextMiddleware
 from bizosaas.gateway.platform import Platform
 from bizosaas.gateway.problems import install_problem_handlers
@@ -30,9 +31,11 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
         await platform.start()
         for name, value in platform.services.provided.items():
             setattr(_app.state, name, value)
+        await gateway.start()
         try:
             yield
         finally:
+            await gateway.stop()
             await platform.stop()
 
     app = FastAPI(
@@ -51,6 +54,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     app.state.cache = platform.cache
 
     install_problem_handlers(app)
+    gateway = install_gateway(app, platform)
     app.add_middleware(RequestContextMiddleware)
 
     app.include_router(health.router, prefix=API_PREFIX)

@@ -12,7 +12,7 @@ from bizosaas.kit.db import Database
 from bizosaas.kit.events import EventBus, InProcessEventBus, RedisEventBus
 from bizosaas.kit.module import DomainModule, Services
 from bizosaas.kit.outbox import OutboxRelay
-from bizosaas.modules import enabled_modules
+from bizosaas.modules import ModuleLoadError, enabled_modules
 from bizosaas.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -50,6 +50,11 @@ class Platform:
                 settings.effective_database_url, pool_size=settings.database_pool_size
             )
         modules = enabled_modules(settings)
+        if settings.serve_only:
+            # Split mode: this process serves one module; the gateway routes to it.
+            modules = [module for module in modules if module.name == settings.serve_only]
+            if not modules:
+                raise ModuleLoadError(f"no enabled module is named {settings.serve_only!r}")
         for module in modules:
             for pattern, handler in module.event_handlers.items():
                 bus.subscribe(pattern, handler)

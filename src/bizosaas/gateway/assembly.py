@@ -1,0 +1,145 @@
+"""Assembles the gateway's parts around the FastAPI app.
+
+Request path (outermost first), all pure ASGI:
+  RequestContextMiddleware (request id, access log, metrics, 500s; added by app.py)
+  SecurityMiddleware       (security headers, CORS, body limit)
+  RateLimitMiddleware      (limits, per IP / user / tenant)
+  ResponseCacheMiddleware  (cacheable GETs, event invalidation)
+  ProxyDispatch            (remote services -> Proxy; everything else -> FastAPI's router)
+In split mode (`serve --only`) only the module, health and metrics are served: the gateway in
+front already applies the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+from fastapi import FastAPI
+
+from bizosaas.gateway.admin import admin_router, registry_router
+from bizosaas.gateway.config import GatewayConfig, load_gateway_config
+from bizosaas.gateway.healthcheck import HealthChecker
+from bizosaas.gateway.platform import Platform
+from bizosaas.gateway.proxy import Proxy, ProxyDispatch
+from bizosaas.gateway.ratelimit import RateLimiter, RateLimitMiddleware, make_storage
+from bizosaas.gateway.realtime import RealtimeHub
+from bizosaas.gateway.realtime import router as realtime_router
+from bizosaas.gateway.registry import Registry
+from bizosaas.gateway.response_cache import ResponseCache, ResponseCacheMiddleware
+from bizosaas.gateway.security_headers import SecurityMiddleware
+from bizosaas.gateway.split import Registrar
+from bizosaas.kit.events import Event
+from bizosaas.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+API_PREFIX = "/api/brain"
+
+
+class Gateway:
+    """The gateway's runtime in one process: registry, proxy, health checks, limits, cache,
+    realtime hub. Started and stopped by the app's lifespan."""
+
+    def __init__(self, platform: Platform, config: GatewayConfig) -> None:
+        settings = platform.settings
+        self.settings = settings
+        self.platform = platform
+        self.registry = Registry(
+            local=frozenset(module.name for module in platform.modules),
+            failure_threshold=settings.gateway_failure_threshold,
+            open_seconds=settings.gateway_open_seconds,
+            redis=platform.redis,
+        )
+        self.registry.configure(config.services)
+        self.proxy = Proxy(self.registry)
+        self.limiter = RateLimiter(config.rate_limits, make_storage(settings.redis_url))
+        self.cache = ResponseCache(platform.cache, config.cache)
+        self.hub = RealtimeHub(queue_size=settings.gateway_ws_queue_size)
+        self.health: HealthChecker | None = None
+        self._sync_task: asyncio.Task[None] | None = None
+        platform.bus.subscribe("*", self._on_event)
+
+    async def _on_event(self, event: Event) -> None:
+        await self.cache.on_event(event)
+        await self.hub.on_event(event)
+
+    async def reload(self) -> None:
+        """Re-read the configuration (file) and the shared registry, without a restart."""
+        config = load_gateway_config(self.settings)
+        self.registry.configure(config.services)
+        self.limiter.configure(config.rate_limits)
+        self.cache.configure(config.cache)
+        await self.registry.sync()
+        log.info("gateway_reloaded", services=sorted(self.registry.services))
+
+    async def _sync_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.gateway_registry_sync_interval)
+            try:
+                await self.registry.sync()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("gateway_registry_sync_failed")
+
+    async def start(self) -> None:
+        await self.proxy.start()
+        await self.registry.sync()
+        self.health = HealthChecker(
+            self.registry, self.proxy.session, interval=self.settings.gateway_health_interval
+        )
+        self.health.start()
+        self._sync_task = asyncio.create_task(self._sync_loop(), name="gateway-registry-sync")
+
+    async def stop(self) -> None:
+        if self._sync_task is not None:
+            self._sync_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sync_task
+        if self.health is not None:
+            await self.health.stop()
+        await self.proxy.stop()
+
+
+class SplitService:
+    """Split mode's runtime: the JWKS authenticator and the registration with the gateway."""
+
+    def __init__(self, app: FastAPI, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+        self.registrar = Registrar(settings) if settings.register_url else None
+
+    async def start(self) -> None:
+        if self.registrar is not None:
+            await self.registrar.start()
+
+    async def stop(self) -> None:
+        if self.registrar is not None:
+            await self.registrar.stop()
+
+
+def install_gateway(app: FastAPI, platform: Platform) -> Gateway | SplitService:
+    """Add the gateway's middleware and endpoints to `app`; call before the request-context
+    middleware is added (so that one stays outermost)."""
+    settings = platform.settings
+    if settings.serve_only:
+        split = SplitService(app, settings)
+        app.state.gateway = split
+        return split
+    gateway = Gateway(platform, load_gateway_config(settings))
+    app.state.gateway = gateway
+    app.include_router(admin_router, prefix=API_PREFIX)
+    app.include_router(registry_router, prefix=API_PREFIX)
+    app.include_router(realtime_router, prefix=API_PREFIX)
+    # add_middleware wraps: the last one added runs first.
+    app.add_middleware(ProxyDispatch, proxy=gateway.proxy)
+    app.add_middleware(ResponseCacheMiddleware, cache=gateway.cache)
+    app.add_middleware(RateLimitMiddleware, limiter=gateway.limiter)
+    app.add_middleware(
+        SecurityMiddleware,
+        cors_origins=settings.gateway_cors_origins,
+        max_body_bytes=settings.gateway_max_body_bytes,
+    )
+    return gateway

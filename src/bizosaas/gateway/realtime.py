@@ -1,0 +1,195 @@
+"""Realtime: `GET /api/brain/ws`, a WebSocket delivering events to authenticated clients.
+
+The hub subscribes to the event bus, so it sees the outbox events relayed in any process (with
+Redis, the bus fans out across processes) and service notifications
+(`POST /api/brain/realtime/notifications`). Each connection belongs to one principal and sees
+only its tenant's events, on the channels (event name patterns) it subscribed to.
+
+Protocol (JSON text frames):
+  -> {"type": "subscribe", "channels": ["notes.*"]}   <- {"type": "subscribed", "channels": [...]}
+  -> {"type": "unsubscribe", "channels": ["notes.*"]} <- {"type": "unsubscribed", ...}
+  -> {"type": "ping"}                                 <- {"type": "pong"}
+  <- {"type": "event", "event": {"id", "name", "occurred_at", "payload", "tenant_id"}}
+A token comes in the `Authorization` header or, for browsers, the `access_token` query
+parameter. Each connection has a bounded queue: a consumer that falls that far behind is
+closed with code 1013 (try again later) and its queue freed, instead of growing memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fnmatch
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+import structlog
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from prometheus_client import Counter, Gauge
+from starlette.requests import Request
+
+from bizosaas.kit.auth import Authenticator, Principal
+from bizosaas.kit.errors import Problem
+from bizosaas.kit.events import Event
+
+log = structlog.get_logger(__name__)
+
+WS_CONNECTIONS = Gauge("bizosaas_gateway_ws_connections", "Open realtime WebSocket connections.")
+WS_DROPPED = Counter(
+    "bizosaas_gateway_ws_dropped_total", "Realtime connections closed for falling behind."
+)
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_SLOW_CONSUMER = 1013
+MAX_CHANNELS = 50
+
+
+class Subscriber:
+    def __init__(self, principal: Principal, *, queue_size: int) -> None:
+        self.principal = principal
+        self.channels: set[str] = set()
+        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=queue_size)
+        self.dropped = False
+
+    def wants(self, event: Event) -> bool:
+        scope = self.principal.scope
+        if scope is not None:
+            if event.tenant_id != scope.tenant_id:
+                return False
+        elif not self.principal.is_super_admin:
+            return False
+        return any(fnmatch.fnmatchcase(event.name, channel) for channel in self.channels)
+
+    def offer(self, frame: bytes) -> bool:
+        try:
+            self.queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            return False
+        return True
+
+    def drop(self) -> None:
+        """Free the backlog and tell the sender to close the connection."""
+        self.dropped = True
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(None)
+
+
+class RealtimeHub:
+    def __init__(self, *, queue_size: int = 256) -> None:
+        self.queue_size = queue_size
+        self.subscribers: set[Subscriber] = set()
+
+    def connect(self, principal: Principal) -> Subscriber:
+        subscriber = Subscriber(principal, queue_size=self.queue_size)
+        self.subscribers.add(subscriber)
+        WS_CONNECTIONS.set(len(self.subscribers))
+        return subscriber
+
+    def disconnect(self, subscriber: Subscriber) -> None:
+        self.subscribers.discard(subscriber)
+        WS_CONNECTIONS.set(len(self.subscribers))
+
+    async def on_event(self, event: Event) -> None:
+        frame: bytes | None = None
+        for subscriber in list(self.subscribers):
+            if subscriber.dropped or not subscriber.wants(event):
+                continue
+            if frame is None:
+                frame = b'{"type":"event","event":' + event.to_json() + b"}"
+            if not subscriber.offer(frame):
+                WS_DROPPED.inc()
+                log.warning(
+                    "realtime_slow_consumer_dropped", user=str(subscriber.principal.subject)
+                )
+                subscriber.drop()
+                self.disconnect(subscriber)
+
+
+async def authenticate_websocket(websocket: WebSocket) -> Principal | None:
+    """Run the platform's authenticator on the handshake (header or `access_token` query)."""
+    authenticator: Authenticator | None = getattr(websocket.app.state, "authenticator", None)
+    if authenticator is None:
+        return None
+    headers = [(k, v) for k, v in websocket.scope["headers"] if k != b"authorization"]
+    token = parse_qs(websocket.scope.get("query_string", b"").decode()).get("access_token")
+    authorization = websocket.headers.get("authorization")
+    if authorization:
+        headers.append((b"authorization", authorization.encode("latin-1")))
+    elif token:
+        headers.append((b"authorization", f"Bearer {token[0]}".encode("latin-1")))
+    scope: dict[str, Any] = {
+        **websocket.scope,
+        "type": "http",
+        "method": "GET",
+        "headers": headers,
+        "state": {},
+    }
+    try:
+        return await authenticator.authenticate(Request(scope))
+    except Problem:
+        return None
+
+
+router = APIRouter(tags=["realtime"])
+
+
+@router.websocket("/ws", name="realtime")
+async def realtime(websocket: WebSocket) -> None:
+    hub: RealtimeHub = websocket.app.state.gateway.hub
+    principal = await authenticate_websocket(websocket)
+    if principal is None:
+        await websocket.close(code=CLOSE_UNAUTHENTICATED, reason="authentication required")
+        return
+    await websocket.accept()
+    subscriber = hub.connect(principal)
+    sender = asyncio.create_task(_send_loop(websocket, subscriber))
+    try:
+        await _receive_loop(websocket, subscriber)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        hub.disconnect(subscriber)
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await sender
+
+
+async def _send_loop(websocket: WebSocket, subscriber: Subscriber) -> None:
+    while True:
+        frame = await subscriber.queue.get()
+        if frame is None:
+            await websocket.close(code=CLOSE_SLOW_CONSUMER, reason="slow consumer")
+            return
+        await websocket.send_text(frame.decode())
+
+
+async def _receive_loop(websocket: WebSocket, subscriber: Subscriber) -> None:
+    while True:
+        raw = await websocket.receive_text()
+        try:
+            message = orjson.loads(raw)
+            kind = message.get("type") if isinstance(message, dict) else None
+        except orjson.JSONDecodeError:
+            kind = None
+        if subscriber.dropped:
+            return
+        if kind == "ping":
+            await _reply(subscriber, {"type": "pong"})
+        elif kind in ("subscribe", "unsubscribe"):
+            channels = [c for c in message.get("channels", []) if isinstance(c, str) and c]
+            if kind == "subscribe":
+                subscriber.channels.update(channels[:MAX_CHANNELS])
+                subscriber.channels = set(sorted(subscriber.channels)[:MAX_CHANNELS])
+                reply = "subscribed"
+            else:
+                subscriber.channels.difference_update(channels)
+                reply = "unsubscribed"
+            await _reply(subscriber, {"type": reply, "channels": sorted(subscriber.channels)})
+        else:
+            await _reply(subscriber, {"type": "error", "code": "realtime.bad_message"})
+
+
+async def _reply(subscriber: Subscriber, message: dict[str, Any]) -> None:
+    if not subscriber.offer(orjson.dumps(message)):
+        subscriber.drop()

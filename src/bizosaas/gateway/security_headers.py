@@ -1,0 +1,160 @@
+"""Security headers, CORS and the request body limit, as one pure ASGI layer.
+
+* Security headers are added to every response that does not set its own: a Content Security
+  Policy (strict for the API; the docs page loads Swagger UI from its CDN), `frame-ancestors
+  'none'`, `X-Content-Type-Options: nosniff`, `Referrer-Policy`, and HSTS on https requests.
+* CORS: only origins on the allow-list (`BIZOSAAS_GATEWAY_CORS_ORIGINS`) get CORS headers;
+  preflights are answered here (204, or 403 for an origin not on the list).
+* Bodies larger than `BIZOSAAS_GATEWAY_MAX_BODY_BYTES` are refused with 413, up front when
+  `Content-Length` says so, or as soon as a streamed body passes the limit.
+"""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bizosaas.kit.errors import Problem, problem_response
+
+API_CSP = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+DOCS_CSP = (
+    b"default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: "
+    b"https://fastapi.tiangolo.com; frame-ancestors 'none'; base-uri 'self'"
+)
+PAGE_CSP = (
+    b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    b"frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
+)
+HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
+BASE_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    (b"x-frame-options", b"DENY"),
+)
+DOCS_PATHS = ("/api/brain/docs", "/api/brain/redoc")
+CORS_METHODS = b"GET, POST, PUT, PATCH, DELETE, OPTIONS"
+CORS_EXPOSED = (
+    b"x-request-id, retry-after, ratelimit-limit, ratelimit-remaining, ratelimit-reset, x-cache"
+)
+
+
+class PayloadTooLarge(Problem):
+    status = 413
+    code = "http.payload_too_large"
+    title = "The request body is too large"
+
+
+class CorsForbidden(Problem):
+    status = 403
+    code = "cors.origin_not_allowed"
+    title = "Origin not allowed"
+
+
+class SecurityMiddleware:
+    def __init__(
+        self, app: ASGIApp, *, cors_origins: list[str] | tuple[str, ...], max_body_bytes: int
+    ) -> None:
+        self.app = app
+        self.origins = frozenset(origin.rstrip("/").encode() for origin in cors_origins)
+        self.max_body = max_body_bytes
+
+    def _csp(self, path: str) -> bytes:
+        if path.startswith(DOCS_PATHS):
+            return DOCS_CSP
+        if path.startswith("/api/"):
+            return API_CSP
+        return PAGE_CSP
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        origin: bytes | None = None
+        length: int | None = None
+        preflight = False
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                origin = value
+            elif name == b"content-length":
+                length = int(value) if value.isdigit() else None
+            elif name == b"access-control-request-method":
+                preflight = True
+        allowed_origin = origin if origin is not None and origin in self.origins else None
+        if preflight and origin is not None and scope["method"] == "OPTIONS":
+            await self._preflight(scope, receive, send, allowed_origin)
+            return
+        if length is not None and length > self.max_body:
+            await self._too_large(scope, receive, send)
+            return
+
+        extra: list[tuple[bytes, bytes]] = list(BASE_HEADERS)
+        extra.append((b"content-security-policy", self._csp(scope["path"])))
+        if scope.get("scheme") == "https":
+            extra.append(HSTS)
+        if allowed_origin is not None:
+            extra += [
+                (b"access-control-allow-origin", allowed_origin),
+                (b"access-control-allow-credentials", b"true"),
+                (b"access-control-expose-headers", CORS_EXPOSED),
+                (b"vary", b"Origin"),
+            ]
+        started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [h for h in extra if h[0] not in present or h[0] == b"vary"]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        received = 0
+        limit = self.max_body
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise PayloadTooLarge(f"The body exceeds {limit} bytes.")
+            return message
+
+        try:
+            await self.app(scope, limited_receive if length is None else receive, send_with_headers)
+        except PayloadTooLarge:
+            if started:
+                raise
+            await self._too_large(scope, receive, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        problem = PayloadTooLarge(f"The body exceeds {self.max_body} bytes.")
+        response = problem_response(problem.body(instance=scope["path"]), {"connection": "close"})
+        await response(scope, receive, send)
+
+    async def _preflight(
+        self, scope: Scope, receive: Receive, send: Send, origin: bytes | None
+    ) -> None:
+        if origin is None:
+            problem = CorsForbidden("This origin may not call the API from a browser.")
+            response = problem_response(problem.body(instance=scope["path"]))
+            await response(scope, receive, send)
+            return
+        requested = b""
+        for name, value in scope["headers"]:
+            if name == b"access-control-request-headers":
+                requested = value
+        headers = [
+            (b"access-control-allow-origin", origin),
+            (b"access-control-allow-credentials", b"true"),
+            (b"access-control-allow-methods", CORS_METHODS),
+            (b"access-control-max-age", b"600"),
+            (b"vary", b"Origin"),
+            (b"content-length", b"0"),
+        ]
+        if requested:
+            headers.append((b"access-control-allow-headers", requested))
+        await send({"type": "http.response.start", "status": 204, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
