@@ -1,0 +1,61 @@
+"""The append-only, tenant-scoped audit log of authentication and access events."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bizosaas.identity.events import AuditAction
+from bizosaas.identity.models import AuditEvent
+from bizosaas.kit.tenancy import TenantScope, bind_tenant, current_tenant, trusted_scope
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    tenant_id: uuid.UUID,
+    action: AuditAction,
+    actor_id: uuid.UUID | None = None,
+    target: str | None = None,
+    ip: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Add an audit event to the session's transaction (it commits with the change it records).
+
+    `tenant_id` must come from verified data (a token, a membership row). An unscoped session is
+    bound to that tenant; a session already serving another tenant is an error.
+    """
+    if current_tenant(session) is None:
+        await bind_tenant(session, trusted_scope(tenant_id))
+    session.add(
+        AuditEvent(
+            tenant_id=tenant_id,
+            action=action.value,
+            actor_id=actor_id,
+            target=target,
+            ip=ip,
+            details=details or {},
+        )
+    )
+
+
+async def list_events(
+    session: AsyncSession,
+    *,
+    scope: TenantScope,
+    limit: int = 100,
+    before: datetime | None = None,
+    action: str | None = None,
+) -> Sequence[AuditEvent]:
+    await bind_tenant(session, scope)
+    query = select(AuditEvent).order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+    if before is not None:
+        query = query.where(AuditEvent.created_at < before)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    return (await session.scalars(query.limit(limit))).all()

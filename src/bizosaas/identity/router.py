@@ -1,0 +1,200 @@
+"""Identity API under /api/brain/auth/: sign-up, login, tokens, sessions, JWKS.
+
+Tenant administration, account security and platform administration live in
+`router_tenant.py`, `router_account.py` and `router_admin.py`, included here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from bizosaas.identity import login as flows
+from bizosaas.identity import runtime
+from bizosaas.identity.auth import CurrentUser, client_ip, user_agent
+from bizosaas.identity.exceptions import MfaRequired
+from bizosaas.identity.router_account import router as account_router
+from bizosaas.identity.router_admin import router as admin_router
+from bizosaas.identity.router_tenant import router as tenant_router
+from bizosaas.identity.schemas import (
+    BrowserSession,
+    LoginRequest,
+    Me,
+    MfaChallenge,
+    RefreshRequest,
+    RegisterRequest,
+    RegistrationResult,
+    SessionRead,
+    SwitchTenantRequest,
+    TokenPair,
+)
+from bizosaas.kit.deps import DbSession
+
+router = APIRouter(tags=["identity"])
+web = APIRouter(include_in_schema=False)
+
+PROBLEM_401: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Not signed in, or the credential is not valid"}
+}
+JWKS_CACHE = "public, max-age=300"
+
+
+def jwks_response() -> Response:
+    return Response(
+        content=_jwks_json(),
+        media_type="application/json",
+        headers={"cache-control": JWKS_CACHE},
+    )
+
+
+def _jwks_json() -> bytes:
+    return orjson.dumps(runtime.current().keys.jwks())
+
+
+@router.get(
+    "/.well-known/jwks.json",
+    summary="Public keys that verify access tokens (JWKS)",
+    response_description="A JSON Web Key Set",
+)
+async def jwks() -> Response:
+    return jwks_response()
+
+
+@web.get("/.well-known/jwks.json")
+async def root_jwks() -> Response:
+    return jwks_response()
+
+
+@router.post(
+    "/register",
+    status_code=201,
+    summary="Sign up: create a tenant and its first admin",
+    responses={409: {"description": "E-mail address taken"}, 422: {"description": "Weak password"}},
+)
+async def register(
+    payload: RegisterRequest, request: Request, session: DbSession
+) -> RegistrationResult:
+    registration = await flows.register(
+        session,
+        email=payload.email,
+        password=payload.password,
+        full_name=payload.full_name,
+        tenant_name=payload.tenant_name,
+        ip=client_ip(request),
+    )
+    login = await flows.verified_login_for(
+        session, user_id=registration.user.id, tenant_id=registration.tenant.id
+    )
+    tokens = await flows.start_api_session(
+        session, login=login, ip=client_ip(request), user_agent=user_agent(request)
+    )
+    return RegistrationResult(**registration.model_dump(), tokens=tokens)
+
+
+@router.post(
+    "/login",
+    summary="Log in with e-mail and password",
+    responses={
+        **PROBLEM_401,
+        429: {"description": "Too many failed logins (see Retry-After)"},
+    },
+)
+async def login(payload: LoginRequest, request: Request, session: DbSession) -> TokenPair:
+    outcome = await flows.authenticate_password(
+        session,
+        email=payload.email,
+        password=payload.password,
+        tenant_slug=payload.tenant,
+        totp_code=payload.totp_code,
+        ip=client_ip(request),
+        user_agent=user_agent(request),
+    )
+    if isinstance(outcome, MfaChallenge):
+        raise MfaRequired(
+            "Send the code from your authenticator app as `totp_code`.", mfa_required=True
+        )
+    return outcome
+
+
+@router.post("/refresh", summary="Rotate a refresh token", responses=PROBLEM_401)
+async def refresh(payload: RefreshRequest, session: DbSession) -> TokenPair:
+    return await flows.refresh(session, refresh_token=payload.refresh_token)
+
+
+@router.post("/logout", status_code=204, summary="End this session", responses=PROBLEM_401)
+async def logout(principal: CurrentUser, session: DbSession) -> Response:
+    assert principal.session_id is not None
+    await flows.logout(session, user_id=principal.subject, session_id=principal.session_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/logout-all", status_code=204, summary="End every session of this user", responses=PROBLEM_401
+)
+async def logout_all(principal: CurrentUser, session: DbSession) -> Response:
+    await flows.logout_all(session, user_id=principal.subject)
+    return Response(status_code=204)
+
+
+@router.get("/me", summary="Who am I", responses=PROBLEM_401)
+async def me(principal: CurrentUser, session: DbSession) -> Me:
+    return await flows.me(
+        session,
+        user_id=principal.subject,
+        tenant_id=principal.scope.tenant_id if principal.scope else None,
+        session_id=principal.session_id,
+        roles=list(principal.roles),
+        permissions=list(principal.permissions),
+    )
+
+
+@router.post(
+    "/switch-tenant",
+    summary="Tokens for another of my tenants (this session ends)",
+    responses={**PROBLEM_401, 404: {"description": "Not a member of that tenant"}},
+)
+async def switch_tenant(
+    payload: SwitchTenantRequest, principal: CurrentUser, request: Request, session: DbSession
+) -> TokenPair | BrowserSession:
+    assert principal.session_id is not None
+    return await flows.switch_tenant(
+        session,
+        user_id=principal.subject,
+        session_id=principal.session_id,
+        tenant=payload.tenant,
+        ip=client_ip(request),
+        user_agent=user_agent(request),
+    )
+
+
+@router.get("/sessions", summary="My active sessions", responses=PROBLEM_401)
+async def sessions(principal: CurrentUser, session: DbSession) -> list[SessionRead]:
+    rows = await flows.list_sessions(session, user_id=principal.subject)
+    return [
+        SessionRead.model_validate(row).model_copy(
+            update={"current": row.id == principal.session_id}
+        )
+        for row in rows
+    ]
+
+
+@router.delete(
+    "/sessions/{session_id}",
+    status_code=204,
+    summary="End one of my sessions",
+    responses={**PROBLEM_401, 404: {"description": "No such session of mine"}},
+)
+async def revoke_session(
+    session_id: uuid.UUID, principal: CurrentUser, session: DbSession
+) -> Response:
+    await flows.revoke_session(session, user_id=principal.subject, session_id=session_id)
+    return Response(status_code=204)
+
+
+router.include_router(account_router)
+router.include_router(tenant_router)
+router.include_router(admin_router)

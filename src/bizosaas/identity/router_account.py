@@ -1,0 +1,7 @@
+"""Identity API: account endpoints."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["identity"])

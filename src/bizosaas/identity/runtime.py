@@ -1,0 +1,93 @@
+"""The identity runtime of one process: key store, password hasher, throttle, session guard.
+
+The module's startup hook builds it and installs it; service functions reach it with
+`current()`, so their signatures stay `fn(session, *, ...)` for every caller (routers, web
+pages, CLI, seeding). One process serves one identity configuration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from bizosaas.identity.keys import KeyStore
+from bizosaas.identity.passwords import Passwords
+from bizosaas.identity.sessions import SessionGuard
+from bizosaas.identity.throttle import LoginThrottle
+from bizosaas.identity.tokens import LocalVerifier
+from bizosaas.kit.db import Database
+from bizosaas.settings import Settings
+
+
+@dataclass
+class IdentityRuntime:
+    settings: Settings
+    keys: KeyStore
+    passwords: Passwords
+    throttle: LoginThrottle
+    guard: SessionGuard
+    verifier: LocalVerifier
+    database: Database | None = None
+
+    @property
+    def issuer(self) -> str:
+        return self.settings.base_url
+
+
+_current: IdentityRuntime | None = None
+
+
+def build(
+    settings: Settings, *, database: Database | None = None, redis: Redis | None = None
+) -> IdentityRuntime:
+    keys = KeyStore.open(settings.data_dir / "keys")
+    return IdentityRuntime(
+        settings=settings,
+        keys=keys,
+        passwords=passwords_for(settings),
+        throttle=LoginThrottle(
+            per_account=settings.login_limit_per_account,
+            per_ip=settings.login_limit_per_ip,
+            redis_url=settings.redis_url,
+        ),
+        guard=SessionGuard(
+            database=database,
+            redis=redis,
+            interval=settings.session_check_interval,
+            marker_ttl=settings.access_token_ttl + 60,
+        ),
+        verifier=LocalVerifier(keys, issuer=settings.base_url),
+        database=database,
+    )
+
+
+_PASSWORDS: dict[tuple[int, int, int], Passwords] = {}
+
+
+def passwords_for(settings: Settings) -> Passwords:
+    params = (settings.argon2_time_cost, settings.argon2_memory_cost, settings.argon2_parallelism)
+    if params not in _PASSWORDS:
+        _PASSWORDS[params] = Passwords(
+            time_cost=params[0], memory_cost=params[1], parallelism=params[2]
+        )
+    return _PASSWORDS[params]
+
+
+def install(runtime: IdentityRuntime) -> None:
+    global _current  # noqa: PLW0603 - the one process-wide runtime, set at startup
+    _current = runtime
+
+
+def current() -> IdentityRuntime:
+    if _current is None:
+        raise RuntimeError("the identity module has not started in this process")
+    return _current
+
+
+def ensure(settings: Settings, *, database: Database | None = None) -> IdentityRuntime:
+    """The installed runtime, or a new one for code that runs without the gateway (the CLI,
+    demo seeding)."""
+    if _current is None:
+        install(build(settings, database=database))
+    return current()

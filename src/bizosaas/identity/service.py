@@ -1,0 +1,113 @@
+"""The identity service layer: one import for every caller (API routers, web pages, CLI).
+
+Every function is async, takes the SQLAlchemy session first and keyword-only arguments, and
+flushes but never commits (the caller's unit of work does). Tenant-facing functions take a
+`scope` (the verified `TenantScope` of the caller) and, for changes, the acting `actor`
+principal. Errors are `bizosaas.identity.exceptions` problems with stable codes.
+
+Sign-up and login (login.py)
+  register(session, *, email, password, full_name, tenant_name, ip=None) -> Registration
+  authenticate_password(session, *, email, password, tenant_slug=None, totp_code=None, ip=None,
+      user_agent=None) -> TokenPair | MfaChallenge            (API channel: token pair)
+  login_browser(... same arguments ...) -> BrowserSession | MfaChallenge   (browser channel)
+  verify_login(...) -> VerifiedLogin | MfaChallenge           (checks only; no session)
+  verified_login_for(session, *, user_id, tenant_id) -> VerifiedLogin
+  open_browser_session(session, *, login, ip=None, user_agent=None) -> BrowserSession
+      (cookie_token goes into the `bizosaas_session` cookie; revoking the session signs the
+      browser out everywhere)
+  start_api_session(session, *, login, ip=None, user_agent=None) -> TokenPair
+  refresh(session, *, refresh_token) -> TokenPair
+  switch_tenant(session, *, user_id, session_id, tenant, ip=None, user_agent=None)
+      -> TokenPair | BrowserSession (same channel as the current session, which ends)
+  me(session, *, user_id, tenant_id, session_id, roles, permissions) -> Me
+  logout(session, *, user_id, session_id); logout_all(session, *, user_id) -> int
+  list_sessions(session, *, user_id) -> list[AuthSession]
+  revoke_session(session, *, user_id, session_id)
+
+Tenants and people (members.py)
+  create_invitation(session, *, scope, actor, email, role) -> InvitationRead
+  list_invitations(session, *, scope) -> list[InvitationRead]
+  revoke_invitation(session, *, scope, actor, invitation_id)
+  accept_invitation(session, *, token, password=None, full_name=None, ip=None)
+      -> InvitationAccepted (creates the user when new)
+  list_members(session, *, scope) -> list[MemberRead]
+  change_member_role(session, *, scope, actor, user_id, role) -> MemberRead
+  remove_member(session, *, scope, actor, user_id)
+
+Account security (account.py, mfa.py)
+  change_password(session, *, user_id, session_id, current_password, new_password, ip=None)
+  request_password_reset(session, *, email, ip=None)     (same answer for unknown addresses)
+  confirm_password_reset(session, *, token, new_password, ip=None)
+  request_email_verification(session, *, user_id); verify_email(session, *, token)
+  enrol_totp(session, *, user_id) -> TotpEnrolment (secret, otpauth URI, QR SVG)
+  confirm_totp(session, *, user_id, code, tenant_id=None, ip=None) -> RecoveryCodes
+  disable_totp(session, *, user_id, password, code, tenant_id=None, ip=None)
+  regenerate_recovery_codes(session, *, user_id, code, tenant_id=None, ip=None)
+  remaining_recovery_codes(session, *, user_id) -> int
+
+Machine access and audit (api_keys.py, audit.py)
+  create_api_key(session, *, scope, actor, name, permissions, expires_at=None) -> ApiKeyCreated
+  list_api_keys(session, *, scope) -> list[ApiKeyRead]
+  revoke_api_key(session, *, scope, actor, key_id)
+  list_audit_events(session, *, scope, limit=100, before=None, action=None)
+
+Platform administration, super admins only (admin.py, mail.py)
+  admin_list_tenants(session) / admin_create_tenant(session, *, name, slug=None)
+  admin_set_tenant_status(session, *, tenant_id, suspended, actor)
+  admin_list_users(session, *, query=None, limit=100)
+  list_mail(session, *, to=None, limit=100) / get_mail(session, *, message_id)
+"""
+
+from __future__ import annotations
+
+from bizosaas.identity.login import (
+    VerifiedLogin,
+    authenticate_password,
+    create_tenant,
+    create_user,
+    list_sessions,
+    login_browser,
+    logout,
+    logout_all,
+    me,
+    open_browser_session,
+    refresh,
+    register,
+    revoke_session,
+    start_api_session,
+    switch_tenant,
+    verified_login_for,
+    verify_login,
+)
+from bizosaas.identity.mfa import (
+    confirm_totp,
+    disable_totp,
+    enrol_totp,
+    regenerate_recovery_codes,
+    remaining_recovery_codes,
+)
+
+__all__ = [
+    "VerifiedLogin",
+    "authenticate_password",
+    "confirm_totp",
+    "create_tenant",
+    "create_user",
+    "disable_totp",
+    "enrol_totp",
+    "list_sessions",
+    "login_browser",
+    "logout",
+    "logout_all",
+    "me",
+    "open_browser_session",
+    "refresh",
+    "regenerate_recovery_codes",
+    "register",
+    "remaining_recovery_codes",
+    "revoke_session",
+    "start_api_session",
+    "switch_tenant",
+    "verified_login_for",
+    "verify_login",
+]

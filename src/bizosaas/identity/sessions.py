@@ -1,0 +1,80 @@
+"""Is this session still alive? The check every authenticated request makes.
+
+The database row (`auth_sessions.revoked_at`) is the record. When Redis is configured a
+revocation also sets a marker key there, and gateways check the marker (one round trip)
+instead of the database. Each process remembers an "active" answer for at most
+`interval` seconds (0.5 s by default), so a revocation reaches every process within that
+bound plus one lookup; in the revoking process it takes effect at once.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable
+
+from redis.asyncio import Redis
+from sqlalchemy import select
+
+from bizosaas.identity.models import AuthSession
+from bizosaas.kit.db import Database, utcnow
+
+_MARKER_PREFIX = "bizosaas:identity:revoked-session:"
+_MAX_REMEMBERED = 50_000
+
+
+class SessionGuard:
+    def __init__(
+        self,
+        *,
+        database: Database | None,
+        redis: Redis | None,
+        interval: float,
+        marker_ttl: int,
+    ) -> None:
+        self._database = database
+        self._redis = redis
+        self._interval = interval
+        self._marker_ttl = marker_ttl
+        self._active_until: dict[uuid.UUID, float] = {}
+
+    async def is_active(self, session_id: uuid.UUID) -> bool:
+        now = time.monotonic()
+        until = self._active_until.get(session_id)
+        if until is not None and until > now:
+            return True
+        if self._redis is not None:
+            active = not await self._redis.exists(_MARKER_PREFIX + str(session_id))
+        else:
+            active = await self._database_says_active(session_id)
+        if active:
+            if len(self._active_until) >= _MAX_REMEMBERED:
+                self._active_until.clear()
+            self._active_until[session_id] = now + self._interval
+        else:
+            self._active_until.pop(session_id, None)
+        return active
+
+    async def _database_says_active(self, session_id: uuid.UUID) -> bool:
+        if self._database is None:
+            raise RuntimeError("the session guard needs a database or Redis")
+        async with self._database.sessionmaker() as session:
+            row = (
+                await session.execute(
+                    select(AuthSession.revoked_at, AuthSession.expires_at).where(
+                        AuthSession.id == session_id
+                    )
+                )
+            ).first()
+        return row is not None and row.revoked_at is None and row.expires_at > utcnow()
+
+    async def revoked(self, session_ids: Iterable[uuid.UUID]) -> None:
+        """Tell every process (through Redis) and this one (at once) that these sessions ended."""
+        ids = list(session_ids)
+        for session_id in ids:
+            self._active_until.pop(session_id, None)
+        if self._redis is not None and ids:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for session_id in ids:
+                    pipe.set(_MARKER_PREFIX + str(session_id), b"1", ex=self._marker_ttl)
+                await pipe.execute()

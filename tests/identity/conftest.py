@@ -1,0 +1,106 @@
+"""Identity test fixtures.
+
+SQLite runs are the embedded mode (in-process cache, limits and session checks); PostgreSQL
+runs are the scaled mode, with Redis for throttling counters and session revocation markers.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from bizosaas.settings import Settings
+from tests.conftest import NOTES_MODULE, require
+from tests.support import backends
+from tests.support.backends import DatabaseTarget
+
+PASSWORD = "correct horse battery staple"
+API = "/api/brain/auth"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_target: DatabaseTarget) -> Settings:
+    redis_url = None
+    if database_target.backend == "postgres":
+        redis_url = backends.redis_test_url()
+        require(redis_url is not None, "Redis (BIZOSAAS_TEST_REDIS_URL)")
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_target.app_url,
+        redis_url=redis_url,
+        extra_modules=[NOTES_MODULE],
+        outbox_relay_enabled=False,
+        log_format="console",
+        # Cheaper Argon2 than production keeps the suite quick; the bench uses OWASP values.
+        argon2_memory_cost=7168,
+        argon2_time_cost=1,
+    )
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    # A client address of its own per test: per-address login limits live in Redis, shared by
+    # every test run.
+    address = f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(address, 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@dataclass
+class Account:
+    email: str
+    password: str
+    tenant_id: uuid.UUID
+    tenant_slug: str
+    user_id: uuid.UUID
+    access_token: str
+    refresh_token: str
+    session_id: uuid.UUID
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+Register = Callable[..., Awaitable[Account]]
+
+
+@pytest.fixture
+def register(client: httpx.AsyncClient, unique: str) -> Register:
+    counter = iter(range(1000))
+
+    async def create(
+        tenant_name: str = "Acme", email: str | None = None, password: str = PASSWORD
+    ) -> Account:
+        address = email or f"owner{next(counter)}-{unique}@example.com"
+        response = await client.post(
+            f"{API}/register",
+            json={
+                "email": address,
+                "password": password,
+                "full_name": "Test Owner",
+                "tenant_name": f"{tenant_name} {unique}",
+            },
+        )
+        assert response.status_code == 201, response.text
+        body = response.json()
+        return Account(
+            email=address.lower(),
+            password=password,
+            tenant_id=uuid.UUID(body["tenant"]["id"]),
+            tenant_slug=body["tenant"]["slug"],
+            user_id=uuid.UUID(body["user"]["id"]),
+            access_token=body["tokens"]["access_token"],
+            refresh_token=body["tokens"]["refresh_token"],
+            session_id=uuid.UUID(body["tokens"]["session_id"]),
+        )
+
+    return create
