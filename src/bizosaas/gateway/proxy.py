@@ -359,6 +359,10 @@ class Proxy:
                     f"The service {service.name} did not answer within {service.spec.timeout:g}s."
                 ) from error
             except aiohttp.ClientError as error:
+                client_fault = _problem_in_chain(error)
+                if client_fault is not None:
+                    # The client's streamed body broke the upload (e.g. over the size limit).
+                    raise client_fault from error
                 circuit.record_failure()
                 self._count(service.name, "bad_response")
                 log.warning(
@@ -414,6 +418,17 @@ class Proxy:
         async for chunk in response.content.iter_any():
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b""})
+
+
+def _problem_in_chain(error: BaseException) -> Problem | None:
+    seen: BaseException | None = error
+    for _ in range(5):
+        if seen is None:
+            return None
+        if isinstance(seen, Problem):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 async def _read_body(receive: Receive) -> bytes:

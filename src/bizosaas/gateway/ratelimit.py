@@ -122,7 +122,7 @@ class RateLimiter:
                 allowed = False
             if tightest is None or remaining < tightest[1] or count > limit.item.amount:
                 reset_at = await self.storage.get_expiry(key)
-                reset = max(0, math.ceil(reset_at - now))
+                reset = min(limit.item.get_expiry(), max(0, math.ceil(reset_at - now)))
                 tightest = (limit.item.amount, remaining, reset)
         return allowed, tightest
 

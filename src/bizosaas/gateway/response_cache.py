@@ -137,13 +137,13 @@ class ResponseCache:
         tenant = str(event.tenant_id) if event.tenant_id else GLOBAL
         for rule in self._rules:
             if any(fnmatch.fnmatchcase(event.name, p) for p in rule.rule.invalidation_patterns):
-                await self.bump(rule.id, tenant, event.id.hex)
+                await self.bump(rule.id, _scope_of(rule, tenant), event.id.hex)
 
     async def invalidate_service(self, service: str, tenant: str) -> None:
         value = uuid.uuid4().hex
         for rule in self._rules:
             if rule.rule.service == service:
-                await self.bump(rule.id, tenant, value)
+                await self.bump(rule.id, _scope_of(rule, tenant), value)
 
     # -- keys --------------------------------------------------------------------------
 
@@ -171,6 +171,12 @@ class ResponseCache:
                 scope["path"] + "?" + query,
             )
         )
+
+
+def _scope_of(rule: _Rule, tenant: str) -> str:
+    """The generation a change in `tenant` moves on: the tenant's own when the rule's entries
+    are per tenant, the global one when they are shared."""
+    return tenant if "tenant" in rule.rule.vary else GLOBAL
 
 
 async def _who(scope: Scope) -> tuple[str, str]:
@@ -247,8 +253,7 @@ class ResponseCacheMiddleware:
                 headers = list(message.get("headers", []))
                 storable = _storable(message["status"], headers)
                 start.update(status=message["status"], headers=headers)
-                headers.append((b"x-cache", b"miss"))
-                message = {**message, "headers": headers}
+                message = {**message, "headers": [*headers, (b"x-cache", b"miss")]}
             elif message["type"] == "http.response.body" and storable:
                 chunk = message.get("body", b"")
                 size += len(chunk)

@@ -1,0 +1,36 @@
+"""Gateway fixtures: an in-process gateway built from settings overrides, with a client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+from bizosaas.gateway.app import create_app
+from bizosaas.kit.db import Database
+from bizosaas.settings import Settings
+from tests.gateway.support import attach
+
+GatewayFactory = Callable[..., AbstractAsyncContextManager[tuple[FastAPI, httpx.AsyncClient]]]
+
+
+@pytest.fixture
+def gateway(settings: Settings, database: Database) -> GatewayFactory:
+    """`async with gateway(**settings_overrides) as (app, client)`: an in-process gateway."""
+
+    @asynccontextmanager
+    async def build(**overrides: Any) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+        configured = Settings.model_validate({**settings.model_dump(), **overrides})
+        app = create_app(configured, database=database)
+        async with LifespanManager(app):
+            attach(app)
+            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+                yield app, c
+
+    return build

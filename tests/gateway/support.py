@@ -1,0 +1,238 @@
+"""Real servers for the gateway tests: upstreams on real sockets, apps under uvicorn, split
+services as processes, and a test authenticator for tokens the tests sign themselves."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import subprocess
+import time
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import uvicorn
+from aiohttp import web
+from fastapi import FastAPI
+from starlette.requests import Request
+
+from bizosaas.kit.auth import Principal, PrincipalKind
+from bizosaas.kit.errors import Unauthenticated
+from bizosaas.kit.tenancy import trusted_scope
+from tests.support.processes import BIZOSAAS, free_port
+
+TEST_SIGNING_KEY = "gateway-tests-signing-key-0123456789abcdef"
+
+
+def sign(
+    *,
+    user: uuid.UUID | None = None,
+    tenant: uuid.UUID | None = None,
+    super_admin: bool = False,
+) -> str:
+    claims = {
+        "sub": str(user or uuid.uuid4()),
+        "tid": str(tenant) if tenant else None,
+        "sa": super_admin,
+        "exp": int(time.time()) + 300,
+    }
+    return jwt.encode(claims, TEST_SIGNING_KEY, algorithm="HS256")
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"}
+
+
+class TestAuthenticator:
+    """Verifies tokens signed by `sign` (stands in for identity's in the gateway tests)."""
+
+    async def authenticate(self, request: Request) -> Principal | None:
+        header = request.headers.get("authorization")
+        if not header:
+            return None
+        try:
+            claims = jwt.decode(header.removeprefix("Bearer "), TEST_SIGNING_KEY, ["HS256"])
+        except jwt.PyJWTError as error:
+            raise Unauthenticated("The access token is not valid.") from error
+        tenant = claims.get("tid")
+        return Principal(
+            subject=uuid.UUID(claims["sub"]),
+            kind=PrincipalKind.user,
+            scope=trusted_scope(uuid.UUID(tenant)) if tenant else None,
+            is_super_admin=bool(claims.get("sa")),
+            claims=claims,
+        )
+
+
+@contextlib.asynccontextmanager
+async def serve(app: Any, *, port: int | None = None) -> AsyncIterator[str]:
+    """Run an ASGI app under uvicorn in this process; yields its base URL."""
+    port = port or free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+                raise RuntimeError("server stopped before starting")
+            await asyncio.sleep(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+SPECIAL_HEADERS = {
+    "/cookie": {"set-cookie": "session=abc; HttpOnly"},
+    "/private": {"cache-control": "private, max-age=60"},
+    "/nostore": {"cache-control": "no-store"},
+}
+
+
+@dataclass
+class EchoUpstream:
+    """An aiohttp application that answers with what it received."""
+
+    url: str = ""
+    seen: list[dict[str, Any]] = field(default_factory=list)
+
+
+@contextlib.asynccontextmanager
+async def echo_upstream(*, port: int | None = None) -> AsyncIterator[EchoUpstream]:
+    echo = EchoUpstream()
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        record = {
+            "method": request.method,
+            "path": request.path_qs,
+            "headers": {k.lower(): v for k, v in request.headers.items()},
+            "body_length": len(body),
+        }
+        echo.seen.append(record)
+        if request.path.startswith("/big"):
+            size = int(request.query.get("size", "0"))
+            response = web.StreamResponse(headers={"content-type": "application/octet-stream"})
+            await response.prepare(request)
+            chunk = b"x" * 65536
+            sent = 0
+            while sent < size:
+                part = chunk[: min(len(chunk), size - sent)]
+                await response.write(part)
+                sent += len(part)
+            await response.write_eof()
+            return response
+        if request.path.startswith("/status/"):
+            return web.json_response(record, status=int(request.path.rsplit("/", 1)[1]))
+        headers = {"connection": "keep-alive, x-hop", "x-hop": "secret", "x-upstream": "echo"}
+        headers.update(SPECIAL_HEADERS.get(request.path, {}))
+        return web.json_response(record, headers=headers)
+
+    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app.router.add_route("*", "/{tail:.*}", handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", port or free_port())
+    await site.start()
+    echo.url = f"http://127.0.0.1:{site._port}"
+    try:
+        yield echo
+    finally:
+        await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def raw_upstream(reply: bytes, *, delay: float = 0.0) -> AsyncIterator[str]:
+    """A TCP server that reads a request and answers `reply` after `delay` seconds."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+            await reader.readuntil(b"\r\n\r\n")
+            await asyncio.sleep(delay)
+            writer.write(reply)
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+def services_json(**services: Mapping[str, Any]) -> str:
+    return json.dumps(services)
+
+
+@dataclass
+class Process:
+    process: subprocess.Popen[bytes]
+    url: str
+    port: int
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
+
+
+def start_bizosaas(
+    args: list[str], *, env: Mapping[str, str], cwd: Path, port: int | None = None
+) -> Process:
+    port = port or free_port()
+    log = cwd / f"bizosaas-{port}-{uuid.uuid4().hex[:6]}.log"
+    handle = log.open("ab")
+    process = subprocess.Popen(
+        [BIZOSAAS, *args, "--port", str(port)],
+        cwd=cwd,
+        env=dict(env),
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+    )
+    return Process(process=process, url=f"http://127.0.0.1:{port}", port=port, log=log)
+
+
+async def wait_healthy(proc: Process, *, within: float = 30) -> None:
+    deadline = time.monotonic() + within
+    async with httpx.AsyncClient() as http:
+        while time.monotonic() < deadline:
+            if proc.process.poll() is not None:
+                raise RuntimeError(f"process exited early:\n{proc.output()}")
+            with contextlib.suppress(httpx.HTTPError):
+                if (await http.get(f"{proc.url}/api/brain/health", timeout=1)).status_code == 200:
+                    return
+            await asyncio.sleep(0.1)
+    raise TimeoutError(f"{proc.url} not healthy:\n{proc.output()}")
+
+
+def stop(proc: Process) -> None:
+    if proc.process.poll() is None:
+        proc.process.terminate()
+        try:
+            proc.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.process.kill()
+            proc.process.wait()
+
+
+def app_env(base: Mapping[str, str], **settings: str) -> dict[str, str]:
+    env = dict(base)
+    env.update({f"BIZOSAAS_{key.upper()}": value for key, value in settings.items()})
+    env.setdefault("BIZOSAAS_LOG_FORMAT", "console")
+    env.setdefault("BIZOSAAS_LOG_LEVEL", "WARNING")
+    env.pop("BIZOSAAS_TEST_STRICT", None)
+    return env
+
+
+def attach(app: FastAPI) -> None:
+    """Install the test authenticator (after the lifespan has set the provided services)."""
+    app.state.authenticator = TestAuthenticator()

@@ -1,0 +1,168 @@
+"""The proxy against real upstream servers: headers, bodies, identity, and failure answers."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+from prometheus_client import REGISTRY
+
+from tests.gateway.conftest import GatewayFactory
+from tests.gateway.support import (
+    bearer,
+    echo_upstream,
+    raw_upstream,
+    services_json,
+    sign,
+)
+from tests.support.processes import free_port
+
+PROBLEM = "application/problem+json"
+
+
+async def test_request_reaches_upstream_with_forwarding_headers(gateway: GatewayFactory) -> None:
+    async with echo_upstream() as echo:
+        services = services_json(echo={"urls": [echo.url + "/base"]})
+        async with gateway(gateway_services=services) as (_app, client):
+            token = sign(tenant=uuid.uuid4())
+            response = await client.get(
+                "/api/brain/echo/items/7?q=a%20b&x=1",
+                headers={
+                    **bearer(token),
+                    "x-request-id": "trace-12345678",
+                    "x-bizosaas-tenant-id": "forged",
+                    "x-forwarded-for": "203.0.113.9",
+                    "connection": "keep-alive, x-drop-me",
+                    "x-drop-me": "hop",
+                    "te": "trailers",
+                    "accept": "application/json",
+                },
+            )
+    assert response.status_code == 200, response.text
+    seen = response.json()
+    assert seen["path"] == "/base/items/7?q=a%20b&x=1"
+    headers = seen["headers"]
+    assert headers["authorization"] == f"Bearer {token}", "the verified token is forwarded"
+    assert "x-bizosaas-tenant-id" not in headers, "client-supplied internal headers are stripped"
+    assert "x-drop-me" not in headers and "te" not in headers, "hop-by-hop headers are dropped"
+    assert headers["x-request-id"] == "trace-12345678"
+    assert headers["x-forwarded-for"] == "203.0.113.9, 127.0.0.1"
+    assert headers["x-forwarded-proto"] == "http"
+    assert headers["x-forwarded-host"] == "testserver"
+    assert headers["x-forwarded-prefix"] == "/api/brain/echo"
+    assert headers["accept"] == "application/json"
+    assert headers["host"] == echo.url.removeprefix("http://")
+    # Response side: hop-by-hop headers (and those named by Connection) do not come back.
+    assert response.headers["x-upstream"] == "echo"
+    assert "x-hop" not in response.headers
+    assert response.headers["x-request-id"] == "trace-12345678"
+
+
+async def test_invalid_token_is_refused_before_the_upstream(gateway: GatewayFactory) -> None:
+    async with (
+        echo_upstream() as echo,
+        gateway(gateway_services=services_json(echo={"urls": [echo.url]})) as (_, c),
+    ):
+        response = await c.get("/api/brain/echo/x", headers=bearer("not-a-token"))
+    assert response.status_code == 401
+    assert response.json()["code"] == "auth.unauthenticated"
+    assert echo.seen == []
+
+
+async def test_third_party_services_do_not_receive_our_credentials(
+    gateway: GatewayFactory,
+) -> None:
+    async with echo_upstream() as echo:
+        services = services_json(echo={"urls": [echo.url], "forward_credentials": False})
+        async with gateway(gateway_services=services) as (_app, client):
+            response = await client.get(
+                "/api/brain/echo/x", headers={**bearer("opaque"), "cookie": "bzs_session=1"}
+            )
+    seen = response.json()["headers"]
+    assert "authorization" not in seen and "cookie" not in seen
+
+
+async def test_bodies_stream_both_ways(gateway: GatewayFactory) -> None:
+    upload = b"u" * (3 * 1024 * 1024 + 17)
+    async with (
+        echo_upstream() as echo,
+        gateway(gateway_services=services_json(echo={"urls": [echo.url]})) as (_, c),
+    ):
+        posted = await c.post("/api/brain/echo/upload", content=upload)
+        big = await c.get("/api/brain/echo/big?size=5000000")
+    assert posted.status_code == 200 and posted.json()["body_length"] == len(upload)
+    assert big.status_code == 200 and len(big.content) == 5_000_000
+    assert big.content == b"x" * 5_000_000
+
+
+async def test_slow_upstream_answers_504_at_its_timeout(gateway: GatewayFactory) -> None:
+    reply = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
+    async with raw_upstream(reply, delay=5) as url:
+        services = services_json(slow={"urls": [url], "timeout": 0.5})
+        async with gateway(gateway_services=services) as (_app, client):
+            started = time.perf_counter()
+            response = await client.get("/api/brain/slow/anything")
+            elapsed = time.perf_counter() - started
+    assert response.status_code == 504
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert body["code"] == "upstream.timeout" and body["service"] == "slow"
+    assert 0.5 <= elapsed < 1.5, elapsed
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [b"this is not http at all\r\n\r\n", b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nshort"],
+    ids=["garbage", "truncated"],
+)
+async def test_garbage_from_upstream_answers_502(gateway: GatewayFactory, reply: bytes) -> None:
+    async with raw_upstream(reply) as url:
+        services = services_json(junk={"urls": [url]})
+        async with gateway(gateway_services=services) as (_app, client):
+            response = await client.get("/api/brain/junk/anything")
+    assert response.status_code == 502
+    body = response.json()
+    assert body["code"] == "upstream.bad_gateway" and body["service"] == "junk"
+
+
+async def test_unreachable_service_answers_503_fast(gateway: GatewayFactory) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    services = services_json(gone={"urls": [dead]})
+    async with gateway(gateway_services=services) as (_app, client):
+        for _ in range(5):
+            started = time.perf_counter()
+            response = await client.get("/api/brain/gone/x")
+            assert time.perf_counter() - started < 0.1
+            assert response.status_code == 503
+            body = response.json()
+            assert body["code"] == "gateway.service_unavailable" and body["service"] == "gone"
+            assert "gone" in body["detail"] and response.headers["retry-after"]
+
+
+async def test_idempotent_requests_retry_on_another_instance(gateway: GatewayFactory) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    async with echo_upstream() as echo:
+        services = services_json(svc={"urls": [dead, echo.url], "retries": 1})
+        async with gateway(gateway_services=services) as (_app, client):
+            gets = [await client.get("/api/brain/svc/x") for _ in range(4)]
+            posts = [await client.post("/api/brain/svc/x", content=b"{}") for _ in range(4)]
+    assert [r.status_code for r in gets] == [200] * 4
+    # A POST is never retried: the one sent to the dead instance fails, once its circuit is
+    # open the dead instance gets no more traffic.
+    assert {r.status_code for r in posts} <= {200, 503}
+    assert sum(r.status_code == 200 for r in posts) >= 3
+
+
+async def test_upstream_metrics_and_route_label(gateway: GatewayFactory) -> None:
+    async with (
+        echo_upstream() as echo,
+        gateway(gateway_services=services_json(m={"urls": [echo.url]})) as (_, c),
+    ):
+        labels = {"service": "m", "outcome": "2xx"}
+        before = REGISTRY.get_sample_value("bizosaas_gateway_upstream_requests_total", labels)
+        await c.get("/api/brain/m/a/b")
+        after = REGISTRY.get_sample_value("bizosaas_gateway_upstream_requests_total", labels)
+        route = {"method": "GET", "route": "/api/brain/m/{path}", "status": "200"}
+        assert REGISTRY.get_sample_value("bizosaas_http_requests_total", route)
+    assert (after or 0) == (before or 0) + 1

@@ -1,0 +1,200 @@
+"""The service registry: self-registration with a service credential, heartbeats and TTLs,
+sharing through Redis, and the admin endpoints (list, reload, drain)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import REGISTRY
+from redis.asyncio import Redis
+
+from bizosaas.gateway.registry import DRAINED_KEY, INSTANCES_KEY, instance_id
+from tests.gateway.conftest import GatewayFactory
+from tests.gateway.support import bearer, echo_upstream, services_json, sign
+
+SERVICE_TOKEN = "service-credential-for-tests-0123456789"
+SERVICE = bearer(SERVICE_TOKEN)
+ADMIN = bearer(sign(super_admin=True))
+
+
+def by_name(listing: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    return next(service for service in listing if service["name"] == name)
+
+
+async def test_services_list_is_for_super_admins(gateway: GatewayFactory) -> None:
+    async with echo_upstream() as echo:
+        services = services_json(echo={"urls": [echo.url], "health_path": "/health"})
+        async with gateway(gateway_services=services) as (_app, client):
+            anonymous = await client.get("/api/brain/services")
+            tenant_user = await client.get("/api/brain/services", headers=bearer(sign()))
+            admin = await client.get("/api/brain/services", headers=ADMIN)
+    assert anonymous.status_code == 401 and tenant_user.status_code == 403
+    assert admin.status_code == 200
+    listing = admin.json()
+    assert by_name(listing, "notes")["kind"] == "local"
+    remote = by_name(listing, "echo")
+    assert remote["kind"] == "remote" and remote["health_path"] == "/health"
+    [instance] = remote["instances"]
+    assert instance["url"] == echo.url and instance["circuit"] == "closed"
+    assert instance["source"] == "config" and instance["draining"] is False
+
+
+async def test_self_registration_needs_the_service_credential(gateway: GatewayFactory) -> None:
+    async with echo_upstream() as echo, gateway(service_token=SERVICE_TOKEN) as (_app, client):
+        payload = {"name": "reports", "url": echo.url, "ttl": 30}
+        missing = await client.post("/api/brain/registry/services", json=payload)
+        wrong = await client.post(
+            "/api/brain/registry/services", json=payload, headers=bearer("guess")
+        )
+        admin_token = await client.post("/api/brain/registry/services", json=payload, headers=ADMIN)
+        before = await client.get("/api/brain/reports/x")
+        created = await client.post("/api/brain/registry/services", json=payload, headers=SERVICE)
+        routed = await client.get("/api/brain/reports/x?y=1")
+    assert [missing.status_code, wrong.status_code, admin_token.status_code] == [401, 401, 401]
+    assert before.status_code == 404, "an unknown service is not routed"
+    assert created.status_code == 201
+    assert created.json()["service"] == "reports" and created.json()["ttl"] == 30
+    assert routed.status_code == 200 and routed.json()["path"] == "/x?y=1"
+
+
+async def test_registration_expires_without_heartbeats(gateway: GatewayFactory) -> None:
+    async with (
+        echo_upstream() as echo,
+        gateway(service_token=SERVICE_TOKEN, gateway_registry_sync_interval=0.1) as (_a, client),
+    ):
+        registered = await client.post(
+            "/api/brain/registry/services",
+            json={"name": "jobs", "url": echo.url, "ttl": 0.6},
+            headers=SERVICE,
+        )
+        heartbeat = "/api/brain/registry/services/jobs/instances/{}/heartbeat".format(
+            registered.json()["id"]
+        )
+        for _ in range(4):  # heartbeats keep it alive past its TTL
+            await asyncio.sleep(0.3)
+            beat = await client.put(heartbeat + "?ttl=0.6", headers=SERVICE)
+            assert beat.status_code == 204
+        alive = await client.get("/api/brain/jobs/x")
+        await asyncio.sleep(1.0)  # no more heartbeats: dropped
+        expired = await client.get("/api/brain/jobs/x")
+        late_beat = await client.put(heartbeat, headers=SERVICE)
+    assert alive.status_code == 200
+    assert expired.status_code == 503
+    assert expired.json()["code"] == "gateway.service_unavailable"
+    assert expired.json()["service"] == "jobs"
+    assert late_beat.status_code == 404, "an expired instance must register again"
+
+
+async def test_registrations_and_drains_are_shared_through_redis(
+    gateway: GatewayFactory, redis_client: Redis
+) -> None:
+    await redis_client.delete(INSTANCES_KEY, DRAINED_KEY)
+    shared = {
+        "service_token": SERVICE_TOKEN,
+        "redis_url": "redis://127.0.0.1:6379/15",
+        "gateway_registry_sync_interval": 0.1,
+    }
+    try:
+        async with (
+            echo_upstream() as first,
+            echo_upstream() as second,
+            gateway(**shared) as (_a, one),
+            gateway(**shared) as (_b, two),
+        ):
+            for url in (first.url, second.url):
+                answer = await one.post(
+                    "/api/brain/registry/services",
+                    json={"name": "shared", "url": url, "ttl": 30},
+                    headers=SERVICE,
+                )
+                assert answer.status_code == 201
+            await asyncio.sleep(0.3)
+            seen_by_two = [await two.get("/api/brain/shared/x") for _ in range(4)]
+            listing = (await two.get("/api/brain/services", headers=ADMIN)).json()
+            instance = next(
+                i for i in by_name(listing, "shared")["instances"] if i["url"] == first.url
+            )
+            drained = await two.post(
+                f"/api/brain/services/shared/instances/{instance['id']}/drain", headers=ADMIN
+            )
+            await asyncio.sleep(0.3)
+            first.seen.clear()
+            second.seen.clear()
+            after_drain = [await one.get("/api/brain/shared/x") for _ in range(4)]
+    finally:
+        await redis_client.delete(INSTANCES_KEY, DRAINED_KEY)
+    assert [r.status_code for r in seen_by_two] == [200] * 4
+    assert drained.status_code == 200 and drained.json()["draining"] is True
+    assert [r.status_code for r in after_drain] == [200] * 4
+    assert first.seen == [] and len(second.seen) == 4, "the drained instance gets no traffic"
+
+
+async def test_round_robin_spreads_and_drain_stops_traffic(gateway: GatewayFactory) -> None:
+    async with echo_upstream() as a, echo_upstream() as b:
+        services = services_json(rr={"urls": [a.url, b.url]})
+        async with gateway(gateway_services=services) as (_app, client):
+            for _ in range(6):
+                assert (await client.get("/api/brain/rr/x")).status_code == 200
+            assert len(a.seen) == 3 and len(b.seen) == 3
+            listing = (await client.get("/api/brain/services", headers=ADMIN)).json()
+            ids = {i["url"]: i["id"] for i in by_name(listing, "rr")["instances"]}
+            drain = f"/api/brain/services/rr/instances/{ids[a.url]}/drain"
+            assert (await client.post(drain, headers=ADMIN)).status_code == 200
+            for _ in range(4):
+                assert (await client.get("/api/brain/rr/x")).status_code == 200
+            assert len(a.seen) == 3 and len(b.seen) == 7
+            assert (await client.delete(drain, headers=ADMIN)).json()["draining"] is False
+            missing = await client.post(
+                "/api/brain/services/rr/instances/nope/drain", headers=ADMIN
+            )
+    assert missing.status_code == 404 and missing.json()["code"] == "gateway.instance_not_found"
+
+
+async def test_least_outstanding_prefers_the_idle_instance(gateway: GatewayFactory) -> None:
+    async with echo_upstream() as fast, echo_upstream() as slow:
+        services = services_json(lo={"urls": [slow.url, fast.url], "balancer": "least_outstanding"})
+        async with gateway(gateway_services=services) as (_app, client):
+            stuck = asyncio.create_task(client.get("/api/brain/lo/big?size=200000000"))
+            await asyncio.sleep(0.2)
+            for _ in range(5):
+                assert (await client.get("/api/brain/lo/x")).status_code == 200
+            stuck.cancel()
+    busy_one, idle_one = (slow, fast) if slow.seen[0]["path"].startswith("/big") else (fast, slow)
+    assert len(busy_one.seen) == 1, "nothing more goes to the instance with a request in flight"
+    assert len(idle_one.seen) == 5
+
+
+async def test_reload_reads_the_configuration_file_again(
+    gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    config = tmp_path / "gateway.json"
+    async with echo_upstream() as echo:
+        config.write_text(json.dumps({"services": {}}))
+        async with gateway(gateway_config_file=config) as (_app, client):
+            before = await client.get("/api/brain/later/x")
+            config.write_text(json.dumps({"services": {"later": {"urls": [echo.url]}}}))
+            refused = await client.post("/api/brain/services/reload", headers=bearer(sign()))
+            reloaded = await client.post("/api/brain/services/reload", headers=ADMIN)
+            after = await client.get("/api/brain/later/x")
+    assert before.status_code == 404
+    assert refused.status_code == 403
+    assert reloaded.status_code == 200 and by_name(reloaded.json(), "later")["kind"] == "remote"
+    assert after.status_code == 200
+
+
+async def test_circuit_state_is_exported_as_a_metric(gateway: GatewayFactory) -> None:
+    async with echo_upstream() as echo:
+        services = services_json(circ={"urls": [echo.url]})
+        async with gateway(gateway_services=services) as (_app, client):
+            metrics = (await client.get("/metrics")).text
+    assert 'bizosaas_gateway_circuit_state{instance="' in metrics
+    assert (
+        REGISTRY.get_sample_value(
+            "bizosaas_gateway_circuit_state",
+            {"service": "circ", "instance": instance_id(echo.url)},
+        )
+        == 0
+    )
