@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import subprocess
 import time
 import uuid
@@ -222,6 +223,14 @@ def stop(proc: Process) -> None:
         except subprocess.TimeoutExpired:
             proc.process.kill()
             proc.process.wait()
+
+
+def base_env(repo_root: Path) -> dict[str, str]:
+    """A clean environment for BizOSaaS subprocesses that can import this checkout's code and
+    the test modules."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BIZOSAAS_")}
+    env["PYTHONPATH"] = f"{repo_root / 'src'}{os.pathsep}{repo_root}"
+    return env
 
 
 def app_env(base: Mapping[str, str], **settings: str) -> dict[str, str]:

@@ -29,7 +29,7 @@ from bizosaas.gateway.realtime import router as realtime_router
 from bizosaas.gateway.registry import Registry
 from bizosaas.gateway.response_cache import ResponseCache, ResponseCacheMiddleware
 from bizosaas.gateway.security_headers import SecurityMiddleware
-from bizosaas.gateway.split import Registrar
+from bizosaas.gateway.split import Registrar, split_authenticator
 from bizosaas.kit.events import Event
 from bizosaas.settings import Settings
 
@@ -112,6 +112,10 @@ class SplitService:
         self.registrar = Registrar(settings) if settings.register_url else None
 
     async def start(self) -> None:
+        if getattr(self.app.state, "authenticator", None) is None:
+            authenticator = split_authenticator(self.settings)
+            if authenticator is not None:
+                self.app.state.authenticator = authenticator
         if self.registrar is not None:
             await self.registrar.start()
 

@@ -16,6 +16,7 @@ import aiohttp
 import structlog
 from starlette.requests import Request
 
+from bizosaas.identity.tokens import JwksVerifier
 from bizosaas.kit.auth import Principal
 from bizosaas.kit.errors import Unauthenticated
 from bizosaas.settings import Settings
@@ -57,6 +58,13 @@ def jwks_url(settings: Settings) -> str | None:
     if settings.register_url:
         return settings.register_url.rstrip("/") + JWKS_PATH
     return None
+
+
+def split_authenticator(settings: Settings) -> BearerAuthenticator | None:
+    """Identity's JWKS verifier behind the bearer scheme: signature and expiry are checked
+    with the gateway's published keys (fetched again when a token names a new `kid`)."""
+    url = jwks_url(settings)
+    return BearerAuthenticator(JwksVerifier(url=url)) if url else None
 
 
 def advertised_url(settings: Settings) -> str:
