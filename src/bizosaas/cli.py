@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bizosaas import __version__
 from bizosaas.demo import is_seeded, read_credentials, seed_demo
+from bizosaas.identity.cli import keys_app, tenants_app, users_app
 from bizosaas.kit import migrate
 from bizosaas.kit.db import Database
 from bizosaas.kit.observability import configure_logging
@@ -38,6 +39,9 @@ db_app = typer.Typer(help="Database migrations and roles.", no_args_is_help=True
 demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
+app.add_typer(tenants_app, name="tenants")
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

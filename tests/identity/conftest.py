@@ -7,6 +7,7 @@ runs are the scaled mode, with Redis for throttling counters and session revocat
 from __future__ import annotations
 
 import random
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -16,6 +17,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from bizosaas.identity import admin, mail
+from bizosaas.identity.events import MAIL_REQUESTED
+from bizosaas.identity.schemas import MailRead
+from bizosaas.kit.db import Database
+from bizosaas.kit.events import InProcessEventBus
+from bizosaas.kit.outbox import OutboxRelay
 from bizosaas.settings import Settings
 from tests.conftest import NOTES_MODULE, require
 from tests.support import backends
@@ -101,6 +108,72 @@ def register(client: httpx.AsyncClient, unique: str) -> Register:
             access_token=body["tokens"]["access_token"],
             refresh_token=body["tokens"]["refresh_token"],
             session_id=uuid.UUID(body["tokens"]["session_id"]),
+        )
+
+    return create
+
+
+async def deliver_mail(database: Database) -> None:
+    """Relay committed outbox events to a bus carrying the identity mailer (as a worker would)."""
+    bus = InProcessEventBus()
+    bus.subscribe(MAIL_REQUESTED, mail.deliver)
+    await OutboxRelay(database, bus).drain()
+
+
+async def mailbox(database: Database, to: str) -> list[MailRead]:
+    await deliver_mail(database)
+    async with database.unit_of_work() as session:
+        return await admin.list_mail(session, to=to)
+
+
+def token_in(message: MailRead) -> str:
+    found = re.search(r"token=(\S+)", message.body)
+    assert found, message.body
+    return found.group(1)
+
+
+async def login(
+    client: httpx.AsyncClient, email: str, password: str = PASSWORD, **extra: object
+) -> httpx.Response:
+    return await client.post(f"{API}/login", json={"email": email, "password": password, **extra})
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+Invite = Callable[..., Awaitable[Account]]
+
+
+@pytest.fixture
+def invite(client: httpx.AsyncClient, database: Database, unique: str) -> Invite:
+    """Invite a new person into `owner`'s tenant with `role`, accept, and log them in."""
+    counter = iter(range(1000))
+
+    async def create(owner: Account, role: str, email: str | None = None) -> Account:
+        address = email or f"{role}{next(counter)}-{unique}@example.com"
+        sent = await client.post(
+            f"{API}/invitations", json={"email": address, "role": role}, headers=owner.headers
+        )
+        assert sent.status_code == 201, sent.text
+        token = token_in((await mailbox(database, address))[0])
+        accepted = await client.post(
+            f"{API}/invitations/accept",
+            json={"token": token, "password": PASSWORD, "full_name": role.title()},
+        )
+        assert accepted.status_code == 201, accepted.text
+        tokens = await login(client, address, tenant=owner.tenant_slug)
+        assert tokens.status_code == 200, tokens.text
+        pair = tokens.json()
+        return Account(
+            email=address,
+            password=PASSWORD,
+            tenant_id=owner.tenant_id,
+            tenant_slug=owner.tenant_slug,
+            user_id=uuid.UUID(accepted.json()["user"]["id"]),
+            access_token=pair["access_token"],
+            refresh_token=pair["refresh_token"],
+            session_id=uuid.UUID(pair["session_id"]),
         )
 
     return create

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.identity.events import AuditAction
 from bizosaas.identity.models import AuditEvent
+from bizosaas.identity.schemas import AuditEventRead
 from bizosaas.kit.tenancy import TenantScope, bind_tenant, current_tenant, trusted_scope
 
 
@@ -59,3 +60,16 @@ async def list_events(
     if action:
         query = query.where(AuditEvent.action == action)
     return (await session.scalars(query.limit(limit))).all()
+
+
+async def list_audit_events(
+    session: AsyncSession,
+    *,
+    scope: TenantScope,
+    limit: int = 100,
+    before: datetime | None = None,
+    action: str | None = None,
+) -> list[AuditEventRead]:
+    """The tenant's audit log, newest first."""
+    rows = await list_events(session, scope=scope, limit=limit, before=before, action=action)
+    return [AuditEventRead.model_validate(row) for row in rows]

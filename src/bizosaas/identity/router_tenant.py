@@ -1,7 +1,210 @@
-"""Identity API: tenant endpoints."""
+"""Identity API: members, invitations, API keys and the audit log of the caller's tenant.
+
+The tenant is the verified credential's (`TenantSession`); ids of another tenant's rows answer
+404. Changes need `identity.<resource>:write`, which only tenant admins hold.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
 
-router = APIRouter(tags=["identity"])
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response
+
+from bizosaas.identity import api_keys, audit, members
+from bizosaas.identity.auth import client_ip
+from bizosaas.identity.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyRead,
+    AuditEventRead,
+    InvitationAccept,
+    InvitationAccepted,
+    InvitationCreate,
+    InvitationRead,
+    MemberRead,
+    RoleChange,
+)
+from bizosaas.kit.auth import Principal, TenantSession, require
+from bizosaas.kit.deps import DbSession
+from bizosaas.kit.tenancy import TenantScope
+
+Responses = dict[int | str, dict[str, Any]]
+router = APIRouter(tags=["identity: tenant"])
+
+NOT_FOUND: Responses = {404: {"description": "No such row in your tenant"}}
+FORBIDDEN: Responses = {403: {"description": "Your role does not allow this"}}
+
+
+def _scope(principal: Principal) -> TenantScope:
+    assert principal.scope is not None  # TenantSession refused tenant-less callers already
+    return principal.scope
+
+
+MemberReader = Annotated[Principal, Depends(require("identity.member:read"))]
+MemberWriter = Annotated[Principal, Depends(require("identity.member:write"))]
+InvitationReader = Annotated[Principal, Depends(require("identity.invitation:read"))]
+InvitationWriter = Annotated[Principal, Depends(require("identity.invitation:write"))]
+KeyReader = Annotated[Principal, Depends(require("identity.api_key:read"))]
+KeyWriter = Annotated[Principal, Depends(require("identity.api_key:write"))]
+AuditReader = Annotated[Principal, Depends(require("identity.audit:read"))]
+
+
+@router.get("/members", summary="Members of my tenant", responses=FORBIDDEN)
+async def list_members(principal: MemberReader, session: TenantSession) -> list[MemberRead]:
+    return await members.list_members(session, scope=_scope(principal))
+
+
+@router.patch(
+    "/members/{user_id}",
+    summary="Change a member's role",
+    responses={**FORBIDDEN, **NOT_FOUND, 409: {"description": "Last tenant admin"}},
+)
+async def change_role(
+    user_id: uuid.UUID,
+    payload: RoleChange,
+    principal: MemberWriter,
+    request: Request,
+    session: TenantSession,
+) -> MemberRead:
+    return await members.change_member_role(
+        session,
+        scope=_scope(principal),
+        actor=principal,
+        user_id=user_id,
+        role=payload.role,
+        ip=client_ip(request),
+    )
+
+
+@router.delete(
+    "/members/{user_id}",
+    status_code=204,
+    summary="Remove a member (their sessions here end)",
+    responses={**FORBIDDEN, **NOT_FOUND, 409: {"description": "Last tenant admin"}},
+)
+async def remove_member(
+    user_id: uuid.UUID, principal: MemberWriter, request: Request, session: TenantSession
+) -> Response:
+    await members.remove_member(
+        session, scope=_scope(principal), actor=principal, user_id=user_id, ip=client_ip(request)
+    )
+    return Response(status_code=204)
+
+
+@router.get("/invitations", summary="Invitations of my tenant", responses=FORBIDDEN)
+async def list_invitations(
+    principal: InvitationReader, session: TenantSession
+) -> list[InvitationRead]:
+    return await members.list_invitations(session, scope=_scope(principal))
+
+
+@router.post(
+    "/invitations",
+    status_code=201,
+    summary="Invite someone by e-mail",
+    responses={**FORBIDDEN, 409: {"description": "Already a member"}},
+)
+async def create_invitation(
+    payload: InvitationCreate, principal: InvitationWriter, request: Request, session: TenantSession
+) -> InvitationRead:
+    return await members.create_invitation(
+        session,
+        scope=_scope(principal),
+        actor=principal,
+        email=payload.email,
+        role=payload.role,
+        ip=client_ip(request),
+    )
+
+
+@router.delete(
+    "/invitations/{invitation_id}",
+    status_code=204,
+    summary="Revoke an invitation",
+    responses={**FORBIDDEN, **NOT_FOUND},
+)
+async def revoke_invitation(
+    invitation_id: uuid.UUID, principal: InvitationWriter, request: Request, session: TenantSession
+) -> Response:
+    await members.revoke_invitation(
+        session,
+        scope=_scope(principal),
+        actor=principal,
+        invitation_id=invitation_id,
+        ip=client_ip(request),
+    )
+    return Response(status_code=204)
+
+
+@router.post(
+    "/invitations/accept",
+    status_code=201,
+    summary="Accept an invitation (creates the account when new)",
+    responses={410: {"description": "Expired, used or revoked"}},
+)
+async def accept_invitation(
+    payload: InvitationAccept, request: Request, session: DbSession
+) -> InvitationAccepted:
+    return await members.accept_invitation(
+        session,
+        token=payload.token,
+        password=payload.password,
+        full_name=payload.full_name,
+        ip=client_ip(request),
+    )
+
+
+@router.get("/api-keys", summary="API keys of my tenant", responses=FORBIDDEN)
+async def list_api_keys(principal: KeyReader, session: TenantSession) -> list[ApiKeyRead]:
+    return await api_keys.list_api_keys(session, scope=_scope(principal))
+
+
+@router.post(
+    "/api-keys",
+    status_code=201,
+    summary="Create an API key (the secret is shown once)",
+    responses={**FORBIDDEN},
+)
+async def create_api_key(
+    payload: ApiKeyCreate, principal: KeyWriter, request: Request, session: TenantSession
+) -> ApiKeyCreated:
+    return await api_keys.create_api_key(
+        session,
+        scope=_scope(principal),
+        actor=principal,
+        name=payload.name,
+        permissions=payload.permissions,
+        expires_at=payload.expires_at,
+        ip=client_ip(request),
+    )
+
+
+@router.delete(
+    "/api-keys/{key_id}",
+    status_code=204,
+    summary="Revoke an API key",
+    responses={**FORBIDDEN, **NOT_FOUND},
+)
+async def revoke_api_key(
+    key_id: uuid.UUID, principal: KeyWriter, request: Request, session: TenantSession
+) -> Response:
+    await api_keys.revoke_api_key(
+        session, scope=_scope(principal), actor=principal, key_id=key_id, ip=client_ip(request)
+    )
+    return Response(status_code=204)
+
+
+@router.get("/audit", summary="My tenant's audit log, newest first", responses=FORBIDDEN)
+async def list_audit(
+    principal: AuditReader,
+    session: TenantSession,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    before: datetime | None = None,
+    action: Annotated[str | None, Query(max_length=60)] = None,
+) -> list[AuditEventRead]:
+    return await audit.list_audit_events(
+        session, scope=_scope(principal), limit=limit, before=before, action=action
+    )

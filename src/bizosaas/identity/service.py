@@ -60,6 +60,23 @@ Platform administration, super admins only (admin.py, mail.py)
 
 from __future__ import annotations
 
+from bizosaas.identity.account import (
+    change_password,
+    confirm_password_reset,
+    request_email_verification,
+    request_password_reset,
+    verify_email,
+)
+from bizosaas.identity.admin import (
+    admin_create_tenant,
+    admin_list_tenants,
+    admin_list_users,
+    admin_set_tenant_status,
+    get_mail,
+    list_mail,
+)
+from bizosaas.identity.api_keys import create_api_key, list_api_keys, revoke_api_key
+from bizosaas.identity.audit import list_audit_events
 from bizosaas.identity.login import (
     VerifiedLogin,
     authenticate_password,
@@ -79,6 +96,15 @@ from bizosaas.identity.login import (
     verified_login_for,
     verify_login,
 )
+from bizosaas.identity.members import (
+    accept_invitation,
+    change_member_role,
+    create_invitation,
+    list_invitations,
+    list_members,
+    remove_member,
+    revoke_invitation,
+)
 from bizosaas.identity.mfa import (
     confirm_totp,
     disable_totp,
@@ -89,12 +115,28 @@ from bizosaas.identity.mfa import (
 
 __all__ = [
     "VerifiedLogin",
+    "accept_invitation",
+    "admin_create_tenant",
+    "admin_list_tenants",
+    "admin_list_users",
+    "admin_set_tenant_status",
     "authenticate_password",
+    "change_member_role",
+    "change_password",
+    "confirm_password_reset",
     "confirm_totp",
+    "create_api_key",
+    "create_invitation",
     "create_tenant",
     "create_user",
     "disable_totp",
     "enrol_totp",
+    "get_mail",
+    "list_api_keys",
+    "list_audit_events",
+    "list_invitations",
+    "list_mail",
+    "list_members",
     "list_sessions",
     "login_browser",
     "logout",
@@ -105,9 +147,15 @@ __all__ = [
     "regenerate_recovery_codes",
     "register",
     "remaining_recovery_codes",
+    "remove_member",
+    "request_email_verification",
+    "request_password_reset",
+    "revoke_api_key",
+    "revoke_invitation",
     "revoke_session",
     "start_api_session",
     "switch_tenant",
     "verified_login_for",
+    "verify_email",
     "verify_login",
 ]

@@ -1,0 +1,341 @@
+"""Members and invitations of a tenant.
+
+Joining a tenant is by invitation only. Invitation links carry the tenant in the token text
+(`bzi_<tenant id hex>_<secret>`), so accepting can look the invitation up inside that tenant
+(row-level security applies) and prove it by its hash. Tenant admins manage members; a tenant
+always keeps at least one tenant admin. Removing a member ends their sessions in the tenant
+and revokes the API keys they created there.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bizosaas.identity import audit, repository, runtime
+from bizosaas.identity.events import MEMBER_JOINED, AuditAction
+from bizosaas.identity.exceptions import (
+    AlreadyMember,
+    InvitationInvalid,
+    InvitationNotFound,
+    LastAdmin,
+    MemberNotFound,
+    TenantNotFound,
+    WeakPassword,
+)
+from bizosaas.identity.login import add_membership, create_user, revoke_sessions, user_read
+from bizosaas.identity.mail import request_mail
+from bizosaas.identity.models import (
+    ApiKey,
+    AuthSession,
+    Invitation,
+    Membership,
+    Role,
+    Tenant,
+    TenantStatus,
+    User,
+)
+from bizosaas.identity.schemas import InvitationAccepted, InvitationRead, MemberRead, TenantRead
+from bizosaas.identity.tokens import INVITATION_PREFIX, hash_secret, new_secret
+from bizosaas.kit.auth import Principal
+from bizosaas.kit.db import utcnow
+from bizosaas.kit.errors import PermissionDenied
+from bizosaas.kit.outbox import record_event
+from bizosaas.kit.tenancy import TenantScope, bind_tenant, trusted_scope
+
+ACCEPT_PATH = "/auth/accept-invitation"
+
+
+def _require(actor: Principal, permission: str) -> None:
+    if not actor.can(permission):
+        raise PermissionDenied(f"This action needs the permission {permission}.")
+
+
+def _member_read(member: Membership, user: User) -> MemberRead:
+    return MemberRead(
+        user_id=member.user_id,
+        email=user.email,
+        full_name=user.full_name,
+        role=member.role,
+        joined_at=member.created_at,
+    )
+
+
+async def list_members(session: AsyncSession, *, scope: TenantScope) -> list[MemberRead]:
+    await bind_tenant(session, scope)
+    return [_member_read(m, u) for m, u in await repository.members_in_scope(session, scope)]
+
+
+async def change_member_role(
+    session: AsyncSession,
+    *,
+    scope: TenantScope,
+    actor: Principal,
+    user_id: uuid.UUID,
+    role: str,
+    ip: str | None = None,
+) -> MemberRead:
+    _require(actor, "identity.member:write")
+    await bind_tenant(session, scope)
+    new_role = Role(role)
+    found = await repository.member_in_scope(session, scope, user_id)
+    if found is None:
+        raise MemberNotFound()
+    member, user = found
+    if member.role == new_role.value:
+        return _member_read(member, user)
+    if (
+        member.role == Role.tenant_admin.value
+        and await repository.count_admins(session, scope) <= 1
+    ):
+        raise LastAdmin("Make someone else a tenant admin first.")
+    previous = member.role
+    member.role = new_role.value
+    await audit.record(
+        session,
+        tenant_id=scope.tenant_id,
+        action=AuditAction.role_changed,
+        actor_id=actor.subject,
+        target=str(user_id),
+        ip=ip,
+        details={"from": previous, "to": new_role.value, "email": user.email},
+    )
+    await session.flush()
+    return _member_read(member, user)
+
+
+async def remove_member(
+    session: AsyncSession,
+    *,
+    scope: TenantScope,
+    actor: Principal,
+    user_id: uuid.UUID,
+    ip: str | None = None,
+) -> None:
+    _require(actor, "identity.member:write")
+    await bind_tenant(session, scope)
+    found = await repository.member_in_scope(session, scope, user_id)
+    if found is None:
+        raise MemberNotFound()
+    member, user = found
+    if (
+        member.role == Role.tenant_admin.value
+        and await repository.count_admins(session, scope) <= 1
+    ):
+        raise LastAdmin("The last tenant admin cannot be removed.")
+    await session.delete(member)
+    await revoke_sessions(
+        session,
+        AuthSession.user_id == user_id,
+        AuthSession.tenant_id == scope.tenant_id,
+        reason="member_removed",
+    )
+    await session.execute(
+        update(ApiKey)
+        .where(ApiKey.created_by == user_id, ApiKey.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    await audit.record(
+        session,
+        tenant_id=scope.tenant_id,
+        action=AuditAction.member_removed,
+        actor_id=actor.subject,
+        target=str(user_id),
+        ip=ip,
+        details={"email": user.email, "role": member.role},
+    )
+    await session.flush()
+
+
+# -- invitations ------------------------------------------------------------------------------
+
+
+def invitation_token(tenant_id: uuid.UUID) -> str:
+    return f"{INVITATION_PREFIX}{tenant_id.hex}_{new_secret('', 24)}"
+
+
+def _tenant_of_token(token: str) -> uuid.UUID | None:
+    if not token.startswith(INVITATION_PREFIX):
+        return None
+    tenant_hex, _, secret = token[len(INVITATION_PREFIX) :].partition("_")
+    if len(tenant_hex) != 32 or len(secret) < 16:
+        return None
+    try:
+        return uuid.UUID(hex=tenant_hex)
+    except ValueError:
+        return None
+
+
+async def list_invitations(session: AsyncSession, *, scope: TenantScope) -> list[InvitationRead]:
+    await bind_tenant(session, scope)
+    rows = await session.scalars(select(Invitation).order_by(Invitation.created_at.desc()))
+    return [InvitationRead.model_validate(row) for row in rows]
+
+
+async def create_invitation(
+    session: AsyncSession,
+    *,
+    scope: TenantScope,
+    actor: Principal,
+    email: str,
+    role: str,
+    ip: str | None = None,
+) -> InvitationRead:
+    _require(actor, "identity.invitation:write")
+    await bind_tenant(session, scope)
+    identity = runtime.current()
+    email = repository.normalise_email(email)
+    invited_role = Role(role)
+    tenant = await session.get(Tenant, scope.tenant_id)
+    if tenant is None:
+        raise TenantNotFound()
+    existing = await repository.user_by_email(session, email)
+    if existing and await repository.membership(
+        session, user_id=existing.id, tenant_id=scope.tenant_id
+    ):
+        raise AlreadyMember(f"{email} is already a member of this tenant.")
+    now = utcnow()
+    # A new invitation replaces any pending one for the same address.
+    await session.execute(
+        update(Invitation)
+        .where(
+            Invitation.email == email,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    token = invitation_token(scope.tenant_id)
+    invitation = Invitation(
+        email=email,
+        role=invited_role.value,
+        token_hash=hash_secret(token),
+        invited_by=actor.subject,
+        created_at=now,
+        expires_at=now + timedelta(seconds=identity.settings.invitation_ttl),
+    )
+    session.add(invitation)
+    await session.flush()
+    link = f"{identity.settings.base_url}{ACCEPT_PATH}?token={token}"
+    days = max(1, identity.settings.invitation_ttl // 86400)
+    request_mail(
+        session,
+        to=email,
+        subject=f"You are invited to {tenant.name} on BizOSaaS",
+        body=(
+            f"Hello,\n\nYou have been invited to join {tenant.name} on BizOSaaS as "
+            f"{invited_role.value.replace('_', ' ')}.\n\nAccept within {days} days:\n{link}\n\n"
+            f"Or enter this code: {token}\n"
+        ),
+        tenant_id=scope.tenant_id,
+    )
+    await audit.record(
+        session,
+        tenant_id=scope.tenant_id,
+        action=AuditAction.invitation_created,
+        actor_id=actor.subject,
+        target=str(invitation.id),
+        ip=ip,
+        details={"email": email, "role": invited_role.value},
+    )
+    return InvitationRead.model_validate(invitation)
+
+
+async def revoke_invitation(
+    session: AsyncSession,
+    *,
+    scope: TenantScope,
+    actor: Principal,
+    invitation_id: uuid.UUID,
+    ip: str | None = None,
+) -> None:
+    _require(actor, "identity.invitation:write")
+    await bind_tenant(session, scope)
+    invitation = await session.scalar(select(Invitation).where(Invitation.id == invitation_id))
+    if invitation is None:
+        raise InvitationNotFound()
+    if invitation.accepted_at is not None or invitation.revoked_at is not None:
+        raise InvitationInvalid("This invitation was already used or revoked.")
+    invitation.revoked_at = utcnow()
+    await audit.record(
+        session,
+        tenant_id=scope.tenant_id,
+        action=AuditAction.invitation_revoked,
+        actor_id=actor.subject,
+        target=str(invitation.id),
+        ip=ip,
+        details={"email": invitation.email},
+    )
+
+
+async def accept_invitation(
+    session: AsyncSession,
+    *,
+    token: str,
+    password: str | None = None,
+    full_name: str | None = None,
+    ip: str | None = None,
+) -> InvitationAccepted:
+    """Join the tenant. A new person also chooses a password (and name); having the link
+    proves the e-mail address, so their address counts as verified."""
+    tenant_id = _tenant_of_token(token.strip())
+    if tenant_id is None:
+        raise InvitationInvalid()
+    await bind_tenant(session, trusted_scope(tenant_id))
+    invitation = await session.scalar(
+        select(Invitation).where(Invitation.token_hash == hash_secret(token.strip()))
+    )
+    now = utcnow()
+    if (
+        invitation is None
+        or invitation.accepted_at is not None
+        or invitation.revoked_at is not None
+        or invitation.expires_at <= now
+    ):
+        raise InvitationInvalid()
+    tenant = await session.get(Tenant, tenant_id)
+    if tenant is None or tenant.status != TenantStatus.active.value:
+        raise InvitationInvalid("This tenant is not accepting members.")
+    user = await repository.user_by_email(session, invitation.email)
+    created = user is None
+    if user is None:
+        if not password:
+            raise WeakPassword("Choose a password to create your account.", reason="missing")
+        user = await create_user(
+            session,
+            email=invitation.email,
+            password=password,
+            full_name=full_name or invitation.email.split("@", 1)[0],
+            verified=True,
+        )
+    elif await repository.membership(session, user_id=user.id, tenant_id=tenant_id):
+        raise AlreadyMember()
+    if user.email_verified_at is None:
+        user.email_verified_at = now
+    await add_membership(session, tenant=tenant, user=user, role=invitation.role)
+    invitation.accepted_at = now
+    record_event(
+        session,
+        MEMBER_JOINED,
+        {"tenant_id": str(tenant_id), "user_id": str(user.id), "role": invitation.role},
+    )
+    await audit.record(
+        session,
+        tenant_id=tenant_id,
+        action=AuditAction.invitation_accepted,
+        actor_id=user.id,
+        target=str(invitation.id),
+        ip=ip,
+        details={"email": user.email, "role": invitation.role, "new_account": created},
+    )
+    return InvitationAccepted(
+        user=user_read(user),
+        tenant=TenantRead.model_validate(tenant),
+        role=invitation.role,
+        created_user=created,
+    )

@@ -1,0 +1,88 @@
+"""Member list, role changes and removal; the last admin stays."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.identity.conftest import API, Invite, Register, bearer, login
+
+
+async def test_admin_lists_and_changes_roles(
+    client: httpx.AsyncClient, register: Register, invite: Invite
+) -> None:
+    owner = await register()
+    staff = await invite(owner, "staff")
+    members = (await client.get(f"{API}/members", headers=owner.headers)).json()
+    assert {(m["email"], m["role"]) for m in members} == {
+        (owner.email, "tenant_admin"),
+        (staff.email, "staff"),
+    }
+
+    changed = await client.patch(
+        f"{API}/members/{staff.user_id}", json={"role": "manager"}, headers=owner.headers
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["role"] == "manager"
+    # The new role reaches the member's tokens at the next refresh.
+    pair = (await client.post(f"{API}/refresh", json={"refresh_token": staff.refresh_token})).json()
+    me = (await client.get(f"{API}/me", headers=bearer(pair["access_token"]))).json()
+    assert me["roles"] == ["manager"]
+
+    bad = await client.patch(
+        f"{API}/members/{staff.user_id}", json={"role": "owner"}, headers=owner.headers
+    )
+    assert bad.status_code == 422
+
+
+async def test_last_admin_cannot_be_demoted_or_removed(
+    client: httpx.AsyncClient, register: Register, invite: Invite
+) -> None:
+    owner = await register()
+    demote = await client.patch(
+        f"{API}/members/{owner.user_id}", json={"role": "staff"}, headers=owner.headers
+    )
+    assert demote.status_code == 409
+    assert demote.json()["code"] == "identity.last_admin"
+    remove = await client.delete(f"{API}/members/{owner.user_id}", headers=owner.headers)
+    assert remove.status_code == 409
+
+    second = await invite(owner, "tenant_admin")
+    assert (
+        await client.delete(f"{API}/members/{owner.user_id}", headers=second.headers)
+    ).status_code == 204
+    members = (await client.get(f"{API}/members", headers=second.headers)).json()
+    assert [m["email"] for m in members] == [second.email]
+
+
+async def test_removed_member_loses_access_at_once(
+    client: httpx.AsyncClient, register: Register, invite: Invite
+) -> None:
+    owner = await register()
+    staff = await invite(owner, "staff")
+    assert (await client.get(f"{API}/members", headers=staff.headers)).status_code == 200
+
+    removed = await client.delete(f"{API}/members/{staff.user_id}", headers=owner.headers)
+    assert removed.status_code == 204
+    assert (await client.get(f"{API}/members", headers=staff.headers)).status_code == 401
+    refreshed = await client.post(f"{API}/refresh", json={"refresh_token": staff.refresh_token})
+    assert refreshed.status_code == 401
+    relogin = await login(client, staff.email, tenant=owner.tenant_slug)
+    assert relogin.status_code == 404
+
+
+async def test_non_admins_cannot_manage_members(
+    client: httpx.AsyncClient, register: Register, invite: Invite
+) -> None:
+    owner = await register()
+    manager = await invite(owner, "manager")
+    client_user = await invite(owner, "client")
+    for actor in (manager, client_user):
+        change = await client.patch(
+            f"{API}/members/{owner.user_id}", json={"role": "client"}, headers=actor.headers
+        )
+        assert change.status_code == 403
+        remove = await client.delete(f"{API}/members/{owner.user_id}", headers=actor.headers)
+        assert remove.status_code == 403
+    assert (await client.get(f"{API}/members", headers=client_user.headers)).status_code == 403
+    members = (await client.get(f"{API}/members", headers=owner.headers)).json()
+    assert {m["role"] for m in members} == {"tenant_admin", "manager", "client"}
