@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import Request
 from starlette.responses import Response
 
-from bizosaas.web.session import LoginRequired, optional_viewer
+from bizosaas.web.session import LoginRequired, viewer_outside_request
 from bizosaas.web.shell import redirect, render_error
 
 
@@ -22,5 +22,5 @@ async def render_html_error(request: Request, status: int, exc: Exception) -> Re
     if status != 401:
         # Show a signed-in person's top bar; the error page must render even if this fails.
         with contextlib.suppress(Exception):
-            await optional_viewer(request)
+            await viewer_outside_request(request)
     return render_error(request, 403 if status == 401 else status, exc)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
+from bizosaas.web import admin, auth_pages, workspace
 from bizosaas.web.session import MaybeViewer
 from bizosaas.web.shell import STATIC_DIR, WebRoute, redirect
 
@@ -32,3 +33,8 @@ async def start(request: Request, viewer: MaybeViewer) -> Response:
     if viewer.tenant_id is None and viewer.is_super_admin:
         return redirect(request, "/admin", status=302)
     return redirect(request, "/app", status=302)
+
+
+router.include_router(auth_pages.router)
+router.include_router(admin.router)
+router.include_router(workspace.router)

@@ -8,18 +8,20 @@ the sessions page, by logout in any app, or by an administrator) closes every ap
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
+from bizosaas.identity.schemas import BrowserSession
 from bizosaas.kit.auth import Principal, optional_principal
+from bizosaas.kit.deps import DbSession
 from bizosaas.kit.errors import PermissionDenied, Unauthenticated
 from bizosaas.web import profiles
 from bizosaas.web.shell import SESSION_COOKIE, is_secure, settings_of
-
-SESSION_MAX_AGE = 14 * 24 * 3600
 
 
 class LoginRequired(Unauthenticated):
@@ -34,11 +36,12 @@ class NoWorkspace(PermissionDenied):
     title = "No workspace"
 
 
-def set_session_cookie(request: Request, response: Response, token: str) -> None:
+def set_session_cookie(request: Request, response: Response, browser: BrowserSession) -> None:
+    """Hand the browser its identity session; the cookie expires with the session."""
     response.set_cookie(
         SESSION_COOKIE,
-        token,
-        max_age=SESSION_MAX_AGE,
+        browser.cookie_token,
+        expires=browser.expires_at,
         httponly=True,
         samesite="lax",
         secure=is_secure(settings_of(request)),
@@ -77,6 +80,8 @@ class Viewer:
     tenant_id: uuid.UUID | None
     tenant_name: str | None
     memberships: tuple[TenantChoice, ...]
+    email_verified: bool = False
+    mfa_enabled: bool = False
 
     @property
     def is_super_admin(self) -> bool:
@@ -102,7 +107,7 @@ class Viewer:
         return self.principal.can(permission)
 
 
-async def _viewer(request: Request) -> Viewer | None:
+async def _viewer(request: Request, session: AsyncSession | None = None) -> Viewer | None:
     cached = getattr(request.state, "web_viewer", None)
     if isinstance(cached, Viewer):
         return cached
@@ -116,7 +121,7 @@ async def _viewer(request: Request) -> Viewer | None:
         # A revoked or expired session: forget the cookie (see shell.finish_response).
         request.state.web_drop_session = True
         return None
-    profile = await profiles.load(request, principal)
+    profile = await profiles.load(request, principal, session)
     viewer = Viewer(
         principal=principal,
         email=profile.email,
@@ -126,18 +131,26 @@ async def _viewer(request: Request) -> Viewer | None:
         memberships=tuple(
             TenantChoice(tenant_id=m.tenant_id, tenant_name=m.tenant_name, role=m.role)
             for m in profile.memberships
+            if m.active
         ),
+        email_verified=profile.email_verified,
+        mfa_enabled=profile.mfa_enabled,
     )
     request.state.web_viewer = viewer
     return viewer
 
 
-async def optional_viewer(request: Request) -> Viewer | None:
+async def optional_viewer(request: Request, session: DbSession) -> Viewer | None:
+    return await _viewer(request, session)
+
+
+async def viewer_outside_request(request: Request) -> Viewer | None:
+    """For error pages, which run outside the route's dependencies."""
     return await _viewer(request)
 
 
-async def signed_in(request: Request) -> Viewer:
-    viewer = await _viewer(request)
+async def signed_in(request: Request, session: DbSession) -> Viewer:
+    viewer = await _viewer(request, session)
     if viewer is None:
         raise LoginRequired("Sign in to open this page.")
     return viewer
@@ -164,7 +177,7 @@ SuperAdmin = Annotated[Viewer, Depends(super_admin)]
 WorkspaceMember = Annotated[Viewer, Depends(workspace_member)]
 
 
-def require_permission(permission: str) -> object:
+def require_permission(permission: str) -> Callable[..., Awaitable[Viewer]]:
     """Dependency for workspace pages: the viewer, if their role grants `permission`."""
 
     async def dependency(viewer: WorkspaceMember) -> Viewer:
@@ -172,4 +185,4 @@ def require_permission(permission: str) -> object:
             raise PermissionDenied("Your role in this workspace does not include this page.")
         return viewer
 
-    return Depends(dependency)
+    return dependency

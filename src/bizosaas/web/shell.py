@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, Response
@@ -95,6 +97,17 @@ def _format_datetime(value: Any) -> str:
 
 
 environment.filters["datetime"] = _format_datetime
+
+_URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def _linkify(text: str) -> Markup:
+    """Escape `text` and make its http(s) addresses links (for plain-text e-mails)."""
+    escaped = str(escape(text))
+    return Markup(_URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped))  # noqa: S704 - built from escaped text
+
+
+environment.filters["linkify"] = _linkify
 
 
 # -- secrets and signing -----------------------------------------------------------------
@@ -283,6 +296,7 @@ def _is_handled_error(error: Exception) -> bool:
     return isinstance(error, Problem | StarletteHTTPException | RequestValidationError)
 
 
+GENERIC_CODES = frozenset({"auth.forbidden", "auth.unauthenticated", "not_found", "bad_request"})
 ERROR_TEXT = {
     400: ("Something is wrong with that request", "Check the address or the form and try again."),
     403: ("You cannot open this page", "Your account does not have access to it."),
@@ -294,11 +308,17 @@ ERROR_TEXT = {
 
 def render_error(request: Request, status: int, error: Exception | None = None) -> HTMLResponse:
     title, hint = ERROR_TEXT.get(status, ERROR_TEXT[500 if status >= 500 else 400])
-    detail = getattr(error, "detail", None) if status in {403, 409, 422, 429} else None
+    if isinstance(error, Problem) and status < 500:
+        # A specific problem (an expired form, a suspended tenant) says what happened; the
+        # generic ones keep the friendlier wording above.
+        if error.code not in GENERIC_CODES:
+            title = error.title
+        if status in {403, 409, 410, 422, 429}:
+            hint = error.detail
     context = {
         "title": title,
         "status": status,
-        "hint": detail if isinstance(detail, str) else hint,
+        "hint": hint,
         "request_id": getattr(request.state, "request_id", None),
     }
     return render(request, "errors/error.html", context, status=status)

@@ -1,0 +1,330 @@
+"""Single sign-on pages shared by every app: sign in (with the two-factor step), sign out,
+switch tenant, password reset, e-mail verification and accepting an invitation."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from bizosaas.identity import service as identity
+from bizosaas.identity.schemas import BrowserSession, MfaChallenge
+from bizosaas.kit.deps import DbSession
+from bizosaas.kit.errors import Problem
+from bizosaas.web import tickets
+from bizosaas.web.forms import Form, local_path
+from bizosaas.web.session import (
+    MaybeViewer,
+    SignedIn,
+    clear_session_cookie,
+    set_session_cookie,
+)
+from bizosaas.web.shell import WebRoute, flash, read_form, redirect, render
+
+router = APIRouter(include_in_schema=False, route_class=WebRoute)
+
+# Texts shown next to password fields (not passwords).
+PASSWORD_HINT = "At least 10 characters. A phrase of several words works well."  # noqa: S105
+PASSWORDS_DIFFER = "The two passwords are not the same."
+NextParam = Annotated[str | None, Query(alias="next", max_length=2000)]
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def user_agent(request: Request) -> str | None:
+    return request.headers.get("user-agent")
+
+
+# -- sign in ---------------------------------------------------------------------------------
+
+
+@router.get("/login")
+async def login_page(request: Request, viewer: MaybeViewer, next: NextParam = None) -> Response:
+    if viewer is not None:
+        return redirect(request, local_path(next, "/"), status=302)
+    context = {"title": "Sign in", "next": local_path(next, "")}
+    return render(request, "auth/login.html", context)
+
+
+@router.post("/login")
+async def login(request: Request, session: DbSession) -> Response:
+    form = Form(await read_form(request))
+    email = form.email()
+    password = form.require("password", "Enter your password.")
+    next_path = local_path(form.get("next"), "")
+    if form.ok:
+        try:
+            outcome = await identity.login_browser(
+                session,
+                email=email,
+                password=password,
+                ip=client_ip(request),
+                user_agent=user_agent(request),
+            )
+        except Problem as problem:
+            await session.rollback()
+            form.fail(problem, {})
+        else:
+            if isinstance(outcome, MfaChallenge):
+                response = redirect(request, "/login/totp")
+                ticket = tickets.MfaTicket(email=email, password=password, next=next_path)
+                tickets.issue(request, response, ticket)
+                return response
+            response = redirect(request, next_path or "/")
+            set_session_cookie(request, response, outcome)
+            return response
+    context = {"title": "Sign in", "next": next_path, "errors": form.errors}
+    context["values"] = form.safe_values()
+    return render(request, "auth/login.html", context, status=422)
+
+
+@router.get("/login/totp")
+async def totp_page(request: Request) -> Response:
+    ticket = tickets.read(request)
+    if ticket is None:
+        flash(request, "Your sign-in timed out. Enter your password again.", "warning")
+        return redirect(request, "/login", status=302)
+    return render(request, "auth/totp.html", {"title": "Two-factor authentication", "next": ""})
+
+
+@router.post("/login/totp")
+async def totp(request: Request, session: DbSession) -> Response:
+    form = Form(await read_form(request))
+    ticket = tickets.read(request)
+    if ticket is None:
+        flash(request, "Your sign-in timed out. Enter your password again.", "warning")
+        return redirect(request, "/login")
+    code = form.require("code", "Enter the code from your authenticator app.").replace(" ", "")
+    if form.ok:
+        try:
+            outcome = await identity.login_browser(
+                session,
+                email=ticket.email,
+                password=ticket.password,
+                totp_code=code,
+                ip=client_ip(request),
+                user_agent=user_agent(request),
+            )
+        except Problem as problem:
+            await session.rollback()
+            form.fail(problem, {"identity.invalid_mfa_code": "code"})
+        else:
+            if not isinstance(outcome, MfaChallenge):
+                response = redirect(request, ticket.next or "/")
+                tickets.discard(request, response)
+                set_session_cookie(request, response, outcome)
+                return response
+            form.errors["code"] = "Enter the code from your authenticator app."
+    context = {"title": "Two-factor authentication", "next": "", "errors": form.errors}
+    return render(request, "auth/totp.html", context, status=422)
+
+
+# -- sign out and switch tenant ----------------------------------------------------------------
+
+
+@router.post("/logout")
+async def logout(request: Request, session: DbSession, viewer: MaybeViewer) -> Response:
+    await read_form(request)
+    if viewer is not None and viewer.principal.session_id is not None:
+        await identity.logout(
+            session, user_id=viewer.principal.subject, session_id=viewer.principal.session_id
+        )
+    flash(request, "You have signed out of every BizOSaaS app.", "info")
+    response = redirect(request, "/login")
+    clear_session_cookie(request, response)
+    return response
+
+
+@router.post("/switch-tenant")
+async def switch_tenant(request: Request, session: DbSession, viewer: SignedIn) -> Response:
+    form = Form(await read_form(request))
+    target = local_path(form.get("next"), "/app")
+    tenant = form.require("tenant_id", "Choose a workspace.")
+    if not form.ok or viewer.principal.session_id is None:
+        flash(request, "Choose a workspace to switch to.", "error")
+        return redirect(request, target)
+    try:
+        outcome = await identity.switch_tenant(
+            session,
+            user_id=viewer.principal.subject,
+            session_id=viewer.principal.session_id,
+            tenant=tenant,
+            ip=client_ip(request),
+            user_agent=user_agent(request),
+        )
+    except Problem as problem:
+        await session.rollback()
+        flash(request, problem.detail, "error")
+        return redirect(request, target)
+    if not isinstance(outcome, BrowserSession):
+        flash(request, "Switching workspaces is not available for this sign-in.", "error")
+        return redirect(request, target)
+    names = {str(m.tenant_id): m.tenant_name for m in viewer.memberships}
+    flash(request, f"You are now working in {names.get(tenant, 'the selected workspace')}.")
+    response = redirect(request, target if target.startswith("/app") else "/app")
+    set_session_cookie(request, response, outcome)
+    return response
+
+
+# -- password reset and e-mail verification ------------------------------------------------
+
+
+@router.get("/auth/forgot-password")
+async def forgot_page(request: Request) -> Response:
+    return render(request, "auth/forgot.html", {"title": "Reset your password", "sent": False})
+
+
+@router.post("/auth/forgot-password")
+async def forgot(request: Request, session: DbSession) -> Response:
+    form = Form(await read_form(request))
+    email = form.email()
+    if form.ok:
+        try:
+            await identity.request_password_reset(session, email=email, ip=client_ip(request))
+        except Problem as problem:
+            await session.rollback()
+            form.fail(problem, {})
+        else:
+            context = {"title": "Check your e-mail", "sent": True, "values": {"email": email}}
+            return render(request, "auth/forgot.html", context)
+    context = {"title": "Reset your password", "sent": False, "errors": form.errors}
+    context["values"] = form.safe_values()
+    return render(request, "auth/forgot.html", context, status=422)
+
+
+TokenParam = Annotated[str, Query(min_length=1, max_length=300)]
+
+
+@router.get("/auth/reset-password")
+async def reset_page(request: Request, token: TokenParam) -> Response:
+    context = {"title": "Choose a new password", "token": token, "password_hint": PASSWORD_HINT}
+    return render(request, "auth/reset.html", context)
+
+
+@router.post("/auth/reset-password")
+async def reset(request: Request, session: DbSession) -> Response:
+    form = Form(await read_form(request))
+    token = form.get("token")
+    password = form.require("password", "Choose a new password.")
+    confirm = form.require("password_confirm", "Repeat the new password.")
+    if password and confirm and password != confirm:
+        form.errors["password_confirm"] = PASSWORDS_DIFFER
+    if form.ok:
+        try:
+            await identity.confirm_password_reset(
+                session, token=token, new_password=password, ip=client_ip(request)
+            )
+        except Problem as problem:
+            await session.rollback()
+            form.fail(problem, {"identity.weak_password": "password"})
+        else:
+            flash(request, "Your password has been changed. Sign in with the new one.")
+            return redirect(request, "/login")
+    context = {
+        "title": "Choose a new password",
+        "token": token,
+        "password_hint": PASSWORD_HINT,
+        "errors": form.errors,
+    }
+    return render(request, "auth/reset.html", context, status=422)
+
+
+@router.get("/auth/verify-email")
+async def verify_email(
+    request: Request, session: DbSession, viewer: MaybeViewer, token: TokenParam
+) -> Response:
+    try:
+        await identity.verify_email(session, token=token)
+    except Problem as problem:
+        await session.rollback()
+        context = {
+            "title": "Link not valid",
+            "heading": "This link does not work any more",
+            "message": problem.detail + " You can ask for a new one in your security settings.",
+            "action_href": "/app/security" if viewer else "/login",
+            "action_label": "Security settings" if viewer else "Sign in",
+        }
+        return render(request, "auth/message.html", context, status=400)
+    context = {
+        "title": "E-mail address confirmed",
+        "heading": "Thank you",
+        "message": "Your e-mail address is confirmed.",
+        "action_href": "/" if viewer else "/login",
+        "action_label": "Continue" if viewer else "Sign in",
+    }
+    return render(request, "auth/message.html", context)
+
+
+# -- invitations -----------------------------------------------------------------------------
+
+
+def _invitation_context(token: str, form: Form | None = None) -> dict[str, object]:
+    return {
+        "title": "Accept invitation",
+        "token": token,
+        "password_hint": PASSWORD_HINT,
+        "errors": form.errors if form else {},
+        "values": form.safe_values() if form else {},
+    }
+
+
+@router.get("/auth/accept-invitation")
+async def invitation_page(request: Request, token: TokenParam) -> Response:
+    return render(request, "auth/invitation.html", _invitation_context(token))
+
+
+@router.post("/auth/accept-invitation")
+async def accept_invitation(request: Request, session: DbSession) -> Response:
+    form = Form(await read_form(request))
+    token = form.get("token")
+    full_name = form.get("full_name")
+    form.max_length("full_name", 200)
+    password = form.require("password", "Enter a password.")
+    if form.ok:
+        try:
+            accepted = await identity.accept_invitation(
+                session,
+                token=token,
+                password=password,
+                full_name=full_name or None,
+                ip=client_ip(request),
+            )
+            login = await identity.verified_login_for(
+                session, user_id=accepted.user.id, tenant_id=accepted.tenant.id
+            )
+            browser = await identity.open_browser_session(
+                session, login=login, ip=client_ip(request), user_agent=user_agent(request)
+            )
+        except Problem as problem:
+            await session.rollback()
+            if problem.status in {404, 410}:
+                return _invitation_gone(request, problem)
+            form.fail(
+                problem,
+                {
+                    "identity.weak_password": "password",
+                    "identity.invalid_credentials": "password",
+                    "identity.full_name_required": "full_name",
+                },
+            )
+        else:
+            flash(request, f"Welcome to {accepted.tenant.name}.")
+            response = redirect(request, "/app")
+            set_session_cookie(request, response, browser)
+            return response
+    context = _invitation_context(token, form)
+    return render(request, "auth/invitation.html", context, status=422)
+
+
+def _invitation_gone(request: Request, problem: Problem) -> Response:
+    context = {
+        "title": "Invitation not valid",
+        "heading": "This invitation cannot be used",
+        "message": problem.detail + " Ask the person who invited you to send a new one.",
+        "action_href": "/login",
+        "action_label": "Go to sign in",
+    }
+    return render(request, "auth/message.html", context, status=410)

@@ -1,0 +1,13 @@
+"""The tenant workspace at /app: every page acts within the viewer's current tenant."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from bizosaas.web.shell import WebRoute
+from bizosaas.web.workspace import account, overview, people
+
+router = APIRouter(include_in_schema=False, route_class=WebRoute)
+router.include_router(overview.router)
+router.include_router(people.router)
+router.include_router(account.router)

@@ -1,0 +1,114 @@
+"""Workspace dashboard, roles and audit log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from bizosaas.identity import service as identity
+from bizosaas.identity.permissions import IDENTITY_PERMISSIONS, ROLE_GRANTS, ROLES, covers
+from bizosaas.web.apps import (
+    ROLE_LABELS,
+    AuditReader,
+    MemberReader,
+    WorkspaceSession,
+    page,
+    workspace_scope,
+)
+from bizosaas.web.navigation import NAVIGATION, App
+from bizosaas.web.session import WorkspaceMember
+from bizosaas.web.shell import WebRoute
+
+router = APIRouter(prefix="/app", route_class=WebRoute)
+
+ROLE_SUMMARIES = {
+    "tenant_admin": "Everything in the workspace, including members, keys and settings.",
+    "manager": "Runs the business areas and sees who is in the team.",
+    "staff": "Day-to-day work: orders, contacts and pages.",
+    "client": "A customer's view: only their own orders, bookings and invoices.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Stat:
+    label: str
+    value: int
+    href: str
+
+
+@router.get("")
+async def dashboard(
+    request: Request, viewer: WorkspaceMember, session: WorkspaceSession
+) -> Response:
+    stats: list[Stat] = []
+    scope = workspace_scope(viewer)
+    if viewer.can("identity.member:read"):
+        members = await identity.list_members(session, scope=scope)
+        stats.append(Stat("Members", len(members), "/app/members"))
+    if viewer.can("identity.invitation:read"):
+        invitations = await identity.list_invitations(session, scope=scope)
+        stats.append(Stat("Pending invitations", len(invitations), "/app/invitations"))
+    if viewer.can("identity.api_key:read"):
+        keys = await identity.list_api_keys(session, scope=scope)
+        active = [key for key in keys if key.revoked_at is None]
+        stats.append(Stat("Active API keys", len(active), "/app/api-keys"))
+    sessions = await identity.list_sessions(session, user_id=viewer.principal.subject)
+    stats.append(Stat("Your signed-in devices", len(sessions), "/app/sessions"))
+    context = {
+        "title": f"Welcome, {viewer.full_name or viewer.email}",
+        "lead": f"{viewer.tenant_name} workspace",
+        "stats": stats,
+        "planned": NAVIGATION.planned(App.workspace),
+    }
+    return page(request, App.workspace, viewer, "app/dashboard.html", context)
+
+
+@router.get("/roles")
+async def roles(request: Request, viewer: MemberReader, session: WorkspaceSession) -> Response:
+    scope = workspace_scope(viewer)
+    members = await identity.list_members(session, scope=scope)
+    cards = [
+        {
+            "label": ROLE_LABELS[role],
+            "summary": ROLE_SUMMARIES[role],
+            "members": sum(1 for m in members if m.role == role),
+        }
+        for role in ROLES
+    ]
+    matrix = [
+        (permission, text, [covers(ROLE_GRANTS[role], permission) for role in ROLES])
+        for permission, text in IDENTITY_PERMISSIONS.items()
+    ]
+    context = {
+        "title": "Roles",
+        "lead": "What each role in this workspace may do.",
+        "roles": cards,
+        "matrix": matrix,
+    }
+    return page(request, App.workspace, viewer, "app/roles.html", context)
+
+
+@router.get("/audit")
+async def audit(request: Request, viewer: AuditReader, session: WorkspaceSession) -> Response:
+    scope = workspace_scope(viewer)
+    events = await identity.list_audit_events(session, scope=scope, limit=200)
+    members = {m.user_id: m.email for m in await identity.list_members(session, scope=scope)}
+    rows = [
+        {
+            "created_at": e.created_at,
+            "action": e.action,
+            "actor": members.get(e.actor_id) if e.actor_id else None,
+            "target": e.target,
+            "ip": e.ip,
+        }
+        for e in events
+    ]
+    context = {
+        "title": "Audit log",
+        "lead": "Who did what in this workspace, newest first.",
+        "events": rows,
+        "show_tenant": False,
+    }
+    return page(request, App.workspace, viewer, "app/audit.html", context)

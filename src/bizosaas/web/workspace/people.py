@@ -1,0 +1,162 @@
+"""Workspace members and invitations."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from bizosaas.identity import service as identity
+from bizosaas.kit.errors import Problem
+from bizosaas.web.apps import (
+    ROLE_LABELS,
+    InvitationReader,
+    InvitationWriter,
+    MemberReader,
+    MemberWriter,
+    WorkspaceSession,
+    page,
+    workspace_scope,
+)
+from bizosaas.web.forms import Form
+from bizosaas.web.navigation import App
+from bizosaas.web.session import Viewer
+from bizosaas.web.shell import WebRoute, flash, read_form, redirect
+
+router = APIRouter(prefix="/app", route_class=WebRoute)
+ROLE_OPTIONS = list(ROLE_LABELS.items())
+
+
+# -- members ---------------------------------------------------------------------------------
+
+
+@router.get("/members")
+async def members(request: Request, viewer: MemberReader, session: WorkspaceSession) -> Response:
+    rows = await identity.list_members(session, scope=workspace_scope(viewer))
+    context = {
+        "title": "Members",
+        "lead": f"Everyone with access to {viewer.tenant_name}.",
+        "members": rows,
+        "can_manage": viewer.can("identity.member:write"),
+        "role_options": ROLE_OPTIONS,
+    }
+    return page(request, App.workspace, viewer, "app/members.html", context)
+
+
+@router.post("/members/{user_id}/role")
+async def change_role(
+    request: Request, user_id: uuid.UUID, viewer: MemberWriter, session: WorkspaceSession
+) -> Response:
+    form = Form(await read_form(request))
+    role = form.choice("role", ROLE_LABELS, "Choose one of the roles.")
+    if not form.ok:
+        flash(request, "Choose one of the roles.", "error")
+        return redirect(request, "/app/members")
+    try:
+        member = await identity.change_member_role(
+            session,
+            scope=workspace_scope(viewer),
+            actor=viewer.principal,
+            user_id=user_id,
+            role=role,
+        )
+    except Problem as problem:
+        await session.rollback()
+        flash(request, problem.detail, "error")
+    else:
+        flash(request, f"{member.email} is now {ROLE_LABELS[role]}.")
+    return redirect(request, "/app/members")
+
+
+@router.post("/members/{user_id}/remove")
+async def remove_member(
+    request: Request, user_id: uuid.UUID, viewer: MemberWriter, session: WorkspaceSession
+) -> Response:
+    await read_form(request)
+    try:
+        await identity.remove_member(
+            session, scope=workspace_scope(viewer), actor=viewer.principal, user_id=user_id
+        )
+    except Problem as problem:
+        await session.rollback()
+        flash(request, problem.detail, "error")
+    else:
+        flash(request, "The member was removed and signed out of this workspace.")
+    return redirect(request, "/app/members")
+
+
+# -- invitations -----------------------------------------------------------------------------
+
+
+async def _invitations_page(
+    request: Request,
+    viewer: Viewer,
+    session: WorkspaceSession,
+    form: Form | None = None,
+) -> Response:
+    rows = await identity.list_invitations(session, scope=workspace_scope(viewer))
+    context = {
+        "title": "Invitations",
+        "lead": "Invite people to this workspace by e-mail.",
+        "invitations": rows,
+        "can_invite": viewer.can("identity.invitation:write"),
+        "role_options": ROLE_OPTIONS,
+        "errors": form.errors if form else {},
+        "values": form.safe_values() if form else {"role": "staff"},
+    }
+    status = 422 if form and form.errors else 200
+    return page(request, App.workspace, viewer, "app/invitations.html", context, status=status)
+
+
+@router.get("/invitations")
+async def invitations(
+    request: Request, viewer: InvitationReader, session: WorkspaceSession
+) -> Response:
+    return await _invitations_page(request, viewer, session)
+
+
+@router.post("/invitations")
+async def invite(request: Request, viewer: InvitationWriter, session: WorkspaceSession) -> Response:
+    form = Form(await read_form(request))
+    email = form.email()
+    role = form.choice("role", ROLE_LABELS, "Choose one of the roles.")
+    if form.ok:
+        try:
+            await identity.create_invitation(
+                session,
+                scope=workspace_scope(viewer),
+                actor=viewer.principal,
+                email=email,
+                role=role,
+            )
+        except Problem as problem:
+            await session.rollback()
+            form.fail(
+                problem,
+                {"identity.already_member": "email", "identity.permission_not_held": "role"},
+            )
+        else:
+            flash(request, f"Invitation sent to {email}.")
+            return redirect(request, "/app/invitations")
+    return await _invitations_page(request, viewer, session, form)
+
+
+@router.post("/invitations/{invitation_id}/revoke")
+async def revoke_invitation(
+    request: Request, invitation_id: uuid.UUID, viewer: InvitationWriter, session: WorkspaceSession
+) -> Response:
+    await read_form(request)
+    try:
+        await identity.revoke_invitation(
+            session,
+            scope=workspace_scope(viewer),
+            actor=viewer.principal,
+            invitation_id=invitation_id,
+        )
+    except Problem as problem:
+        await session.rollback()
+        flash(request, problem.detail, "error")
+    else:
+        flash(request, "The invitation was revoked; its link no longer works.")
+    return redirect(request, "/app/invitations")

@@ -1,0 +1,110 @@
+"""Fixtures for the web tests: the app over HTTP, a real server process and a real browser."""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from playwright.sync_api import Browser, sync_playwright
+
+from bizosaas.settings import Settings
+from tests.conftest import NOTES_MODULE, require
+from tests.support import backends, processes
+from tests.support.backends import DatabaseTarget
+from tests.web.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    INSTALL_HINT,
+    Server,
+    Visitor,
+    close_visitors,
+    new_visitor,
+)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_target: DatabaseTarget) -> Settings:
+    redis_url = None
+    if database_target.backend == "postgres":
+        redis_url = backends.redis_test_url()
+        require(redis_url is not None, "Redis (BIZOSAAS_TEST_REDIS_URL)")
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_target.app_url,
+        redis_url=redis_url,
+        extra_modules=[NOTES_MODULE],
+        outbox_relay_enabled=False,
+        log_format="console",
+        argon2_memory_cost=7168,
+        argon2_time_cost=1,
+    )
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser-like client (asks for HTML, keeps cookies) from an address of its own, so
+    per-address login limits of one test do not touch another."""
+    address = f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(address, 40000))
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", headers={"accept": "text/html"}
+    ) as http:
+        yield http
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> Iterator[Server]:
+    """`bizosaas up` in a fresh directory: migrates, seeds the demo data, serves."""
+    workdir = tmp_path_factory.mktemp("web-server")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BIZOSAAS_")}
+    env.update(PYTHONPATH=str(repo_root), BIZOSAAS_LOG_LEVEL="WARNING")
+    port = processes.free_port()
+    process = processes.start(["up", "--port", str(port)], env=env, cwd=workdir)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        processes.wait_healthy(url, process, timeout=90)
+        data_dir = workdir / ".bizosaas"
+        credentials = {}
+        path = data_dir / "demo-credentials.txt"
+        for line in path.read_text(encoding="utf-8").splitlines() if path.exists() else []:
+            who, login, password = line.split("\t")
+            credentials[who] = (login, password)
+        yield Server(url=url, data_dir=data_dir, credentials=credentials)
+    finally:
+        processes.stop(process)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip(INSTALL_HINT)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def visitor_factory(browser: Browser, server: Server) -> Iterator[Callable[[], Visitor]]:
+    """Open browser profiles (separate cookie jars); the test fails if any page logged an
+    error to the console or threw."""
+    visitors: list[Visitor] = []
+
+    def make() -> Visitor:
+        visitor = new_visitor(browser, server.url)
+        visitors.append(visitor)
+        return visitor
+
+    yield make
+    errors = list(close_visitors(visitors))
+    assert not errors, "pages reported errors:\n" + "\n".join(errors)
+
+
+@pytest.fixture
+def visitor(visitor_factory: Callable[[], Visitor]) -> Visitor:
+    return visitor_factory()

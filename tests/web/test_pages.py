@@ -1,0 +1,173 @@
+"""Sign-in, CSRF, cookies, redirects and role checks of the web apps, over HTTP."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from bizosaas.gateway.app import create_app
+from bizosaas.kit.db import Database
+from bizosaas.settings import Settings
+from tests.web.pages import csrf_of, headings, post_form, sign_in, super_admin, tenant_admin
+
+
+def session_cookie_header(response: httpx.Response) -> str:
+    cookies = [c for c in response.headers.get_list("set-cookie") if "bizosaas_session=" in c]
+    assert len(cookies) == 1, response.headers.get_list("set-cookie")
+    return cookies[0]
+
+
+async def test_sign_in_sets_an_httponly_lax_session_cookie(
+    client: httpx.AsyncClient, database: Database, unique: str
+) -> None:
+    owner = await tenant_admin(database, unique)
+    response = await sign_in(client, owner)
+    assert response.status_code == 303 and response.headers["location"] == "/"
+    cookie = session_cookie_header(response).lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "path=/" in cookie
+    assert "secure" not in cookie, "no Secure flag on plain http (the browser would drop it)"
+    start = await client.get("/")
+    assert start.headers["location"] == "/app"
+    dashboard = await client.get("/app")
+    assert dashboard.status_code == 200
+    assert "Olive Owner" in dashboard.text and f"Acme {unique}" in dashboard.text
+
+
+async def test_session_cookie_is_secure_when_the_public_url_is_https(
+    settings: Settings, database: Database, unique: str
+) -> None:
+    secure_settings = settings.model_copy(update={"public_url": "https://biz.example.com"})
+    owner = await tenant_admin(database, unique)
+    application = create_app(secure_settings, database=database)
+    async with LifespanManager(application):
+        transport = httpx.ASGITransport(app=application, client=("10.9.9.9", 1234))
+        async with httpx.AsyncClient(transport=transport, base_url="https://biz.example.com") as c:
+            response = await sign_in(c, owner)
+    cookie = session_cookie_header(response).lower()
+    assert "; secure" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+
+
+async def test_a_post_without_the_right_csrf_token_is_refused(
+    client: httpx.AsyncClient, database: Database, unique: str
+) -> None:
+    owner = await tenant_admin(database, unique)
+    await client.get("/login")
+    missing = await client.post("/login", data={"email": owner.email, "password": owner.password})
+    assert missing.status_code == 403
+    assert "This form has expired" in missing.text and "Reload the page" in missing.text
+    assert "bizosaas_session=" not in str(missing.headers.get_list("set-cookie"))
+
+    forged = await client.post(
+        "/login", data={"csrf_token": "x" * 43, "email": owner.email, "password": owner.password}
+    )
+    assert forged.status_code == 403
+
+    # A token is bound to its browser: another browser's token does not work here.
+    transport = client._transport  # same app, separate cookie jar
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as other:
+        foreign = csrf_of((await other.get("/login", headers={"accept": "text/html"})).text)
+    stolen = await client.post(
+        "/login", data={"csrf_token": foreign, "email": owner.email, "password": owner.password}
+    )
+    assert stolen.status_code == 403
+
+    signed_in = await sign_in(client, owner)
+    assert signed_in.status_code == 303
+    # After sign-in, forms are bound to the session: the pre-login token no longer works.
+    logout = await client.post("/logout", data={"csrf_token": foreign})
+    assert logout.status_code == 403
+    assert (await client.get("/app")).status_code == 200
+
+
+async def test_wrong_password_keeps_the_address_and_never_echoes_the_password(
+    client: httpx.AsyncClient, database: Database, unique: str
+) -> None:
+    owner = await tenant_admin(database, unique)
+    page = await client.get("/login")
+    response = await client.post(
+        "/login",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "email": owner.email,
+            "password": "guess-1234-secret",
+        },
+    )
+    assert response.status_code == 422
+    assert 'id="form-error"' in response.text and "wrong" in response.text
+    assert f'value="{owner.email}"' in response.text
+    assert "guess-1234-secret" not in response.text
+
+    empty = await client.post("/login", data={"csrf_token": csrf_of(response.text)})
+    assert empty.status_code == 422
+    assert 'id="f-email-error"' in empty.text and 'id="f-password-error"' in empty.text
+    assert 'aria-invalid="true"' in empty.text
+
+
+@pytest.mark.parametrize(
+    ("next_path", "landing"),
+    [
+        ("/app/security", "/app/security"),
+        ("https://evil.example/steal", "/"),
+        ("//evil.example/steal", "/"),
+        ("/\\evil.example", "/"),
+    ],
+)
+async def test_next_only_leads_to_pages_of_this_site(
+    client: httpx.AsyncClient, database: Database, unique: str, next_path: str, landing: str
+) -> None:
+    owner = await tenant_admin(database, unique)
+    response = await sign_in(client, owner, next_path=next_path)
+    assert response.status_code == 303
+    assert response.headers["location"] == landing
+
+
+@pytest.mark.parametrize("path", ["/admin", "/admin/tenants", "/app", "/app/members"])
+async def test_pages_send_anonymous_browsers_to_login(client: httpx.AsyncClient, path: str) -> None:
+    response = await client.get(path)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/login?next={path}"
+    api_client = await client.get(path, headers={"accept": "application/json"})
+    assert api_client.status_code == 401
+    assert api_client.headers["content-type"] == "application/problem+json"
+
+
+async def test_admin_console_is_for_platform_administrators_only(
+    client: httpx.AsyncClient, database: Database, unique: str
+) -> None:
+    owner = await tenant_admin(database, unique)
+    await sign_in(client, owner)
+    for path in ("/admin", "/admin/tenants", "/admin/users", "/admin/mail"):
+        response = await client.get(path)
+        assert response.status_code == 403, path
+        assert headings(response.text) == ["You cannot open this page"]
+        assert 'href="/admin"' not in response.text, "no admin link for a tenant admin"
+
+    root = await super_admin(database)
+    client.cookies.clear()
+    await sign_in(client, root)
+    assert (await client.get("/")).headers["location"] == "/admin"
+    for path in ("/admin", "/admin/tenants", "/admin/users", "/admin/services", "/admin/mail"):
+        response = await client.get(path)
+        assert response.status_code == 200, path
+
+
+async def test_sign_out_ends_the_session_for_every_app(
+    client: httpx.AsyncClient, database: Database, unique: str
+) -> None:
+    owner = await tenant_admin(database, unique)
+    await sign_in(client, owner)
+    old_cookie = client.cookies["bizosaas_session"]
+    response = await post_form(client, "/app", "/logout", {})
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+    assert "bizosaas_session=" in str(response.headers.get_list("set-cookie"))
+    login_page = await client.get("/login")
+    assert "You have signed out" in login_page.text
+
+    # The old cookie is dead on the server too: replaying it opens nothing.
+    client.cookies.set("bizosaas_session", old_cookie)
+    for path in ("/app", "/admin"):
+        replay = await client.get(path)
+        assert replay.status_code == 303 and replay.headers["location"].startswith("/login")
+    me = await client.get("/api/brain/auth/me", headers={"accept": "application/json"})
+    assert me.status_code == 401
