@@ -6,6 +6,7 @@ import base64
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 import jwt
@@ -19,7 +20,7 @@ from bizosaas.settings import Settings
 from tests.identity.conftest import API, Register
 
 
-async def _jwks(client: httpx.AsyncClient) -> dict[str, object]:
+async def _jwks(client: httpx.AsyncClient) -> dict[str, Any]:
     response = await client.get("/.well-known/jwks.json")
     assert response.status_code == 200
     assert response.json() == (await client.get(f"{API}/.well-known/jwks.json")).json()
@@ -39,7 +40,7 @@ async def test_plain_pyjwt_verifies_with_the_jwks_only(
     assert claims["tid"] == str(account.tenant_id)
     assert claims["sid"] == str(account.session_id)
     assert claims["roles"] == ["tenant_admin"]
-    assert all("d" not in jwk for jwk in document["keys"])  # type: ignore[attr-defined]
+    assert all("d" not in jwk for jwk in document["keys"])
 
 
 async def test_tampered_token_is_refused(client: httpx.AsyncClient, register: Register) -> None:
@@ -120,6 +121,6 @@ async def test_rotation_keeps_old_tokens_valid_and_publishes_new_key(
     new_kid = jwt.get_unverified_header(fresh.access_token)["kid"]
     old_kid = jwt.get_unverified_header(account.access_token)["kid"]
     assert new_kid != old_kid
-    published = {k["kid"] for k in (await _jwks(client))["keys"]}  # type: ignore[index]
+    published = {k["kid"] for k in (await _jwks(client))["keys"]}
     assert {new_kid, old_kid} <= published
-    assert len(published) == len(before["keys"]) + 1  # type: ignore[arg-type]
+    assert len(published) == len(before["keys"]) + 1
