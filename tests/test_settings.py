@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bizosaas.settings import ConfigurationError, load_settings
+from bizosaas.kit.settings_doc import effective_values, markdown_reference
+from bizosaas.settings import ConfigurationError, Settings, load_settings
 
 
 def test_defaults_run_embedded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -47,3 +48,22 @@ def test_invalid_values_name_the_setting(
         load_settings()
     assert expected in str(error.value)
     assert str(error.value).startswith("Invalid configuration")
+
+
+def test_every_setting_is_described() -> None:
+    undocumented = [name for name, field in Settings.model_fields.items() if not field.description]
+    assert undocumented == []
+
+
+def test_configuration_reference_is_current(repo_root: Path) -> None:
+    document = (repo_root / "docs" / "configuration.md").read_text()
+    assert document == markdown_reference(), (
+        "run: bizosaas settings --markdown > docs/configuration.md"
+    )
+
+
+def test_effective_values_mask_secrets() -> None:
+    settings = Settings(database_url="postgresql://app:hunter2@db/bizosaas")
+    shown = dict(effective_values(settings))
+    assert "hunter2" not in shown["BIZOSAAS_DATABASE_URL"]
+    assert shown["BIZOSAAS_DATABASE_URL"].startswith("postgresql+asyncpg://app:")

@@ -25,6 +25,7 @@ from bizosaas.identity.cli import keys_app, tenants_app, users_app
 from bizosaas.kit import migrate
 from bizosaas.kit.db import Database
 from bizosaas.kit.observability import configure_logging
+from bizosaas.kit.settings_doc import effective_values, markdown_reference
 from bizosaas.modules import ModuleLoadError, enabled_modules
 from bizosaas.settings import ConfigurationError, LogFormat, Settings, load_settings
 
@@ -256,6 +257,22 @@ def demo_seed() -> None:
     step("Demo data seeded", lambda: asyncio.run(_seed(settings, only_first_run=False)), settings)
     for who, login, password in read_credentials(settings):
         console.print(f"  {who}: {login} / {password}")
+
+
+@app.command("settings")
+def show_settings(
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the configuration reference instead.")
+    ] = False,
+) -> None:
+    """Print the effective configuration (secrets masked), or the reference as Markdown."""
+    if markdown:
+        typer.echo(markdown_reference(), nl=False)
+        return
+    table = Table("Variable", "Value", title="Effective configuration", title_justify="left")
+    for variable, value in effective_values(settings_or_exit()):
+        table.add_row(variable, value)
+    Console().print(table)
 
 
 @app.command()

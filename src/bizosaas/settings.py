@@ -101,17 +101,32 @@ class Settings(BaseSettings):
     gateway_cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Comma-separated origins allowed by CORS."
     )
-    gateway_max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
-    gateway_health_interval: float = Field(default=5.0, gt=0, le=300)
+    gateway_max_body_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1024, description="Largest request body accepted (413 above)."
+    )
+    gateway_health_interval: float = Field(
+        default=5.0, gt=0, le=300, description="Seconds between active upstream health checks."
+    )
     gateway_failure_threshold: int = Field(
         default=3, ge=1, description="Consecutive failures that open an instance's circuit."
     )
     gateway_open_seconds: float = Field(
         default=5.0, gt=0, description="How long an open circuit waits before a trial request."
     )
-    gateway_registry_ttl: float = Field(default=30.0, gt=0, le=3600)
-    gateway_registry_sync_interval: float = Field(default=1.0, gt=0, le=60)
-    gateway_ws_queue_size: int = Field(default=256, ge=1)
+    gateway_registry_ttl: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="Seconds a self-registered instance lives without a heartbeat.",
+    )
+    gateway_registry_sync_interval: float = Field(
+        default=1.0, gt=0, le=60, description="Seconds between registry syncs with Redis."
+    )
+    gateway_ws_queue_size: int = Field(
+        default=256,
+        ge=1,
+        description="Messages queued per WebSocket before a slow client is dropped.",
+    )
     service_token: SecretStr | None = Field(
         default=None, description="Credential services present to register with the gateway."
     )
@@ -140,12 +155,20 @@ class Settings(BaseSettings):
         default=14 * 86400, ge=300, description="Browser session cookie lifetime, seconds."
     )
     password_reset_ttl: int = Field(default=3600, ge=60, description="Reset link lifetime, s.")
-    email_verification_ttl: int = Field(default=2 * 86400, ge=60)
-    invitation_ttl: int = Field(default=7 * 86400, ge=60)
-    password_min_length: int = Field(default=10, ge=8, le=64)
+    email_verification_ttl: int = Field(
+        default=2 * 86400, ge=60, description="E-mail verification link lifetime, seconds."
+    )
+    invitation_ttl: int = Field(
+        default=7 * 86400, ge=60, description="Invitation lifetime, seconds."
+    )
+    password_min_length: int = Field(
+        default=10, ge=8, le=64, description="Shortest password accepted."
+    )
     argon2_time_cost: int = Field(default=2, ge=1, description="OWASP minimum: 2 with 19 MiB.")
     argon2_memory_cost: int = Field(default=19456, ge=7168, description="KiB.")
-    argon2_parallelism: int = Field(default=1, ge=1, le=16)
+    argon2_parallelism: int = Field(
+        default=1, ge=1, le=16, description="Argon2id lanes (OWASP minimum: 1)."
+    )
     login_limit_per_account: str = Field(
         default="5 per 15 minutes", description="Failed logins allowed per account (limits syntax)."
     )
@@ -161,11 +184,19 @@ class Settings(BaseSettings):
     smtp_host: str | None = Field(
         default=None, description="SMTP server. Unset: mail goes to the local mail sink."
     )
-    smtp_port: int = Field(default=587, ge=1, le=65535)
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_starttls: bool = True
-    mail_from: str = "BizOSaaS <no-reply@bizosaas.local>"
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP server port.")
+    smtp_username: str | None = Field(
+        default=None, description="SMTP login, if the server needs one."
+    )
+    smtp_password: SecretStr | None = Field(
+        default=None, description="SMTP password (never logged)."
+    )
+    smtp_starttls: bool = Field(
+        default=True, description="Upgrade the SMTP connection with STARTTLS."
+    )
+    mail_from: str = Field(
+        default="BizOSaaS <no-reply@bizosaas.local>", description="From address of platform e-mail."
+    )
 
     @field_validator("extra_modules", "disabled_modules", "gateway_cors_origins", mode="before")
     @classmethod
