@@ -23,8 +23,11 @@ async def test_admin_lists_and_changes_roles(
     )
     assert changed.status_code == 200, changed.text
     assert changed.json()["role"] == "manager"
-    # The new role reaches the member's tokens at the next refresh.
-    pair = (await client.post(f"{API}/refresh", json={"refresh_token": staff.refresh_token})).json()
+    # The change applies at once: the member's sessions here end, the next login carries it.
+    assert (await client.get(f"{API}/me", headers=staff.headers)).status_code == 401
+    refreshed = await client.post(f"{API}/refresh", json={"refresh_token": staff.refresh_token})
+    assert refreshed.status_code == 401
+    pair = (await login(client, staff.email)).json()
     me = (await client.get(f"{API}/me", headers=bearer(pair["access_token"]))).json()
     assert me["roles"] == ["manager"]
 

@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bizosaas.identity import audit, onetime, repository, runtime
 from bizosaas.identity.events import AuditAction
 from bizosaas.identity.exceptions import InvalidCredentials, UserNotFound
-from bizosaas.identity.login import revoke_sessions
 from bizosaas.identity.models import AuthSession, OneTimePurpose, User
 from bizosaas.identity.passwords import check_password_policy
+from bizosaas.identity.rotation import revoke_sessions
 from bizosaas.kit.db import utcnow
 
 

@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bizosaas.identity import audit, mail
 from bizosaas.identity.events import AuditAction
 from bizosaas.identity.exceptions import TenantNotFound
-from bizosaas.identity.login import create_tenant, revoke_sessions, user_read
+from bizosaas.identity.login import create_tenant, user_read
 from bizosaas.identity.models import AuthSession, Tenant, TenantStatus, User
+from bizosaas.identity.rotation import revoke_sessions
 from bizosaas.identity.schemas import MailRead, TenantRead, UserRead
 from bizosaas.kit.auth import Principal
 from bizosaas.kit.errors import PermissionDenied

@@ -18,8 +18,6 @@ from bizosaas.identity.exceptions import (
     EmailTaken,
     InvalidCredentials,
     InvalidMfaCode,
-    InvalidRefreshToken,
-    RefreshTokenReused,
     SessionNotFound,
     SlugTaken,
     TenantNotFound,
@@ -28,7 +26,6 @@ from bizosaas.identity.exceptions import (
 from bizosaas.identity.models import (
     AuthSession,
     Membership,
-    RefreshToken,
     Role,
     SessionChannel,
     Tenant,
@@ -36,6 +33,11 @@ from bizosaas.identity.models import (
     User,
 )
 from bizosaas.identity.passwords import check_password_policy
+from bizosaas.identity.rotation import (
+    commit_before_failing,
+    mint_pair,
+    revoke_sessions,
+)
 from bizosaas.identity.schemas import (
     BrowserSession,
     Me,
@@ -48,9 +50,7 @@ from bizosaas.identity.schemas import (
 )
 from bizosaas.identity.tokens import (
     COOKIE_PREFIX,
-    REFRESH_PREFIX,
     hash_secret,
-    issue_access_token,
     new_secret,
 )
 from bizosaas.kit.db import utcnow
@@ -210,38 +210,6 @@ async def _new_session(
     return record
 
 
-async def _issue_pair(
-    session: AsyncSession, *, login: VerifiedLogin, auth_session: AuthSession
-) -> TokenPair:
-    identity = runtime.current()
-    refresh_token = new_secret(REFRESH_PREFIX)
-    session.add(
-        RefreshToken(
-            session_id=auth_session.id,
-            token_hash=hash_secret(refresh_token),
-            expires_at=auth_session.expires_at,
-        )
-    )
-    access = issue_access_token(
-        identity.keys,
-        user_id=login.user.id,
-        tenant_id=login.tenant.id if login.tenant else None,
-        roles=_roles(login),
-        session_id=auth_session.id,
-        super_admin=login.user.is_super_admin,
-        ttl=identity.settings.access_token_ttl,
-        issuer=identity.issuer,
-    )
-    await session.flush()
-    return TokenPair(
-        access_token=access.token,
-        refresh_token=refresh_token,
-        expires_in=access.expires_in,
-        session_id=auth_session.id,
-        tenant_id=login.tenant.id if login.tenant else None,
-    )
-
-
 async def _choose_membership(
     session: AsyncSession, *, user: User, tenant_slug: str | None
 ) -> VerifiedLogin:
@@ -332,16 +300,6 @@ async def _audit_failure(
         details={"reason": reason},
     )
     await commit_before_failing(session)
-
-
-async def commit_before_failing(session: AsyncSession) -> None:
-    """Commit security records (a failed login, a revoked session) before the service raises.
-
-    The one exception to "services never commit": the request fails with 401 and its
-    transaction would roll back, taking the record with it. Callers reach this only on failure
-    paths where the session holds nothing but those records.
-    """
-    await session.commit()
 
 
 async def _complete_login(
@@ -458,57 +416,6 @@ async def login_browser(
         return outcome
     await _complete_login(session, login=outcome, ip=ip, channel=SessionChannel.browser)
     return await open_browser_session(session, login=outcome, ip=ip, user_agent=user_agent)
-
-
-async def refresh(session: AsyncSession, *, refresh_token: str) -> TokenPair:
-    """Rotate: a new pair; the presented token is dead. Presenting a dead token again revokes
-    the whole session (every token from that login) and answers 401."""
-    row = await repository.refresh_token_context(session, hash_secret(refresh_token))
-    if row is None:
-        raise InvalidRefreshToken()
-    token, auth_session, user = row
-    now = utcnow()
-    if auth_session.revoked_at is not None or auth_session.expires_at <= now:
-        raise InvalidRefreshToken("The session has ended; sign in again.")
-    if token.used_at is not None or not await repository.claim_refresh_token(session, token.id):
-        await _revoke_for_reuse(session, auth_session)
-        raise RefreshTokenReused("This refresh token was already used; sign in again.")
-    if token.expires_at <= now or not user.is_active:
-        raise InvalidRefreshToken()
-    tenant: Tenant | None = None
-    role: str | None = None
-    if auth_session.tenant_id is not None:
-        member = await repository.active_tenant_membership(
-            session, user_id=user.id, tenant_id=auth_session.tenant_id
-        )
-        if member is None:
-            raise InvalidRefreshToken("You no longer have access to this tenant.")
-        tenant = await session.get(Tenant, auth_session.tenant_id)
-        role = member.role
-    auth_session.last_seen_at = now
-    login = VerifiedLogin(user=user, tenant=tenant, role=role)
-    return await _issue_pair(session, login=login, auth_session=auth_session)
-
-
-async def _revoke_for_reuse(session: AsyncSession, auth_session: AuthSession) -> None:
-    """Reuse means the token leaked: end the whole session and record it, committed before the
-    401 so the revocation stands."""
-    await revoke_sessions(session, AuthSession.id == auth_session.id, reason="refresh_reuse")
-    if auth_session.tenant_id is not None:
-        await audit.record(
-            session,
-            tenant_id=auth_session.tenant_id,
-            action=AuditAction.refresh_reused,
-            actor_id=auth_session.user_id,
-            target=str(auth_session.id),
-        )
-    await commit_before_failing(session)
-
-
-async def revoke_sessions(session: AsyncSession, *conditions: object, reason: str) -> int:
-    ids = await repository.revoke_sessions_where(session, *conditions, reason=reason)
-    await runtime.current().guard.revoked(ids)
-    return len(ids)
 
 
 async def switch_tenant(
@@ -633,4 +540,18 @@ async def me(
         permissions=sorted(permissions),
         session_id=session_id,
         memberships=memberships,
+    )
+
+
+async def _issue_pair(
+    session: AsyncSession, *, login: VerifiedLogin, auth_session: AuthSession
+) -> TokenPair:
+    return await mint_pair(
+        session,
+        user_id=login.user.id,
+        tenant_id=login.tenant.id if login.tenant else None,
+        role=login.role,
+        super_admin=login.user.is_super_admin,
+        session_id=auth_session.id,
+        expires_at=auth_session.expires_at,
     )

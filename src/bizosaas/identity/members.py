@@ -3,8 +3,9 @@
 Joining a tenant is by invitation only. Invitation links carry the tenant in the token text
 (`bzi_<tenant id hex>_<secret>`), so accepting can look the invitation up inside that tenant
 (row-level security applies) and prove it by its hash. Tenant admins manage members; a tenant
-always keeps at least one tenant admin. Removing a member ends their sessions in the tenant
-and revokes the API keys they created there.
+always keeps at least one tenant admin. A role change ends the member's sessions in the
+tenant (the new role applies at their next login); removing a member ends them too and
+revokes the API keys they created there.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from bizosaas.identity.exceptions import (
     TenantNotFound,
     WeakPassword,
 )
-from bizosaas.identity.login import add_membership, create_user, revoke_sessions, user_read
+from bizosaas.identity.login import add_membership, create_user, user_read
 from bizosaas.identity.mail import request_mail
 from bizosaas.identity.models import (
     ApiKey,
@@ -38,6 +39,7 @@ from bizosaas.identity.models import (
     TenantStatus,
     User,
 )
+from bizosaas.identity.rotation import revoke_sessions
 from bizosaas.identity.schemas import InvitationAccepted, InvitationRead, MemberRead, TenantRead
 from bizosaas.identity.tokens import INVITATION_PREFIX, hash_secret, new_secret
 from bizosaas.kit.auth import Principal
@@ -94,6 +96,14 @@ async def change_member_role(
         raise LastAdmin("Make someone else a tenant admin first.")
     previous = member.role
     member.role = new_role.value
+    # The new role applies at once: the member's sessions in this tenant end and their next
+    # login carries it (tokens are never re-issued with a role they were not signed in with).
+    await revoke_sessions(
+        session,
+        AuthSession.user_id == user_id,
+        AuthSession.tenant_id == scope.tenant_id,
+        reason="role_changed",
+    )
     await audit.record(
         session,
         tenant_id=scope.tenant_id,

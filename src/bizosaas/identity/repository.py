@@ -89,19 +89,6 @@ async def count_admins(session: AsyncSession, scope: TenantScope) -> int:
     return len(rows.all())
 
 
-async def refresh_token_context(
-    session: AsyncSession, token_hash: str
-) -> Row[RefreshToken, AuthSession, User] | None:
-    return (
-        await session.execute(
-            select(RefreshToken, AuthSession, User)
-            .join(AuthSession, AuthSession.id == RefreshToken.session_id)
-            .join(User, User.id == AuthSession.user_id)
-            .where(RefreshToken.token_hash == token_hash)
-        )
-    ).first()
-
-
 async def claim_refresh_token(session: AsyncSession, token_id: uuid.UUID) -> bool:
     """Mark the token used, atomically: False when another request already used it."""
     result = await session.execute(

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from bizosaas.identity import login as flows
-from bizosaas.identity import runtime
+from bizosaas.identity import rotation, runtime
 from bizosaas.identity.auth import CurrentUser, client_ip, user_agent
 from bizosaas.identity.exceptions import MfaRequired
 from bizosaas.identity.router_account import router as account_router
@@ -122,7 +122,7 @@ async def login(payload: LoginRequest, request: Request, session: DbSession) -> 
 
 @router.post("/refresh", summary="Rotate a refresh token", responses=PROBLEM_401)
 async def refresh(payload: RefreshRequest, session: DbSession) -> TokenPair:
-    return await flows.refresh(session, refresh_token=payload.refresh_token)
+    return await rotation.refresh(session, refresh_token=payload.refresh_token)
 
 
 @router.post("/logout", status_code=204, summary="End this session", responses=PROBLEM_401)

@@ -29,6 +29,8 @@ class IdentityRuntime:
     guard: SessionGuard
     verifier: LocalVerifier
     database: Database | None = None
+    redis: Redis | None = None
+    """When set, refresh tokens live in Redis (see rotation.py) and revocations are marked there."""
 
     @property
     def issuer(self) -> str:
@@ -55,10 +57,12 @@ def build(
             database=database,
             redis=redis,
             interval=settings.session_check_interval,
-            marker_ttl=settings.access_token_ttl + 60,
+            # A revocation marker must outlive every credential of the session it ends.
+            marker_ttl=max(settings.refresh_token_ttl, settings.browser_session_ttl) + 60,
         ),
         verifier=LocalVerifier(keys, issuer=settings.base_url),
         database=database,
+        redis=redis,
     )
 
 

@@ -16,7 +16,7 @@ Sign-up and login (login.py)
       (cookie_token goes into the `bizosaas_session` cookie; revoking the session signs the
       browser out everywhere)
   start_api_session(session, *, login, ip=None, user_agent=None) -> TokenPair
-  refresh(session, *, refresh_token) -> TokenPair
+  refresh(session, *, refresh_token) -> TokenPair                 (rotation.py)
   switch_tenant(session, *, user_id, session_id, tenant, ip=None, user_agent=None)
       -> TokenPair | BrowserSession (same channel as the current session, which ends)
   me(session, *, user_id, tenant_id, session_id, roles, permissions) -> Me
@@ -88,7 +88,6 @@ from bizosaas.identity.login import (
     logout_all,
     me,
     open_browser_session,
-    refresh,
     register,
     revoke_session,
     start_api_session,
@@ -112,6 +111,7 @@ from bizosaas.identity.mfa import (
     regenerate_recovery_codes,
     remaining_recovery_codes,
 )
+from bizosaas.identity.rotation import refresh
 
 __all__ = [
     "VerifiedLogin",

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from bizosaas.identity.models import AuthSession
 from bizosaas.kit.db import Database, utcnow
 
-_MARKER_PREFIX = "bizosaas:identity:revoked-session:"
+REVOKED_MARKER_PREFIX = "bizosaas:identity:revoked-session:"
 _MAX_REMEMBERED = 50_000
 
 
@@ -44,7 +44,7 @@ class SessionGuard:
         if until is not None and until > now:
             return True
         if self._redis is not None:
-            active = not await self._redis.exists(_MARKER_PREFIX + str(session_id))
+            active = not await self._redis.exists(REVOKED_MARKER_PREFIX + str(session_id))
         else:
             active = await self._database_says_active(session_id)
         if active:
@@ -76,5 +76,5 @@ class SessionGuard:
         if self._redis is not None and ids:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for session_id in ids:
-                    pipe.set(_MARKER_PREFIX + str(session_id), b"1", ex=self._marker_ttl)
+                    pipe.set(REVOKED_MARKER_PREFIX + str(session_id), b"1", ex=self._marker_ttl)
                 await pipe.execute()
