@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from bizosaas import __version__
 from bizosaas.gateway import health
-from bizosaas.gateway.assembly import install_gateway
+from bizosaas.gateway.assembly import BrainApp, install_gateway
 from bizosaas.gateway.middleware import RequestContextMiddleware
 from bizosaas.gateway.platform import Platform
 from bizosaas.gateway.problems import install_problem_handlers
@@ -38,7 +38,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
             await gateway.stop()
             await platform.stop()
 
-    app = FastAPI(
+    app = BrainApp(
         title="BizOSaaS Brain API",
         version=__version__,
         summary="One gateway in front of every BizOSaaS service.",

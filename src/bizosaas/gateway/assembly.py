@@ -17,6 +17,7 @@ import contextlib
 
 import structlog
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from bizosaas.gateway.admin import admin_router, registry_router
 from bizosaas.gateway.config import GatewayConfig, load_gateway_config
@@ -36,6 +37,27 @@ from bizosaas.settings import Settings
 log = structlog.get_logger(__name__)
 
 API_PREFIX = "/api/brain"
+
+
+class BrainApp(FastAPI):
+    """FastAPI with the gateway's middleware *outside* the framework's own layers.
+
+    FastAPI puts user middleware inside its error and telemetry layers. Here the pure ASGI
+    middleware (request context, security, rate limit, cache, proxy dispatch) comes first, so
+    a proxied request never enters the framework at all; everything else continues into
+    FastAPI's usual stack. The request-context middleware, outermost, answers any error that
+    escapes with a problem+json 500.
+    """
+
+    def build_middleware_stack(self) -> ASGIApp:
+        user_middleware, self.user_middleware = self.user_middleware, []
+        try:
+            app = super().build_middleware_stack()
+        finally:
+            self.user_middleware = user_middleware
+        for cls, args, kwargs in reversed(user_middleware):
+            app = cls(app, *args, **kwargs)
+        return app
 
 
 class Gateway:
@@ -138,7 +160,12 @@ def install_gateway(app: FastAPI, platform: Platform) -> Gateway | SplitService:
     app.include_router(registry_router, prefix=API_PREFIX)
     app.include_router(realtime_router, prefix=API_PREFIX)
     # add_middleware wraps: the last one added runs first.
-    app.add_middleware(ProxyDispatch, proxy=gateway.proxy)
+    app.add_middleware(
+        ProxyDispatch,
+        proxy=gateway.proxy,
+        fastapi_app=app,
+        modules={m.name: m.router for m in platform.modules if m.router is not None},
+    )
     app.add_middleware(ResponseCacheMiddleware, cache=gateway.cache)
     app.add_middleware(RateLimitMiddleware, limiter=gateway.limiter)
     app.add_middleware(

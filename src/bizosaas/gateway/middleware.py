@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 import time
-import uuid
 from typing import Any
 
 import structlog
@@ -48,12 +49,29 @@ class RequestContextMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._access = logging.getLogger("bizosaas.access")
+        # Built after `configure_logging` in a server: the access log (which costs more than
+        # the rest of this middleware) is skipped when its level drops it. With structlog not
+        # routed through the standard library (tests capturing logs), it always logs.
+        self._level_gated = structlog.is_configured() and isinstance(
+            structlog.get_config()["logger_factory"], structlog.stdlib.LoggerFactory
+        )
+        self._metrics: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+
+    def _observe(self, method: str, route: str, status: str, elapsed: float) -> None:
+        key = (method, route, status)
+        children = self._metrics.get(key)
+        if children is None:
+            children = (HTTP_REQUESTS.labels(*key), HTTP_LATENCY.labels(*key))
+            self._metrics[key] = children
+        children[0].inc()
+        children[1].observe(elapsed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _incoming_request_id(scope) or uuid.uuid4().hex
+        request_id = _incoming_request_id(scope) or os.urandom(16).hex()
         token = request_id_var.set(request_id)
         structlog.contextvars.bind_contextvars(request_id=request_id)
         scope.setdefault("state", {})["request_id"] = request_id
@@ -91,19 +109,19 @@ class RequestContextMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             route = route_template(scope)
-            HTTP_REQUESTS.labels(scope["method"], route, str(status)).inc()
-            HTTP_LATENCY.labels(scope["method"], route, str(status)).observe(elapsed)
-            state: dict[str, Any] = scope.get("state", {})
-            log.info(
-                "request",
-                method=scope["method"],
-                path=scope["path"],
-                route=route,
-                status=status,
-                latency_ms=round(elapsed * 1000, 2),
-                tenant_id=_as_text(state.get("tenant_id")),
-                user_id=_as_text(state.get("user_id")),
-            )
+            self._observe(scope["method"], route, str(status), elapsed)
+            if not self._level_gated or self._access.isEnabledFor(logging.INFO):
+                state: dict[str, Any] = scope.get("state", {})
+                log.info(
+                    "request",
+                    method=scope["method"],
+                    path=scope["path"],
+                    route=route,
+                    status=status,
+                    latency_ms=round(elapsed * 1000, 2),
+                    tenant_id=_as_text(state.get("tenant_id")),
+                    user_id=_as_text(state.get("user_id")),
+                )
             structlog.contextvars.unbind_contextvars("request_id")
             request_id_var.reset(token)
 

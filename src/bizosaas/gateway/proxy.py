@@ -22,15 +22,19 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 import aiohttp
 import structlog
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.asyncexitstack import AsyncExitStackMiddleware
+from multidict import CIMultiDict
 from prometheus_client import Counter, Histogram
+from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bizosaas.gateway.principal import resolve_principal
+from bizosaas.gateway.principal import has_credential, resolve_principal
 from bizosaas.gateway.registry import Instance, Registry, Service
 from bizosaas.kit.errors import Problem, problem_response
 
@@ -131,9 +135,23 @@ def _connection_listed(headers: list[tuple[bytes, bytes]]) -> frozenset[bytes]:
     return frozenset(listed)
 
 
+_NO_AUTO_HEADERS: CIMultiDict[None] = CIMultiDict(
+    (name, None) for name in ("Accept", "Accept-Encoding", "Content-Type", "User-Agent")
+)
+
+
+class UpstreamRequest(aiohttp.ClientRequest):
+    """Sends the headers the proxy built and no defaults of aiohttp's own (no Accept-Encoding
+    the client did not ask for), without rebuilding the skip list on every request."""
+
+    def update_auto_headers(self, skip_auto_headers: Iterable[str] | None) -> None:
+        self._skip_auto_headers = _NO_AUTO_HEADERS
+
+
 class Proxy:
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, *, max_connections_per_instance: int = 100) -> None:
         self.registry = registry
+        self.max_connections_per_instance = max_connections_per_instance
         self._session: aiohttp.ClientSession | None = None
         self._labels: dict[str, _RouteLabel] = {}
         self._metrics: dict[tuple[str, str], Any] = {}
@@ -145,8 +163,12 @@ class Proxy:
         return self._session
 
     async def start(self) -> None:
+        # Connections per upstream instance are pooled and capped: past the cap requests
+        # wait for a free connection (within the service's timeout) instead of opening a
+        # storm of new ones against a process that cannot serve them any faster.
         connector = aiohttp.TCPConnector(
             limit=0,
+            limit_per_host=self.max_connections_per_instance,
             keepalive_timeout=60,
             ttl_dns_cache=300,
         )
@@ -154,7 +176,7 @@ class Proxy:
             connector=connector,
             auto_decompress=False,
             cookie_jar=aiohttp.DummyCookieJar(),
-            skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
+            request_class=UpstreamRequest,
             timeout=aiohttp.ClientTimeout(total=None),
         )
 
@@ -217,7 +239,7 @@ class Proxy:
         scope["route"] = label
         state: dict[str, Any] = scope.setdefault("state", {})
         try:
-            if service.spec.forward_credentials:
+            if service.spec.forward_credentials and has_credential(scope):
                 # An invalid credential is refused here, before any upstream work.
                 await resolve_principal(scope)
             await self._forward(
@@ -252,8 +274,13 @@ class Proxy:
         target = rest + ("?" + query.decode("latin-1") if query else "")
         body, replayable = await self._request_body(scope, receive, method)
         attempts = 1 + spec.retries if replayable else 1
+        # `connect` bounds the wait for a pooled connection too; `sock_connect` the TCP
+        # handshake alone, so a dead host is detected fast even when the pool is busy.
         timeout = aiohttp.ClientTimeout(
-            total=None, connect=spec.connect_timeout, sock_read=spec.timeout
+            total=None,
+            connect=spec.timeout,
+            sock_connect=spec.connect_timeout,
+            sock_read=spec.timeout,
         )
         tried: tuple[Instance, ...] = ()
         last_error: Problem | None = None
@@ -454,13 +481,43 @@ async def _stream_body(receive: Receive) -> AsyncIterator[bytes]:
             return
 
 
-class ProxyDispatch:
-    """Pure ASGI: remote services go to the proxy, the rest to the wrapped app."""
+def module_routers(app: FastAPI, modules: dict[str, APIRouter]) -> dict[str, ASGIApp]:
+    """Per local module, a router holding only that module's routes, behind the app's own
+    exception handlers.
 
-    def __init__(self, app: ASGIApp, *, proxy: Proxy) -> None:
+    FastAPI matches a request against every route of the app in turn; with identity, the web
+    shell and every domain mounted that scan costs more than the rest of the request. A module
+    path names its module, so it is matched against that module's routes only. The app's
+    router still holds every route (OpenAPI, `url_for`, everything outside /api/brain/<m>/).
+    """
+    handlers = {
+        key: handler
+        for key, handler in app.exception_handlers.items()
+        if key not in (500, Exception)
+    }
+    routers: dict[str, ASGIApp] = {}
+    for name, router in modules.items():
+        own = APIRouter()
+        own.include_router(router, prefix=API_PREFIX + name)
+        # The same layers FastAPI puts between user middleware and its router.
+        routers[name] = ExceptionMiddleware(
+            AsyncExitStackMiddleware(own), handlers=handlers, debug=app.debug
+        )
+    return routers
+
+
+class ProxyDispatch:
+    """Pure ASGI, in front of the router: remote services go to the proxy, local module paths
+    to their module's routes, the rest to the app's router."""
+
+    def __init__(
+        self, app: ASGIApp, *, proxy: Proxy, fastapi_app: FastAPI, modules: dict[str, APIRouter]
+    ) -> None:
         self.app = app
         self.proxy = proxy
         self.registry = proxy.registry
+        # Built when the middleware stack is (first request): every route is registered then.
+        self.local = module_routers(fastapi_app, modules)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -471,5 +528,9 @@ class ProxyDispatch:
                     service = self.registry.services.get(parts[0])
                     if service is not None:
                         await self.proxy.forward(scope, receive, send, service, parts[1])
+                        return
+                    local = self.local.get(parts[0])
+                    if local is not None:
+                        await local(scope, receive, send)
                         return
         await self.app(scope, receive, send)

@@ -80,6 +80,23 @@ class RateLimiter:
     def configure(self, rules: tuple[RateLimitRule, ...]) -> None:
         self._limits = build_limits(rules)
         self._by_service: dict[str, list[_Limit]] = {}
+        self._window_ends: dict[str, float] = {}
+
+    async def _reset_at(self, key: str, count: int, now: float, window: int) -> float:
+        """When the window of `key` ends. The first hit of a window starts it; otherwise the
+        end is asked of the storage once (another process may have started the window) and
+        remembered until it passes."""
+        if count == 1:
+            reset_at = now + window
+        else:
+            known = self._window_ends.get(key)
+            if known is not None and known > now:
+                return known
+            reset_at = await self.storage.get_expiry(key)
+        if len(self._window_ends) > 100_000:
+            self._window_ends.clear()
+        self._window_ends[key] = reset_at
+        return reset_at
 
     def candidates(self, service: str) -> list[_Limit]:
         found = self._by_service.get(service)
@@ -121,7 +138,7 @@ class RateLimiter:
             if count > limit.item.amount:
                 allowed = False
             if tightest is None or remaining < tightest[1] or count > limit.item.amount:
-                reset_at = await self.storage.get_expiry(key)
+                reset_at = await self._reset_at(key, count, now, limit.item.get_expiry())
                 reset = min(limit.item.get_expiry(), max(0, math.ceil(reset_at - now)))
                 tightest = (limit.item.amount, remaining, reset)
         return allowed, tightest

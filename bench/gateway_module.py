@@ -1,0 +1,28 @@
+"""The upstream of the gateway bench: a small BizOSaaS module, and the same route on a bare
+FastAPI app (no middleware) for the middleware-stack comparison."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+from pydantic import BaseModel
+
+from bizosaas.kit.module import DomainModule
+
+
+class Pong(BaseModel):
+    status: str
+    service: str
+
+
+router = APIRouter()
+
+
+@router.get("/ping", summary="A small JSON answer")
+async def ping() -> Pong:
+    return Pong(status="ok", service="benchsvc")
+
+
+module = DomainModule(name="benchsvc", title="Gateway bench upstream", router=router)
+
+bare_app = FastAPI()
+bare_app.include_router(router, prefix="/api/brain/benchsvc")
