@@ -17,6 +17,7 @@ import contextlib
 
 import structlog
 from fastapi import FastAPI
+from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.types import ASGIApp
 
 from bizosaas.gateway.admin import admin_router, registry_router
@@ -46,7 +47,7 @@ class BrainApp(FastAPI):
     middleware (request context, security, rate limit, cache, proxy dispatch) comes first, so
     a proxied request never enters the framework at all; everything else continues into
     FastAPI's usual stack. The request-context middleware, outermost, answers any error that
-    escapes with a problem+json 500.
+    escapes with a problem+json 500 (so Starlette's plain-text error layer is left out).
     """
 
     def build_middleware_stack(self) -> ASGIApp:
@@ -55,6 +56,11 @@ class BrainApp(FastAPI):
             app = super().build_middleware_stack()
         finally:
             self.user_middleware = user_middleware
+        if isinstance(app, ServerErrorMiddleware):
+            # Its job (a 500 for anything unhandled) is the request-context middleware's,
+            # which answers problem+json with the request id; inside it, this one would
+            # answer first, in plain text.
+            app = app.app
         for cls, args, kwargs in reversed(user_middleware):
             app = cls(app, *args, **kwargs)
         return app
