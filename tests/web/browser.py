@@ -11,7 +11,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, Page, ViewportSize
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Error,
+    Page,
+    Response,
+    ViewportSize,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -25,6 +33,7 @@ CHROMIUM_ARGS = [
 INSTALL_HINT = "install Debian's chromium: apt-get install chromium"
 DESKTOP: ViewportSize = {"width": 1280, "height": 860}
 PHONE: ViewportSize = {"width": 390, "height": 844}
+DOCUMENT_STATUS = "Failed to load resource: the server responded with a status of "
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 
@@ -43,18 +52,34 @@ class Server:
 
 
 class PageErrors:
-    """Collects console errors and uncaught exceptions of every page in a context."""
+    """Collects console errors and uncaught exceptions of every page in a context.
+
+    Chromium also logs "Failed to load resource" for a page whose own status is 4xx/5xx; the
+    apps answer 422 for a rejected form and 403/404 for error pages on purpose, so that one
+    message is accepted for the document itself (never for its scripts, styles or images).
+    """
 
     def __init__(self) -> None:
         self.messages: list[str] = []
+        self._documents: set[str] = set()
 
     def watch(self, page: Page) -> None:
         page.on("console", self._console)
         page.on("pageerror", self._page_error)
+        page.on("response", self._response)
+
+    def _response(self, response: Response) -> None:
+        request = response.request
+        if request.is_navigation_request() and request.resource_type == "document":
+            self._documents.add(response.url)
 
     def _console(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
-            self.messages.append(f"console: {message.text} ({message.location.get('url')})")
+        if message.type != "error":
+            return
+        url = message.location.get("url", "")
+        if message.text.startswith(DOCUMENT_STATUS) and url in self._documents:
+            return
+        self.messages.append(f"console: {message.text} ({url})")
 
     def _page_error(self, error: Error) -> None:
         self.messages.append(f"pageerror: {error}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -59,10 +60,20 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> Iterator[Server]:
-    """`bizosaas up` in a fresh directory: migrates, seeds the demo data, serves."""
+    """`bizosaas up` in a fresh directory: migrates, seeds the demo data, serves.
+
+    With PostgreSQL configured (CI) the server uses a throw-away database as a non-owner role,
+    so the pages run under row-level security; otherwise the embedded SQLite file.
+    """
     workdir = tmp_path_factory.mktemp("web-server")
     env = {k: v for k, v in os.environ.items() if not k.startswith("BIZOSAAS_")}
     env.update(PYTHONPATH=str(repo_root), BIZOSAAS_LOG_LEVEL="WARNING")
+    admin_url = backends.postgres_admin_url()
+    target = asyncio.run(backends.create_postgres_database(admin_url)) if admin_url else None
+    if target is not None:
+        env.update(
+            BIZOSAAS_DATABASE_URL=target.app_url, BIZOSAAS_MIGRATION_DATABASE_URL=target.owner_url
+        )
     port = processes.free_port()
     process = processes.start(["up", "--port", str(port)], env=env, cwd=workdir)
     url = f"http://127.0.0.1:{port}"
@@ -77,10 +88,14 @@ def server(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> Iterato
         yield Server(url=url, data_dir=data_dir, credentials=credentials)
     finally:
         processes.stop(process)
+        if admin_url and target is not None:
+            asyncio.run(backends.drop_postgres_database(admin_url, target))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # Module scope: Playwright's sync API runs an event loop of its own while open, which must
+    # be closed before the asyncio tests of other modules run.
     if not CHROMIUM.exists():
         pytest.skip(INSTALL_HINT)
     with sync_playwright() as playwright:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from bizosaas.identity import service as identity
-from bizosaas.identity.schemas import BrowserSession, MfaChallenge
+from bizosaas.identity.schemas import BrowserSession, InvitationAccepted, MfaChallenge
 from bizosaas.kit.deps import DbSession
 from bizosaas.kit.errors import Problem
 from bizosaas.web import tickets
@@ -17,6 +18,7 @@ from bizosaas.web.forms import Form, local_path
 from bizosaas.web.session import (
     MaybeViewer,
     SignedIn,
+    Viewer,
     clear_session_cookie,
     set_session_cookie,
 )
@@ -277,44 +279,39 @@ async def invitation_page(request: Request, token: TokenParam) -> Response:
 
 
 @router.post("/auth/accept-invitation")
-async def accept_invitation(request: Request, session: DbSession) -> Response:
+async def accept_invitation(request: Request, session: DbSession, viewer: MaybeViewer) -> Response:
+    """Join the tenant. A new person chooses a password and is signed in (the link proves the
+    address). An existing account is never signed in by the link alone: its owner continues in
+    the session they have, or signs in with their password."""
     form = Form(await read_form(request))
     token = form.get("token")
     full_name = form.get("full_name")
     form.max_length("full_name", 200)
-    password = form.require("password", "Enter a password.")
+    password = form.values.get("password", "")
+    browser: BrowserSession | None = None
     if form.ok:
         try:
             accepted = await identity.accept_invitation(
                 session,
                 token=token,
-                password=password,
+                password=password or None,
                 full_name=full_name or None,
                 ip=client_ip(request),
             )
-            login = await identity.verified_login_for(
-                session, user_id=accepted.user.id, tenant_id=accepted.tenant.id
-            )
-            browser = await identity.open_browser_session(
-                session, login=login, ip=client_ip(request), user_agent=user_agent(request)
-            )
+            if accepted.created_user:
+                login = await identity.verified_login_for(
+                    session, user_id=accepted.user.id, tenant_id=accepted.tenant.id
+                )
+                browser = await identity.open_browser_session(
+                    session, login=login, ip=client_ip(request), user_agent=user_agent(request)
+                )
         except Problem as problem:
             await session.rollback()
             if problem.status in {404, 410}:
                 return _invitation_gone(request, problem)
-            form.fail(
-                problem,
-                {
-                    "identity.weak_password": "password",
-                    "identity.invalid_credentials": "password",
-                    "identity.full_name_required": "full_name",
-                },
-            )
+            form.fail(problem, {"identity.weak_password": "password"})
         else:
-            flash(request, f"Welcome to {accepted.tenant.name}.")
-            response = redirect(request, "/app")
-            set_session_cookie(request, response, browser)
-            return response
+            return await _joined(request, session, viewer, accepted, browser)
     context = _invitation_context(token, form)
     return render(request, "auth/invitation.html", context, status=422)
 
@@ -328,3 +325,42 @@ def _invitation_gone(request: Request, problem: Problem) -> Response:
         "action_label": "Go to sign in",
     }
     return render(request, "auth/message.html", context, status=410)
+
+
+async def _joined(
+    request: Request,
+    session: AsyncSession,
+    viewer: Viewer | None,
+    accepted: InvitationAccepted,
+    browser: BrowserSession | None,
+) -> Response:
+    tenant = accepted.tenant
+    if browser is not None:
+        flash(request, f"Welcome to {tenant.name}.")
+        response = redirect(request, "/app")
+        set_session_cookie(request, response, browser)
+        return response
+    same_person = viewer is not None and viewer.principal.subject == accepted.user.id
+    if same_person and viewer is not None and viewer.principal.session_id is not None:
+        switched = await identity.switch_tenant(
+            session,
+            user_id=accepted.user.id,
+            session_id=viewer.principal.session_id,
+            tenant=str(tenant.id),
+            ip=client_ip(request),
+            user_agent=user_agent(request),
+        )
+        if isinstance(switched, BrowserSession):
+            flash(request, f"You joined {tenant.name}.")
+            response = redirect(request, "/app")
+            set_session_cookie(request, response, switched)
+            return response
+    if viewer is not None and viewer.principal.session_id is not None:
+        # Someone else is signed in here: end that session so the invited person can sign in.
+        await identity.logout(
+            session, user_id=viewer.principal.subject, session_id=viewer.principal.session_id
+        )
+    flash(request, f"You joined {tenant.name}. Sign in with your account to open it.", "info")
+    response = redirect(request, "/login?next=/app")
+    clear_session_cookie(request, response)
+    return response

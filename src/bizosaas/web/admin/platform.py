@@ -27,7 +27,7 @@ AUDIT_PER_TENANT = 100
 async def services(request: Request, viewer: SuperAdmin) -> Response:
     context = {
         "title": "Services",
-        "lead": "What the gateway routes to: health checks and circuit breakers, live.",
+        "lead": "What the gateway routes to, with health checks and circuit breakers.",
         "services": service_rows(request),
     }
     return page(request, App.admin, viewer, "admin/services.html", context)
