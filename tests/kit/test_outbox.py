@@ -19,11 +19,14 @@ TENANT = uuid.UUID("0195f3a0-0000-7000-8000-0000000000c1")
 
 
 class Recorder:
+    """Collects this test's events (other tests' committed events may share the database)."""
+
     def __init__(self) -> None:
         self.events: list[Event] = []
 
     async def __call__(self, event: Event) -> None:
-        self.events.append(event)
+        if event.tenant_id == TENANT:
+            self.events.append(event)
 
 
 async def _write_note(database: Database, body: str) -> None:
@@ -43,10 +46,11 @@ async def test_event_commits_with_its_change_and_is_relayed(database: Database) 
     await _write_note(database, "first")
     await _write_note(database, "second")
 
-    assert await relay.drain() == 2
+    assert await relay.drain() >= 2
     assert [e.payload["body"] for e in received.events] == ["first", "second"]
-    assert all(e.tenant_id == TENANT and e.name == "notes.created" for e in received.events)
+    assert all(e.name == "notes.created" for e in received.events)
     assert await relay.drain() == 0, "published events are not sent again"
+    assert len(received.events) == 2
 
 
 async def test_rolled_back_change_leaves_no_event(database: Database) -> None:
@@ -61,10 +65,11 @@ async def test_rolled_back_change_leaves_no_event(database: Database) -> None:
             record_event(session, "notes.created", {"body": "doomed"})
             await session.flush()
             raise RuntimeError("the use case failed")
-    assert await relay.drain() == 0
+    await relay.drain()
     assert received.events == []
     async with database.unit_of_work() as session:
-        assert await session.scalar(select(func.count()).select_from(OutboxEvent)) == 0
+        mine = select(func.count()).select_from(OutboxEvent).where(OutboxEvent.tenant_id == TENANT)
+        assert await session.scalar(mine) == 0
 
 
 async def test_failed_publish_is_retried(database: Database) -> None:
@@ -84,7 +89,7 @@ async def test_failed_publish_is_retried(database: Database) -> None:
     await _write_note(database, "retry me")
     with pytest.raises(ConnectionError):
         await relay.relay_once()
-    assert await relay.drain() == 1
+    assert await relay.drain() >= 1
     assert [e.payload["body"] for e in received.events] == ["retry me"]
 
 
@@ -116,6 +121,8 @@ async def test_failing_subscriber_does_not_block_others() -> None:
 
     bus.subscribe("*", broken)
     bus.subscribe("*", received)
-    event = Event(id=uuid.uuid4(), name="x.y", occurred_at=datetime.now(UTC), payload={})
+    event = Event(
+        id=uuid.uuid4(), name="x.y", occurred_at=datetime.now(UTC), payload={}, tenant_id=TENANT
+    )
     await bus.publish(event)
     assert received.events == [event]
