@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import random
 import re
 import uuid
 from dataclasses import dataclass
 
 import httpx
+from fastapi import FastAPI
 
+from bizosaas.identity import mail
 from bizosaas.identity import service as identity
+from bizosaas.identity.events import MAIL_REQUESTED
+from bizosaas.identity.schemas import MailRead
 from bizosaas.kit.db import Database
+from bizosaas.kit.events import InProcessEventBus
+from bizosaas.kit.outbox import OutboxRelay
 
 PASSWORD = "correct horse battery staple"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -18,7 +25,7 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 @dataclass(frozen=True)
 class Person:
     email: str
-    user_id: uuid.UUID
+    user_id: uuid.UUID | None
     tenant_id: uuid.UUID | None
     password: str = PASSWORD
 
@@ -77,3 +84,56 @@ async def post_form(
     page = await client.get(page_path)
     assert page.status_code == 200, (page_path, page.status_code)
     return await client.post(action, data={"csrf_token": csrf_of(page.text), **data})
+
+
+async def mailbox(database: Database, to: str) -> list[MailRead]:
+    """Relay committed outbox events to the identity mailer (as the platform's relay does) and
+    read the mail sink for `to`, newest first."""
+    bus = InProcessEventBus()
+    bus.subscribe(MAIL_REQUESTED, mail.deliver)
+    await OutboxRelay(database, bus).drain()
+    async with database.unit_of_work() as session:
+        return await identity.list_mail(session, to=to)
+
+
+def link_in(message: MailRead, path: str) -> str:
+    """The site-relative link to `path` in `message` (e.g. /auth/reset-password?token=...)."""
+    found = re.search(re.escape(path) + r"\?token=\S+", message.body)
+    assert found, message.body
+    return found.group(0)
+
+
+def new_client(app: FastAPI) -> httpx.AsyncClient:
+    """Another browser: its own cookies and its own address."""
+    address = f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(address, 40000))
+    return httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", headers={"accept": "text/html"}
+    )
+
+
+async def invited_member(
+    app: FastAPI, database: Database, owner: Person, role: str
+) -> tuple[Person, httpx.AsyncClient]:
+    """Invite a new person with `role` through the owner's Invitations page, accept through the
+    link in the mail; returns them with their signed-in browser (close it after use)."""
+    email = f"{role}-{uuid.uuid4().hex[:8]}@example.com"
+    async with new_client(app) as owner_browser:
+        await sign_in(owner_browser, owner)
+        sent = await post_form(
+            owner_browser, "/app/invitations", "/app/invitations", {"email": email, "role": role}
+        )
+        assert sent.status_code == 303, sent.text
+    link = link_in((await mailbox(database, email))[0], "/auth/accept-invitation")
+    browser = new_client(app)
+    accepted = await post_form(
+        browser,
+        link,
+        "/auth/accept-invitation",
+        {"token": link.split("token=", 1)[1], "full_name": role.title(), "password": PASSWORD},
+    )
+    assert accepted.status_code == 303 and accepted.headers["location"] == "/app", accepted.text
+    me = await browser.get("/app")
+    assert me.status_code == 200
+    person = Person(email=email, user_id=None, tenant_id=owner.tenant_id)
+    return person, browser
