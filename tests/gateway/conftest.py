@@ -14,21 +14,21 @@ from fastapi import FastAPI
 from bizosaas.gateway.app import create_app
 from bizosaas.kit.db import Database
 from bizosaas.settings import Settings
-from tests.gateway.support import attach
 
 GatewayFactory = Callable[..., AbstractAsyncContextManager[tuple[FastAPI, httpx.AsyncClient]]]
 
 
 @pytest.fixture
 def gateway(settings: Settings, database: Database) -> GatewayFactory:
-    """`async with gateway(**settings_overrides) as (app, client)`: an in-process gateway."""
+    """`async with gateway(**settings_overrides) as (app, client)`: an in-process gateway with
+    the real identity module (its authenticator checks every credential)."""
 
     @asynccontextmanager
     async def build(**overrides: Any) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-        configured = Settings.model_validate({**settings.model_dump(), **overrides})
-        app = create_app(configured, database=database)
+        cheap_hashing = {"argon2_memory_cost": 7168, "argon2_time_cost": 1}
+        values = {**settings.model_dump(), **cheap_hashing, **overrides}
+        app = create_app(Settings.model_validate(values), database=database)
         async with LifespanManager(app):
-            attach(app)
             transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
                 yield app, c

@@ -20,54 +20,18 @@ import jwt
 import uvicorn
 from aiohttp import web
 from fastapi import FastAPI
-from starlette.requests import Request
 
-from bizosaas.kit.auth import Principal, PrincipalKind
-from bizosaas.kit.errors import Unauthenticated
-from bizosaas.kit.tenancy import trusted_scope
+from bizosaas.identity import login
+from bizosaas.identity.models import Role, Tenant
+from bizosaas.identity.schemas import TokenPair
+from bizosaas.kit.db import Database
+from bizosaas.kit.events import InProcessEventBus
+from bizosaas.kit.outbox import OutboxRelay
 from tests.support.processes import BIZOSAAS, free_port
-
-TEST_SIGNING_KEY = "gateway-tests-signing-key-0123456789abcdef"
-
-
-def sign(
-    *,
-    user: uuid.UUID | None = None,
-    tenant: uuid.UUID | None = None,
-    super_admin: bool = False,
-) -> str:
-    claims = {
-        "sub": str(user or uuid.uuid4()),
-        "tid": str(tenant) if tenant else None,
-        "sa": super_admin,
-        "exp": int(time.time()) + 300,
-    }
-    return jwt.encode(claims, TEST_SIGNING_KEY, algorithm="HS256")
 
 
 def bearer(token: str) -> dict[str, str]:
     return {"authorization": f"Bearer {token}"}
-
-
-class TestAuthenticator:
-    """Verifies tokens signed by `sign` (stands in for identity's in the gateway tests)."""
-
-    async def authenticate(self, request: Request) -> Principal | None:
-        header = request.headers.get("authorization")
-        if not header:
-            return None
-        try:
-            claims = jwt.decode(header.removeprefix("Bearer "), TEST_SIGNING_KEY, ["HS256"])
-        except jwt.PyJWTError as error:
-            raise Unauthenticated("The access token is not valid.") from error
-        tenant = claims.get("tid")
-        return Principal(
-            subject=uuid.UUID(claims["sub"]),
-            kind=PrincipalKind.user,
-            scope=trusted_scope(uuid.UUID(tenant)) if tenant else None,
-            is_super_admin=bool(claims.get("sa")),
-            claims=claims,
-        )
 
 
 @contextlib.asynccontextmanager
@@ -242,6 +206,98 @@ def app_env(base: Mapping[str, str], **settings: str) -> dict[str, str]:
     return env
 
 
-def attach(app: FastAPI) -> None:
-    """Install the test authenticator (after the lifespan has set the provided services)."""
-    app.state.authenticator = TestAuthenticator()
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass(frozen=True)
+class Account:
+    """A real identity account: its access token, user and tenant."""
+
+    token: str
+    user: str
+    tenant: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return bearer(self.token)
+
+
+async def register_account(http: httpx.AsyncClient, base_url: str = "") -> Account:
+    """Sign up through the gateway (identity's endpoint): a new tenant and its admin."""
+    response = await http.post(
+        f"{base_url}/api/brain/auth/register",
+        json={
+            "email": f"gw-{uuid.uuid4().hex[:12]}@example.com",
+            "password": PASSWORD,
+            "full_name": "Gateway Tester",
+            "tenant_name": f"Gateway {uuid.uuid4().hex[:8]}",
+        },
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    return Account(
+        token=body["tokens"]["access_token"], user=body["user"]["id"], tenant=body["tenant"]["id"]
+    )
+
+
+async def tenant_account(app: FastAPI) -> Account:
+    """A new tenant and its admin, made with identity's own services (no sign-up mail)."""
+    database: Database = app.state.database
+    email = f"owner-{uuid.uuid4().hex[:12]}@example.com"
+    async with database.unit_of_work() as session:
+        user = await login.create_user(
+            session, email=email, password=PASSWORD, full_name="Owner", verified=True
+        )
+        tenant = await login.create_tenant(session, name=f"Tenant {uuid.uuid4().hex[:8]}")
+        await login.add_membership(session, tenant=tenant, user=user, role=Role.tenant_admin)
+    return await _sign_in(database, email, tenant_slug=tenant.slug)
+
+
+async def add_member(app: FastAPI, tenant: str) -> Account:
+    """Another user of `tenant`, signed in with identity's own services."""
+    database: Database = app.state.database
+    email = f"member-{uuid.uuid4().hex[:12]}@example.com"
+    async with database.unit_of_work() as session:
+        user = await login.create_user(
+            session, email=email, password=PASSWORD, full_name="Member", verified=True
+        )
+        found = await session.get(Tenant, uuid.UUID(tenant))
+        assert found is not None
+        await login.add_membership(session, tenant=found, user=user, role=Role.staff)
+    return await _sign_in(database, email, tenant_slug=found.slug)
+
+
+async def super_admin(app: FastAPI) -> Account:
+    """A platform administrator, created and signed in with identity's own services."""
+    database: Database = app.state.database
+    email = f"admin-{uuid.uuid4().hex[:12]}@example.com"
+    async with database.unit_of_work() as session:
+        await login.create_user(
+            session,
+            email=email,
+            password=PASSWORD,
+            full_name="Platform Admin",
+            super_admin=True,
+            verified=True,
+        )
+    return await _sign_in(database, email)
+
+
+async def _sign_in(database: Database, email: str, tenant_slug: str | None = None) -> Account:
+    async with database.unit_of_work() as session:
+        pair = await login.authenticate_password(
+            session, email=email, password=PASSWORD, tenant_slug=tenant_slug
+        )
+    assert isinstance(pair, TokenPair)
+    claims = jwt.decode(pair.access_token, options={"verify_signature": False})
+    return Account(token=pair.access_token, user=claims["sub"], tenant=str(pair.tenant_id))
+
+
+async def settle_outbox(database_url: str) -> None:
+    """Mark the events these tests committed as published (they ran with no relay), so tests
+    that count outbox events elsewhere in the session start clean."""
+    database = Database.from_url(database_url)
+    try:
+        await OutboxRelay(database, InProcessEventBus()).drain()
+    finally:
+        await database.dispose()

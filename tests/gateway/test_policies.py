@@ -12,7 +12,7 @@ from bizosaas.kit.db import Database
 from bizosaas.kit.outbox import OutboxRelay, record_event
 from bizosaas.kit.tenancy import bind_tenant, trusted_scope
 from tests.gateway.conftest import GatewayFactory
-from tests.gateway.support import bearer, echo_upstream, services_json, sign
+from tests.gateway.support import add_member, echo_upstream, register_account, services_json
 from tests.support.notes_module import Note
 
 TENANT = uuid.UUID("0195f3a0-0000-7000-8000-0000000000f1")
@@ -43,17 +43,16 @@ async def test_rate_limit_per_user_and_tenant(gateway: GatewayFactory, unique: s
         {"service": "notes", "limit": "2/minute", "per": "user", "name": f"u{unique}"},
         {"service": "notes", "limit": "4/minute", "per": "tenant", "name": f"t{unique}"},
     ]
-    tenant = uuid.uuid4()
-    alice, bob, carol = (sign(tenant=tenant) for _ in range(3))
-    async with gateway(gateway_policies=policies(rate_limits=rules)) as (_app, client):
+    async with gateway(gateway_policies=policies(rate_limits=rules)) as (app, client):
+        alice = await register_account(client)
+        bob, carol = await add_member(app, alice.tenant), await add_member(app, alice.tenant)
+        stranger = await register_account(client)
         alice_calls = [
-            (await client.get(NOTES, headers=bearer(alice))).status_code for _ in range(3)
+            (await client.get(NOTES, headers=alice.headers)).status_code for _ in range(3)
         ]
-        bob_first = (await client.get(NOTES, headers=bearer(bob))).status_code
-        carol_first = (await client.get(NOTES, headers=bearer(carol))).status_code
-        other_tenant = (
-            await client.get(NOTES, headers=bearer(sign(tenant=uuid.uuid4())))
-        ).status_code
+        bob_first = (await client.get(NOTES, headers=bob.headers)).status_code
+        carol_first = (await client.get(NOTES, headers=carol.headers)).status_code
+        other_tenant = (await client.get(NOTES, headers=stranger.headers)).status_code
     assert alice_calls == [200, 200, 429], "the user budget is 2"
     assert bob_first == 200, "another user of the tenant has their own budget"
     assert carol_first == 429, "but the tenant's budget of 4 is spent (refused calls count)"
@@ -134,18 +133,18 @@ async def test_cache_keys_include_user_and_private_responses_are_not_cached(
     gateway: GatewayFactory, unique: str
 ) -> None:
     rules = [{"service": "echo", "ttl": 60, "vary": ["tenant", "user"], "name": unique}]
-    tenant = uuid.uuid4()
-    alice, bob = sign(tenant=tenant), sign(tenant=tenant)
     async with echo_upstream() as echo:
         settings = {"gateway_services": services_json(echo={"urls": [echo.url]})}
-        async with gateway(gateway_policies=policies(cache=rules), **settings) as (_, c):
-            a1 = await c.get("/api/brain/echo/me", headers=bearer(alice))
-            a2 = await c.get("/api/brain/echo/me", headers=bearer(alice))
-            b1 = await c.get("/api/brain/echo/me", headers=bearer(bob))
+        async with gateway(gateway_policies=policies(cache=rules), **settings) as (app, c):
+            alice = await register_account(c)
+            bob = await add_member(app, alice.tenant)
+            a1 = await c.get("/api/brain/echo/me", headers=alice.headers)
+            a2 = await c.get("/api/brain/echo/me", headers=alice.headers)
+            b1 = await c.get("/api/brain/echo/me", headers=bob.headers)
             errors = [await c.get("/api/brain/echo/status/500") for _ in range(2)]
     assert (a1.headers["x-cache"], a2.headers["x-cache"]) == ("miss", "hit")
     assert b1.headers["x-cache"] == "miss", "another user never sees alice's response"
-    assert b1.json()["headers"]["authorization"] == f"Bearer {bob}"
+    assert b1.json()["headers"]["authorization"] == f"Bearer {bob.token}"
     assert [r.headers["x-cache"] for r in errors] == ["miss", "miss"]
     assert len(echo.seen) == 4
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 
 import pytest
 from prometheus_client import REGISTRY
@@ -13,8 +12,8 @@ from tests.gateway.support import (
     bearer,
     echo_upstream,
     raw_upstream,
+    register_account,
     services_json,
-    sign,
 )
 from tests.support.processes import free_port
 
@@ -25,7 +24,8 @@ async def test_request_reaches_upstream_with_forwarding_headers(gateway: Gateway
     async with echo_upstream() as echo:
         services = services_json(echo={"urls": [echo.url + "/base"]})
         async with gateway(gateway_services=services) as (_app, client):
-            token = sign(tenant=uuid.uuid4())
+            account = await register_account(client)
+            token = account.token
             response = await client.get(
                 "/api/brain/echo/items/7?q=a%20b&x=1",
                 headers={
@@ -66,7 +66,7 @@ async def test_invalid_token_is_refused_before_the_upstream(gateway: GatewayFact
     ):
         response = await c.get("/api/brain/echo/x", headers=bearer("not-a-token"))
     assert response.status_code == 401
-    assert response.json()["code"] == "auth.unauthenticated"
+    assert response.json()["code"] == "identity.invalid_credential"
     assert echo.seen == []
 
 

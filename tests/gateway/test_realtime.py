@@ -4,7 +4,6 @@ service notifications, ping/pong, and dropping a consumer that falls behind."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from bizosaas.gateway.app import create_app
 from bizosaas.gateway.assembly import Gateway
 from bizosaas.settings import Settings
 from tests.conftest import NOTES_MODULE
-from tests.gateway.support import TestAuthenticator, serve, sign
+from tests.gateway.support import serve, settle_outbox, tenant_account
 from tests.support.backends import DatabaseTarget
 
 SERVICE_TOKEN = "realtime-service-credential-0123456789"
@@ -51,17 +50,18 @@ async def live(database_target: DatabaseTarget, tmp_path: Path) -> AsyncIterator
         log_level="WARNING",
         service_token=SERVICE_TOKEN,
         gateway_ws_queue_size=8,
+        argon2_memory_cost=7168,
+        argon2_time_cost=1,
     )
     app = create_app(settings)
     async with serve(app) as url:
-        app.state.authenticator = TestAuthenticator()
         yield Live(app=app, url=url)
+    await settle_outbox(database_target.app_url)
 
 
-async def register(_base_url: str) -> dict[str, str]:
-    """A tenant user's token (the scaled-mode test uses identity's own tokens end to end)."""
-    tenant = uuid.uuid4()
-    return {"token": sign(tenant=tenant), "tenant": str(tenant)}
+async def register(live: Live) -> dict[str, str]:
+    account = await tenant_account(live.app)
+    return {"token": account.token, "tenant": account.tenant}
 
 
 async def next_json(ws: aiohttp.ClientWebSocketResponse, timeout: float = 5) -> dict[str, Any]:  # noqa: ASYNC109
@@ -93,7 +93,7 @@ async def test_websocket_needs_a_valid_token(live: Live) -> None:
 
 
 async def test_events_reach_their_tenant_only(live: Live) -> None:
-    alice, bob = await register(live.url), await register(live.url)
+    alice, bob = await register(live), await register(live)
     async with (
         aiohttp.ClientSession() as http,
         http.ws_connect(live.ws_url, headers={"authorization": f"Bearer {alice['token']}"}) as a,
@@ -120,7 +120,7 @@ async def test_events_reach_their_tenant_only(live: Live) -> None:
 
 
 async def test_service_notifications_reach_the_tenant(live: Live) -> None:
-    alice = await register(live.url)
+    alice = await register(live)
     async with (
         aiohttp.ClientSession() as http,
         http.ws_connect(live.ws_url, headers={"authorization": f"Bearer {alice['token']}"}) as ws,
@@ -142,7 +142,7 @@ async def test_service_notifications_reach_the_tenant(live: Live) -> None:
 
 
 async def test_slow_consumer_is_dropped(live: Live) -> None:
-    alice = await register(live.url)
+    alice = await register(live)
     payload = {"blob": "x" * 60_000}
     async with (
         aiohttp.ClientSession() as http,

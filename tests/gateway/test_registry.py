@@ -13,11 +13,16 @@ from redis.asyncio import Redis
 
 from bizosaas.gateway.registry import DRAINED_KEY, INSTANCES_KEY, instance_id
 from tests.gateway.conftest import GatewayFactory
-from tests.gateway.support import bearer, echo_upstream, services_json, sign
+from tests.gateway.support import (
+    bearer,
+    echo_upstream,
+    register_account,
+    services_json,
+    super_admin,
+)
 
 SERVICE_TOKEN = "service-credential-for-tests-0123456789"
 SERVICE = bearer(SERVICE_TOKEN)
-ADMIN = bearer(sign(super_admin=True))
 
 
 def by_name(listing: list[dict[str, Any]], name: str) -> dict[str, Any]:
@@ -27,10 +32,13 @@ def by_name(listing: list[dict[str, Any]], name: str) -> dict[str, Any]:
 async def test_services_list_is_for_super_admins(gateway: GatewayFactory) -> None:
     async with echo_upstream() as echo:
         services = services_json(echo={"urls": [echo.url], "health_path": "/health"})
-        async with gateway(gateway_services=services) as (_app, client):
+        async with gateway(gateway_services=services) as (app, client):
+            owner = await register_account(client)
             anonymous = await client.get("/api/brain/services")
-            tenant_user = await client.get("/api/brain/services", headers=bearer(sign()))
-            admin = await client.get("/api/brain/services", headers=ADMIN)
+            tenant_user = await client.get("/api/brain/services", headers=owner.headers)
+            admin = await client.get(
+                "/api/brain/services", headers=(await super_admin(app)).headers
+            )
     assert anonymous.status_code == 401 and tenant_user.status_code == 403
     assert admin.status_code == 200
     listing = admin.json()
@@ -43,13 +51,14 @@ async def test_services_list_is_for_super_admins(gateway: GatewayFactory) -> Non
 
 
 async def test_self_registration_needs_the_service_credential(gateway: GatewayFactory) -> None:
-    async with echo_upstream() as echo, gateway(service_token=SERVICE_TOKEN) as (_app, client):
+    async with echo_upstream() as echo, gateway(service_token=SERVICE_TOKEN) as (app, client):
+        admin = (await super_admin(app)).headers
         payload = {"name": "reports", "url": echo.url, "ttl": 30}
         missing = await client.post("/api/brain/registry/services", json=payload)
         wrong = await client.post(
             "/api/brain/registry/services", json=payload, headers=bearer("guess")
         )
-        admin_token = await client.post("/api/brain/registry/services", json=payload, headers=ADMIN)
+        admin_token = await client.post("/api/brain/registry/services", json=payload, headers=admin)
         before = await client.get("/api/brain/reports/x")
         created = await client.post("/api/brain/registry/services", json=payload, headers=SERVICE)
         routed = await client.get("/api/brain/reports/x?y=1")
@@ -102,8 +111,9 @@ async def test_registrations_and_drains_are_shared_through_redis(
             echo_upstream() as first,
             echo_upstream() as second,
             gateway(**shared) as (_a, one),
-            gateway(**shared) as (_b, two),
+            gateway(**shared) as (b, two),
         ):
+            admin = (await super_admin(b)).headers
             for url in (first.url, second.url):
                 answer = await one.post(
                     "/api/brain/registry/services",
@@ -113,12 +123,12 @@ async def test_registrations_and_drains_are_shared_through_redis(
                 assert answer.status_code == 201
             await asyncio.sleep(0.3)
             seen_by_two = [await two.get("/api/brain/shared/x") for _ in range(4)]
-            listing = (await two.get("/api/brain/services", headers=ADMIN)).json()
+            listing = (await two.get("/api/brain/services", headers=admin)).json()
             instance = next(
                 i for i in by_name(listing, "shared")["instances"] if i["url"] == first.url
             )
             drained = await two.post(
-                f"/api/brain/services/shared/instances/{instance['id']}/drain", headers=ADMIN
+                f"/api/brain/services/shared/instances/{instance['id']}/drain", headers=admin
             )
             await asyncio.sleep(0.3)
             first.seen.clear()
@@ -135,20 +145,21 @@ async def test_registrations_and_drains_are_shared_through_redis(
 async def test_round_robin_spreads_and_drain_stops_traffic(gateway: GatewayFactory) -> None:
     async with echo_upstream() as a, echo_upstream() as b:
         services = services_json(rr={"urls": [a.url, b.url]})
-        async with gateway(gateway_services=services) as (_app, client):
+        async with gateway(gateway_services=services) as (app, client):
+            admin = (await super_admin(app)).headers
             for _ in range(6):
                 assert (await client.get("/api/brain/rr/x")).status_code == 200
             assert len(a.seen) == 3 and len(b.seen) == 3
-            listing = (await client.get("/api/brain/services", headers=ADMIN)).json()
+            listing = (await client.get("/api/brain/services", headers=admin)).json()
             ids = {i["url"]: i["id"] for i in by_name(listing, "rr")["instances"]}
             drain = f"/api/brain/services/rr/instances/{ids[a.url]}/drain"
-            assert (await client.post(drain, headers=ADMIN)).status_code == 200
+            assert (await client.post(drain, headers=admin)).status_code == 200
             for _ in range(4):
                 assert (await client.get("/api/brain/rr/x")).status_code == 200
             assert len(a.seen) == 3 and len(b.seen) == 7
-            assert (await client.delete(drain, headers=ADMIN)).json()["draining"] is False
+            assert (await client.delete(drain, headers=admin)).json()["draining"] is False
             missing = await client.post(
-                "/api/brain/services/rr/instances/nope/drain", headers=ADMIN
+                "/api/brain/services/rr/instances/nope/drain", headers=admin
             )
     assert missing.status_code == 404 and missing.json()["code"] == "gateway.instance_not_found"
 
@@ -173,11 +184,14 @@ async def test_reload_reads_the_configuration_file_again(
     config = tmp_path / "gateway.json"
     async with echo_upstream() as echo:
         config.write_text(json.dumps({"services": {}}))
-        async with gateway(gateway_config_file=config) as (_app, client):
+        async with gateway(gateway_config_file=config) as (app, client):
+            owner = await register_account(client)
             before = await client.get("/api/brain/later/x")
             config.write_text(json.dumps({"services": {"later": {"urls": [echo.url]}}}))
-            refused = await client.post("/api/brain/services/reload", headers=bearer(sign()))
-            reloaded = await client.post("/api/brain/services/reload", headers=ADMIN)
+            refused = await client.post("/api/brain/services/reload", headers=owner.headers)
+            reloaded = await client.post(
+                "/api/brain/services/reload", headers=(await super_admin(app)).headers
+            )
             after = await client.get("/api/brain/later/x")
     assert before.status_code == 404
     assert refused.status_code == 403

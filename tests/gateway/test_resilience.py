@@ -16,14 +16,12 @@ from bizosaas.gateway.app import create_app
 from bizosaas.settings import Settings
 from tests.conftest import NOTES_MODULE
 from tests.gateway.support import (
-    TestAuthenticator,
     app_env,
     base_env,
-    bearer,
     serve,
-    sign,
     start_bizosaas,
     stop,
+    super_admin,
     wait_healthy,
 )
 from tests.support.backends import DatabaseTarget
@@ -54,6 +52,8 @@ async def test_killed_upstream_answers_503_fast_and_recovers(
     upstream = f"http://127.0.0.1:{port}/api/brain/notes"
     services = {"notes": {"urls": [upstream], "health_path": "/api/brain/health", "timeout": 5}}
     settings = Settings(
+        argon2_memory_cost=7168,
+        argon2_time_cost=1,
         data_dir=tmp_path / "gw",
         database_url=database_target.app_url,
         outbox_relay_enabled=False,
@@ -75,8 +75,7 @@ async def test_killed_upstream_answers_503_fast_and_recovers(
     process = start_bizosaas(["serve", "--only", "notes"], env=env, cwd=tmp_path, port=port)
     try:
         async with serve(app) as gateway, httpx.AsyncClient(base_url=gateway) as http:
-            app.state.authenticator = TestAuthenticator()
-            admin = bearer(sign(super_admin=True))
+            admin = (await super_admin(app)).headers
             await wait_healthy(process)
             assert await recovery_time(http, notes_path) < 1.0
 

@@ -16,7 +16,15 @@ import httpx
 import pytest
 
 from tests.conftest import NOTES_MODULE
-from tests.gateway.support import Process, app_env, base_env, start_bizosaas, stop, wait_healthy
+from tests.gateway.support import (
+    Process,
+    app_env,
+    base_env,
+    settle_outbox,
+    start_bizosaas,
+    stop,
+    wait_healthy,
+)
 from tests.support.backends import POSTGRES_ONLY, DatabaseTarget, redis_test_url
 
 PASSWORD = "correct horse battery staple"
@@ -48,6 +56,7 @@ async def two_gateways(
     finally:
         stop(first)
         stop(second)
+        await settle_outbox(database_target.app_url)
 
 
 @POSTGRES_ONLY

@@ -24,6 +24,7 @@ from tests.gateway.support import (
     app_env,
     base_env,
     serve,
+    settle_outbox,
     start_bizosaas,
     stop,
     wait_healthy,
@@ -78,6 +79,7 @@ async def brain(
         settings = gateway_settings(database_target, tmp / "data", [NOTES_MODULE, WHOAMI_MODULE])
         async with serve(create_app(settings)) as url:
             yield Brain(mode="local", url=url, processes=[])
+        await settle_outbox(database_target.app_url)
         return
     port = free_port()
     settings = gateway_settings(database_target, tmp / "data", [])
@@ -103,6 +105,7 @@ async def brain(
         finally:
             for process in processes:
                 stop(process)
+    await settle_outbox(database_target.app_url)
 
 
 async def register(http: httpx.AsyncClient, brain: Brain) -> dict[str, str]:
