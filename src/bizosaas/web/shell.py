@@ -253,6 +253,7 @@ def render(
         "title": "",
         "app": None,
         "nav": [],
+        "live": None,
     }
     if context:
         values.update(context)

@@ -16,11 +16,13 @@
       });
     });
 
-    // Destructive actions ask first.
-    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
-      form.addEventListener("submit", function (event) {
-        if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
-      });
+    // Destructive actions ask first (delegated, so refreshed regions are covered too).
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (form instanceof HTMLFormElement && form.hasAttribute("data-confirm") &&
+          !window.confirm(form.getAttribute("data-confirm"))) {
+        event.preventDefault();
+      }
     });
 
     // The tenant switcher submits on change; its button stays for keyboard and no-JS users.
@@ -41,31 +43,39 @@
       });
     });
 
-    // Live updates: pages that opt in with data-live reload their data when the platform
-    // reports a change over the Brain's WebSocket.
+    // Live updates: pages that opt in with data-live refresh their [data-live-region] when
+    // the platform reports an event on one of their channels over the Brain's WebSocket
+    // (the browser's session cookie authenticates the connection).
     var live = document.body.getAttribute("data-live");
-    if (live && "WebSocket" in window) connectLive(live);
+    var channels = (document.body.getAttribute("data-live-channels") || "").split(",");
+    if (live && "WebSocket" in window) connectLive(live, channels.filter(Boolean));
   });
 
-  function connectLive(path) {
+  function connectLive(path, channels) {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     var socket;
     try { socket = new WebSocket(scheme + location.host + path); } catch (e) { return; }
-    var status = document.querySelector("[data-live-status]");
-    socket.addEventListener("open", function () { if (status) status.textContent = "Live"; });
-    socket.addEventListener("close", function () { if (status) status.textContent = "Offline"; });
-    socket.addEventListener("message", function () {
-      var region = document.querySelector("[data-live-region]");
-      if (!region) return;
-      fetch(location.href, { headers: { "Accept": "text/html" }, credentials: "same-origin" })
-        .then(function (response) { return response.ok ? response.text() : null; })
-        .then(function (html) {
-          if (!html) return;
-          var doc = new DOMParser().parseFromString(html, "text/html");
-          var fresh = doc.querySelector("[data-live-region]");
-          if (fresh) region.replaceWith(fresh);
-        })
-        .catch(function () { /* keep the current view */ });
+    socket.addEventListener("open", function () {
+      socket.send(JSON.stringify({ type: "subscribe", channels: channels }));
     });
+    socket.addEventListener("message", function (message) {
+      var frame;
+      try { frame = JSON.parse(message.data); } catch (e) { return; }
+      if (frame.type === "event") refreshLiveRegion();
+    });
+  }
+
+  function refreshLiveRegion() {
+    var region = document.querySelector("[data-live-region]");
+    if (!region) return;
+    fetch(location.href, { headers: { "Accept": "text/html" }, credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        if (!html) return;
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var fresh = doc.querySelector("[data-live-region]");
+        if (fresh) region.replaceWith(document.importNode(fresh, true));
+      })
+      .catch(function () { /* keep the current view */ });
   }
 })();

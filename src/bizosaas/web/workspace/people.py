@@ -40,6 +40,7 @@ async def members(request: Request, viewer: MemberReader, session: WorkspaceSess
         "members": rows,
         "can_manage": viewer.can("identity.member:write"),
         "role_options": ROLE_OPTIONS,
+        "live": "identity.member_joined",
     }
     return page(request, App.workspace, viewer, "app/members.html", context)
 
