@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import time
+
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
@@ -9,7 +13,16 @@ from asgi_lifespan import LifespanManager
 from bizosaas.gateway.app import create_app
 from bizosaas.kit.db import Database
 from bizosaas.settings import Settings
-from tests.web.pages import csrf_of, headings, post_form, sign_in, super_admin, tenant_admin
+from tests.support import processes
+from tests.web.pages import (
+    csrf_of,
+    headings,
+    new_client,
+    post_form,
+    sign_in,
+    super_admin,
+    tenant_admin,
+)
 
 
 def session_cookie_header(response: httpx.Response) -> str:
@@ -38,9 +51,9 @@ async def test_session_cookie_is_secure_when_the_public_url_is_https(
     settings: Settings, database: Database, unique: str
 ) -> None:
     secure_settings = settings.model_copy(update={"public_url": "https://biz.example.com"})
-    owner = await tenant_admin(database, unique)
     application = create_app(secure_settings, database=database)
     async with LifespanManager(application):
+        owner = await tenant_admin(database, unique)
         transport = httpx.ASGITransport(app=application, client=("10.9.9.9", 1234))
         async with httpx.AsyncClient(transport=transport, base_url="https://biz.example.com") as c:
             response = await sign_in(c, owner)
@@ -171,3 +184,29 @@ async def test_sign_out_ends_the_session_for_every_app(
         assert replay.status_code == 303 and replay.headers["location"].startswith("/login")
     me = await client.get("/api/brain/auth/me", headers={"accept": "application/json"})
     assert me.status_code == 401
+
+
+async def test_services_page_shows_a_remote_service_failing_its_health_checks(
+    settings: Settings, database: Database
+) -> None:
+    dead = f"http://127.0.0.1:{processes.free_port()}"
+    watched = settings.model_copy(
+        update={
+            "gateway_services": json.dumps({"billing": {"urls": [dead], "health_path": "/health"}}),
+            "gateway_health_interval": 0.1,
+        }
+    )
+    application = create_app(watched, database=database)
+    async with LifespanManager(application), new_client(application) as browser:
+        await sign_in(browser, await super_admin(database))
+        deadline = time.monotonic() + 10
+        while True:
+            page = await browser.get("/admin/services")
+            row = page.text.split("<strong>billing</strong>", 1)[1].split("</tr>", 1)[0]
+            if "health check failing" in row or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.1)
+    assert "remote" in row and dead in row
+    assert "health check failing" in row and ">Down<" in row
+    local = page.text.split("<strong>auth</strong>", 1)[1].split("</tr>", 1)[0]
+    assert "in the gateway" in local and ">Healthy<" in local
