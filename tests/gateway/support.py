@@ -25,8 +25,6 @@ from bizosaas.identity import login
 from bizosaas.identity.models import Role, Tenant
 from bizosaas.identity.schemas import TokenPair
 from bizosaas.kit.db import Database
-from bizosaas.kit.events import InProcessEventBus
-from bizosaas.kit.outbox import OutboxRelay
 from tests.support.processes import BIZOSAAS, free_port
 
 
@@ -291,13 +289,3 @@ async def _sign_in(database: Database, email: str, tenant_slug: str | None = Non
     assert isinstance(pair, TokenPair)
     claims = jwt.decode(pair.access_token, options={"verify_signature": False})
     return Account(token=pair.access_token, user=claims["sub"], tenant=str(pair.tenant_id))
-
-
-async def settle_outbox(database_url: str) -> None:
-    """Mark the events these tests committed as published (they ran with no relay), so tests
-    that count outbox events elsewhere in the session start clean."""
-    database = Database.from_url(database_url)
-    try:
-        await OutboxRelay(database, InProcessEventBus()).drain()
-    finally:
-        await database.dispose()

@@ -18,7 +18,7 @@ from bizosaas.gateway.app import create_app
 from bizosaas.gateway.assembly import Gateway
 from bizosaas.settings import Settings
 from tests.conftest import NOTES_MODULE
-from tests.gateway.support import serve, settle_outbox, tenant_account
+from tests.gateway.support import serve, tenant_account
 from tests.support.backends import DatabaseTarget
 
 SERVICE_TOKEN = "realtime-service-credential-0123456789"
@@ -41,10 +41,10 @@ class Live:
 
 
 @pytest.fixture
-async def live(database_target: DatabaseTarget, tmp_path: Path) -> AsyncIterator[Live]:
+async def live(isolated_target: DatabaseTarget, tmp_path: Path) -> AsyncIterator[Live]:
     settings = Settings(
         data_dir=tmp_path / "data",
-        database_url=database_target.app_url,
+        database_url=isolated_target.app_url,
         extra_modules=[NOTES_MODULE],
         log_format="console",
         log_level="WARNING",
@@ -56,7 +56,6 @@ async def live(database_target: DatabaseTarget, tmp_path: Path) -> AsyncIterator
     app = create_app(settings)
     async with serve(app) as url:
         yield Live(app=app, url=url)
-    await settle_outbox(database_target.app_url)
 
 
 async def register(live: Live) -> dict[str, str]:

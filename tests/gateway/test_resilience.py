@@ -46,7 +46,7 @@ async def recovery_time(http: httpx.AsyncClient, path: str) -> float:
 
 
 async def test_killed_upstream_answers_503_fast_and_recovers(
-    database_target: DatabaseTarget, tmp_path: Path, repo_root: Path
+    isolated_target: DatabaseTarget, tmp_path: Path, repo_root: Path
 ) -> None:
     port = free_port()
     upstream = f"http://127.0.0.1:{port}/api/brain/notes"
@@ -55,7 +55,7 @@ async def test_killed_upstream_answers_503_fast_and_recovers(
         argon2_memory_cost=7168,
         argon2_time_cost=1,
         data_dir=tmp_path / "gw",
-        database_url=database_target.app_url,
+        database_url=isolated_target.app_url,
         outbox_relay_enabled=False,
         log_format="console",
         log_level="WARNING",
@@ -66,7 +66,7 @@ async def test_killed_upstream_answers_503_fast_and_recovers(
     )
     env = app_env(
         base_env(repo_root),
-        database_url=database_target.app_url,
+        database_url=isolated_target.app_url,
         extra_modules=NOTES_MODULE,
         data_dir=str(tmp_path / "split"),
     )

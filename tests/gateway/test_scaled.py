@@ -16,30 +16,30 @@ import httpx
 import pytest
 
 from tests.conftest import NOTES_MODULE
+from tests.gateway.conftest import ISOLATED_POSTGRES_ONLY
 from tests.gateway.support import (
     Process,
     app_env,
     base_env,
-    settle_outbox,
     start_bizosaas,
     stop,
     wait_healthy,
 )
-from tests.support.backends import POSTGRES_ONLY, DatabaseTarget, redis_test_url
+from tests.support.backends import DatabaseTarget, redis_test_url
 
 PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
 async def two_gateways(
-    database_target: DatabaseTarget, tmp_path: Path, repo_root: Path, unique: str
+    isolated_target: DatabaseTarget, tmp_path: Path, repo_root: Path, unique: str
 ) -> AsyncIterator[tuple[Process, Process]]:
     redis_url = redis_test_url()
     assert redis_url is not None, "scaled-mode tests need BIZOSAAS_TEST_REDIS_URL"
     rules = [{"service": "notes", "limit": "5/minute", "per": "ip", "name": f"scaled-{unique}"}]
     env = app_env(
         base_env(repo_root),
-        database_url=database_target.app_url,
+        database_url=isolated_target.app_url,
         redis_url=redis_url,
         extra_modules=NOTES_MODULE,
         data_dir=str(tmp_path / "data"),  # shared: both processes sign with the same keys
@@ -56,10 +56,9 @@ async def two_gateways(
     finally:
         stop(first)
         stop(second)
-        await settle_outbox(database_target.app_url)
 
 
-@POSTGRES_ONLY
+@ISOLATED_POSTGRES_ONLY
 async def test_rate_limit_holds_across_gateway_processes(
     two_gateways: tuple[Process, Process],
 ) -> None:
@@ -75,7 +74,7 @@ async def test_rate_limit_holds_across_gateway_processes(
     assert limited.json()["code"] == "rate_limited" and int(limited.headers["retry-after"]) > 0
 
 
-@POSTGRES_ONLY
+@ISOLATED_POSTGRES_ONLY
 async def test_event_committed_in_one_process_reaches_a_websocket_on_the_other(
     two_gateways: tuple[Process, Process],
 ) -> None:

@@ -24,7 +24,6 @@ from tests.gateway.support import (
     app_env,
     base_env,
     serve,
-    settle_outbox,
     start_bizosaas,
     stop,
     wait_healthy,
@@ -70,23 +69,22 @@ async def wait_routed(url: str, path: str) -> None:
 @pytest.fixture(scope="module", params=["local", "remote"])
 async def brain(
     request: pytest.FixtureRequest,
-    database_target: DatabaseTarget,
+    isolated_target: DatabaseTarget,
     tmp_path_factory: pytest.TempPathFactory,
     repo_root: Path,
 ) -> AsyncIterator[Brain]:
     tmp = tmp_path_factory.mktemp("brain")
     if request.param == "local":
-        settings = gateway_settings(database_target, tmp / "data", [NOTES_MODULE, WHOAMI_MODULE])
+        settings = gateway_settings(isolated_target, tmp / "data", [NOTES_MODULE, WHOAMI_MODULE])
         async with serve(create_app(settings)) as url:
             yield Brain(mode="local", url=url, processes=[])
-        await settle_outbox(database_target.app_url)
         return
     port = free_port()
-    settings = gateway_settings(database_target, tmp / "data", [])
+    settings = gateway_settings(isolated_target, tmp / "data", [])
     async with serve(create_app(settings), port=port) as url:
         env = app_env(
             base_env(repo_root),
-            database_url=database_target.app_url,
+            database_url=isolated_target.app_url,
             extra_modules=f"{NOTES_MODULE},{WHOAMI_MODULE}",
             service_token=SERVICE_TOKEN,
             data_dir=str(tmp / "split-data"),
@@ -105,7 +103,6 @@ async def brain(
         finally:
             for process in processes:
                 stop(process)
-    await settle_outbox(database_target.app_url)
 
 
 async def register(http: httpx.AsyncClient, brain: Brain) -> dict[str, str]:
