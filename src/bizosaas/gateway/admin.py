@@ -18,19 +18,28 @@ from __future__ import annotations
 import hmac
 import uuid
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any, Protocol
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field, field_validator
 from starlette.responses import Response
 
+from bizosaas.gateway.registry import Registry
 from bizosaas.kit.auth import Principal, require_super_admin
 from bizosaas.kit.errors import NotFound, Unauthenticated
 from bizosaas.kit.events import Event
 from bizosaas.kit.ids import uuid7
+from bizosaas.settings import Settings
 
-if TYPE_CHECKING:
-    from bizosaas.gateway.assembly import Gateway
+
+class GatewayRuntime(Protocol):
+    """What these endpoints need of the gateway's runtime (`assembly.Gateway`)."""
+
+    registry: Registry
+    settings: Settings
+
+    async def reload(self) -> None: ...
+
 
 SuperAdmin = Annotated[Principal, Depends(require_super_admin())]
 
@@ -92,8 +101,8 @@ class NotificationIn(BaseModel):
     payload: dict[str, Any] = Field(default_factory=dict)
 
 
-def gateway_of(request: Request) -> Gateway:
-    gateway: Gateway = request.app.state.gateway
+def gateway_of(request: Request) -> GatewayRuntime:
+    gateway: GatewayRuntime = request.app.state.gateway
     return gateway
 
 
@@ -200,7 +209,11 @@ async def register_instance(
     responses={404: {"description": "Expired or unknown: register again"}},
 )
 async def heartbeat(
-    request: Request, service: str, instance: str, _service: ServiceCaller, ttl: float | None = None
+    request: Request,
+    service: str,
+    instance: str,
+    _service: ServiceCaller,
+    ttl: Annotated[float | None, Query(gt=0, le=3600)] = None,
 ) -> Response:
     gateway = gateway_of(request)
     if not await gateway.registry.heartbeat(
