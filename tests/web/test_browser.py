@@ -129,7 +129,26 @@ def test_single_sign_on_across_apps_and_logout_closes_both(
 
 def test_forms_keep_input_and_show_errors_next_to_fields(server: Server, visitor: Visitor) -> None:
     email, password = server.login_for("super admin")
-    page = sign_in(visitor, email, "not the password")
+    # Keyboard first: the address field has focus with a visible ring, Tab moves to the
+    # password, Enter submits; the skip link is reachable before the form.
+    page = visitor.open("/login")
+    expect(page.get_by_label("E-mail address")).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    assert (skip.bounding_box() or {"y": -1})["y"] >= 0, "the focused skip link is on screen"
+    field = page.get_by_label("E-mail address")
+    field.focus()
+    ring = field.evaluate(
+        "el => getComputedStyle(el).outlineStyle + ' ' + getComputedStyle(el).outlineWidth"
+    )
+    assert ring.startswith("solid") and not ring.endswith(" 0px"), ring
+    field.fill(email)
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Password", exact=True)).to_be_focused()
+    page.keyboard.type("not the password")
+    page.keyboard.press("Enter")
     expect(page.locator("#form-error")).to_contain_text("wrong")
     expect(page.get_by_label("E-mail address")).to_have_value(email)
     expect(page.get_by_label("Password", exact=True)).to_have_value("")
