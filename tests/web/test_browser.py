@@ -266,6 +266,7 @@ def test_two_factor_sign_in_with_a_totp_code(
     page.get_by_label("Code from the app").fill(totp.at(time.time() - 30))
     page.get_by_role("button", name="Turn on").click()
     expect(page.locator("#recovery-codes li")).to_have_count(10)
+    recovery = page.locator("#recovery-codes li").first.inner_text().strip()
     sign_out(page)
 
     page = sign_in(visitor, email, password)
@@ -279,6 +280,18 @@ def test_two_factor_sign_in_with_a_totp_code(
     expect(page).to_have_url(re.compile(r"/app$"))
     page.goto(server.url + "/app/security")
     expect(page.locator("#two-factor")).to_contain_text("On")
+
+    # Without the phone: a recovery code works once.
+    sign_out(page)
+    for attempt in range(2):
+        page = sign_in(visitor, email, password)
+        page.get_by_label("Authentication code").fill(recovery)
+        page.get_by_role("button", name="Verify").click()
+        if attempt == 0:
+            expect(page).to_have_url(re.compile(r"/app$"))
+            sign_out(page)
+        else:
+            expect(page.locator("#f-code-error")).to_contain_text("already used")
 
 
 def test_switch_tenant(server: Server, visitor: Visitor) -> None:

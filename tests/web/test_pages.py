@@ -210,3 +210,21 @@ async def test_services_page_shows_a_remote_service_failing_its_health_checks(
     assert "health check failing" in row and ">Down<" in row
     local = page.text.split("<strong>auth</strong>", 1)[1].split("</tr>", 1)[0]
     assert "in the gateway" in local and ">Healthy<" in local
+
+
+async def test_the_code_step_needs_a_fresh_ticket_from_the_password_step(
+    client: httpx.AsyncClient,
+) -> None:
+    missing = await client.get("/login/totp")
+    assert missing.status_code == 302 and missing.headers["location"] == "/login"
+    assert "Your sign-in timed out" in (await client.get("/login")).text
+
+    client.cookies.set("bizosaas_mfa", "forged-ticket", path="/login")
+    forged = await client.get("/login/totp")
+    assert forged.status_code == 302 and forged.headers["location"] == "/login"
+    page = await client.get("/login")
+    posted = await client.post(
+        "/login/totp", data={"csrf_token": csrf_of(page.text), "code": "123456"}
+    )
+    assert posted.status_code == 303 and posted.headers["location"] == "/login"
+    assert "bizosaas_session=" not in str(posted.headers.get_list("set-cookie"))
