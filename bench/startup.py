@@ -1,6 +1,7 @@
 """Start-up time and idle memory of `bizosaas up` (embedded mode, every module loaded).
 
-Prints, over several runs, the median seconds from launching `bizosaas up` until
+Prints, over several runs, the median seconds from launching `bizosaas up` (which also boots
+the embedded Temporal dev server) until
 `/api/brain/health` answers 200 (first start on an empty data dir: migrate + seed; and a warm
 start reusing the data), and the idle resident memory of the gateway process.
 Targets: under 10 s to healthy, under 250 MB resident for the gateway process.

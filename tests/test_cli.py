@@ -35,6 +35,13 @@ def welcome_notes(data_dir: Path) -> int:
     return int(count)
 
 
+def _temporal_running_in(directory: Path) -> bool:
+    listing = subprocess.run(
+        ["ps", "-eo", "args"], check=True, capture_output=True, text=True
+    ).stdout
+    return any("start-dev" in line and str(directory) in line for line in listing.splitlines())
+
+
 @pytest.fixture
 def embedded_env(subprocess_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     return {**subprocess_env, "BIZOSAAS_LOG_LEVEL": "WARNING", "BIZOSAAS_EXTRA_MODULES": NOTES}
@@ -62,6 +69,7 @@ def test_up_serves_seeds_once_and_reuses_data(tmp_path: Path, embedded_env: dict
             processes.wait_healthy(f"http://127.0.0.1:{port}", server)
             health = httpx.get(f"http://127.0.0.1:{port}/api/brain/health").json()
             assert health["status"] == "ok"
+            assert set(health["components"]) >= {"database", "temporal"}
         finally:
             processes.stop(server)
         output = (tmp_path / f"up{attempt}.log").read_text()
@@ -69,6 +77,8 @@ def test_up_serves_seeds_once_and_reuses_data(tmp_path: Path, embedded_env: dict
         assert "notes@example.com" in output, "the demo login is printed"
         assert ("demo data created" in output) == (attempt == 1)
         assert "Traceback" not in output
+        assert "Temporal dev server started" in output
+        assert not _temporal_running_in(tmp_path), "stopping `up` stops its Temporal dev server"
     assert welcome_notes(tmp_path / ".bizosaas") == 1
 
     seeded = run(["demo", "seed"], env=embedded_env, cwd=tmp_path)

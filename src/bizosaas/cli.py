@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
+import signal
 import socket
 import sys
 import time
@@ -28,6 +29,7 @@ from bizosaas.kit.observability import configure_logging
 from bizosaas.kit.settings_doc import effective_values, markdown_reference
 from bizosaas.modules import ModuleLoadError, enabled_modules
 from bizosaas.settings import ConfigurationError, LogFormat, Settings, load_settings
+from bizosaas.workflows.devserver import DevServerError, TemporalDevServer
 
 console = Console(stderr=True)
 app = typer.Typer(
@@ -153,23 +155,66 @@ PortOption = Annotated[int | None, typer.Option(help="Port to listen on (default
 
 @app.command()
 def up(host: HostOption = None, port: PortOption = None) -> None:
-    """Embedded all-in-one: migrate, seed demo data on first run, and serve the platform."""
+    """Embedded all-in-one: migrate, seed demo data on first run, start the Temporal dev
+    server, and serve the platform."""
     settings = settings_or_exit(host=host, port=port)
     _export(settings, host=host, port=port)
     ensure_port_free(settings.host, settings.port)
     console.print(f"[bold]BizOSaaS {__version__}[/] (data in {settings.data_dir.resolve()})")
-    step("Database migrated", lambda: _migrate(settings), settings)
-    if settings.demo_seed_on_first_run:
-        seeded: list[bool] = []
-        step(
-            "Demo data checked",
-            lambda: seeded.append(asyncio.run(_seed(settings, only_first_run=True))),
-            settings,
-        )
-        if seeded and seeded[0]:
-            console.print("  demo data created")
-    _print_welcome(settings)
-    _run_server(settings)
+    # Uvicorn re-raises SIGTERM after its graceful shutdown; turn it into SystemExit so the
+    # Temporal dev server is stopped too instead of being orphaned.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    temporal = _launch_temporal(settings)  # boots while the database is prepared
+    try:
+        step("Database migrated", lambda: _migrate(settings), settings)
+        if settings.demo_seed_on_first_run:
+            seeded: list[bool] = []
+            step(
+                "Demo data checked",
+                lambda: seeded.append(asyncio.run(_seed(settings, only_first_run=True))),
+                settings,
+            )
+            if seeded and seeded[0]:
+                console.print("  demo data created")
+        if temporal is not None:
+            _await_temporal(settings, temporal)
+        _print_welcome(settings)
+        _run_server(settings)
+    finally:
+        if temporal is not None:
+            with console.status("Stopping the Temporal dev server ..."):
+                temporal.stop()
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _launch_temporal(settings: Settings) -> TemporalDevServer | None:
+    if settings.temporal_address or not settings.temporal_dev_server:
+        return None
+    server = TemporalDevServer(
+        data_dir=settings.data_dir.resolve() / "temporal",
+        host="127.0.0.1",
+        port=settings.temporal_dev_port,
+        ui_port=settings.temporal_dev_port + 1000 if settings.temporal_dev_port else None,
+        namespace=settings.temporal_namespace,
+    )
+    try:
+        server.launch()
+    except DevServerError as error:
+        fail(str(error))
+    return server
+
+
+def _await_temporal(settings: Settings, server: TemporalDevServer) -> None:
+    try:
+        step("Temporal dev server started", server.wait_ready, settings)
+    except DevServerError as error:
+        fail(str(error))
+    _export(settings, temporal_address=server.address)
+    if server.ui_port:
+        console.print(f"  Temporal UI: http://127.0.0.1:{server.ui_port}")
 
 
 @app.command()

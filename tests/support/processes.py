@@ -26,9 +26,12 @@ def free_port() -> int:
 def start(
     args: Sequence[str], *, env: Mapping[str, str], cwd: Path, log_name: str = "server.log"
 ) -> subprocess.Popen[bytes]:
+    """Run `bizosaas <args>`; an embedded Temporal dev server picks a free port unless the
+    caller chose one, so test servers never collide on Temporal's default port."""
     log = (cwd / log_name).open("ab")
+    environment = {"BIZOSAAS_TEMPORAL_DEV_PORT": "0", **env}
     return subprocess.Popen(
-        [BIZOSAAS, *args], cwd=cwd, env=dict(env), stdout=log, stderr=subprocess.STDOUT
+        [BIZOSAAS, *args], cwd=cwd, env=environment, stdout=log, stderr=subprocess.STDOUT
     )
 
 

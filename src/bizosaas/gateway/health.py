@@ -25,6 +25,7 @@ def platform_checks(platform: Platform) -> dict[str, Check]:
     checks: dict[str, Check] = {"database": platform.database.ping}
     if platform.redis is not None:
         checks["redis"] = platform.cache.ping
+    checks.update(platform.services.health_checks)
     return checks
 
 

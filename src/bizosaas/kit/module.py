@@ -33,6 +33,8 @@ class SeedContext:
 
 
 Seeder = Callable[[SeedContext], Awaitable[None]]
+HealthCheck = Callable[[], Awaitable[None]]
+"""Raises when the component is down."""
 
 
 @dataclass(slots=True)
@@ -46,11 +48,18 @@ class Services:
     bus: EventBus
     redis: Redis | None
     provided: dict[str, Any] = field(default_factory=dict)
+    health_checks: dict[str, HealthCheck] = field(default_factory=dict)
+    """Required components reported by /api/brain/health (503 when one fails)."""
 
     def provide(self, name: str, value: Any) -> None:
         if name in self.provided:
             raise ValueError(f"{name!r} is already provided by another module")
         self.provided[name] = value
+
+    def add_health_check(self, name: str, check: HealthCheck) -> None:
+        if name in self.health_checks:
+            raise ValueError(f"health check {name!r} is already registered")
+        self.health_checks[name] = check
 
 
 Lifecycle = Callable[[Services], Awaitable[None]]
