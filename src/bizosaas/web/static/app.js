@@ -16,6 +16,10 @@
       });
     });
 
+    // At phone width the side navigation is a scrolling strip: bring the current page into view.
+    showCurrentNavItem();
+    window.addEventListener("resize", showCurrentNavItem);
+
     // Destructive actions ask first (delegated, so refreshed regions are covered too).
     document.addEventListener("submit", function (event) {
       var form = event.target;
@@ -50,6 +54,15 @@
     var channels = (document.body.getAttribute("data-live-channels") || "").split(",");
     if (live && "WebSocket" in window) connectLive(live, channels.filter(Boolean));
   });
+
+  function showCurrentNavItem() {
+    var current = document.querySelector('.sidenav a[aria-current="page"]');
+    var strip = current && current.closest(".sidenav");
+    if (strip && strip.scrollWidth > strip.clientWidth) {
+      var offset = current.getBoundingClientRect().left - strip.getBoundingClientRect().left;
+      strip.scrollLeft += offset - 16;
+    }
+  }
 
   function connectLive(path, channels) {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
