@@ -22,14 +22,18 @@ from bizosaas.web.session import (
     clear_session_cookie,
     set_session_cookie,
 )
-from bizosaas.web.shell import WebRoute, flash, read_form, redirect, render
+from bizosaas.web.shell import WebRoute, flash, read_form, redirect, render, settings_of
 
 router = APIRouter(include_in_schema=False, route_class=WebRoute)
 
-# Texts shown next to password fields (not passwords).
-PASSWORD_HINT = "At least 10 characters. A phrase of several words works well."  # noqa: S105
 PASSWORDS_DIFFER = "The two passwords are not the same."
 NextParam = Annotated[str | None, Query(alias="next", max_length=2000)]
+
+
+def password_hint(request: Request) -> str:
+    """The hint next to a new-password field, from the configured policy."""
+    minimum = settings_of(request).password_min_length
+    return f"At least {minimum} characters. A phrase of several words works well."
 
 
 def client_ip(request: Request) -> str | None:
@@ -202,7 +206,11 @@ TokenParam = Annotated[str, Query(min_length=1, max_length=300)]
 
 @router.get("/auth/reset-password")
 async def reset_page(request: Request, token: TokenParam) -> Response:
-    context = {"title": "Choose a new password", "token": token, "password_hint": PASSWORD_HINT}
+    context = {
+        "title": "Choose a new password",
+        "token": token,
+        "password_hint": password_hint(request),
+    }
     return render(request, "auth/reset.html", context)
 
 
@@ -228,7 +236,7 @@ async def reset(request: Request, session: DbSession) -> Response:
     context = {
         "title": "Choose a new password",
         "token": token,
-        "password_hint": PASSWORD_HINT,
+        "password_hint": password_hint(request),
         "errors": form.errors,
     }
     return render(request, "auth/reset.html", context, status=422)
@@ -263,11 +271,13 @@ async def verify_email(
 # -- invitations -----------------------------------------------------------------------------
 
 
-def _invitation_context(token: str, form: Form | None = None) -> dict[str, object]:
+def _invitation_context(
+    request: Request, token: str, form: Form | None = None
+) -> dict[str, object]:
     return {
         "title": "Accept invitation",
         "token": token,
-        "password_hint": PASSWORD_HINT,
+        "password_hint": password_hint(request),
         "errors": form.errors if form else {},
         "values": form.safe_values() if form else {},
     }
@@ -275,7 +285,7 @@ def _invitation_context(token: str, form: Form | None = None) -> dict[str, objec
 
 @router.get("/auth/accept-invitation")
 async def invitation_page(request: Request, token: TokenParam) -> Response:
-    return render(request, "auth/invitation.html", _invitation_context(token))
+    return render(request, "auth/invitation.html", _invitation_context(request, token))
 
 
 @router.post("/auth/accept-invitation")
@@ -312,7 +322,7 @@ async def accept_invitation(request: Request, session: DbSession, viewer: MaybeV
             form.fail(problem, {"identity.weak_password": "password"})
         else:
             return await _joined(request, session, viewer, accepted, browser)
-    context = _invitation_context(token, form)
+    context = _invitation_context(request, token, form)
     return render(request, "auth/invitation.html", context, status=422)
 
 

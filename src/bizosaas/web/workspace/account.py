@@ -15,7 +15,7 @@ from starlette.responses import Response
 from bizosaas.identity import service as identity
 from bizosaas.kit.errors import Problem
 from bizosaas.web.apps import ApiKeyReader, ApiKeyWriter, WorkspaceSession, page, workspace_scope
-from bizosaas.web.auth_pages import PASSWORD_HINT, PASSWORDS_DIFFER, client_ip
+from bizosaas.web.auth_pages import PASSWORDS_DIFFER, client_ip, password_hint
 from bizosaas.web.forms import Form
 from bizosaas.web.navigation import App
 from bizosaas.web.session import Viewer, WorkspaceMember, clear_session_cookie
@@ -52,7 +52,7 @@ async def _security_page(
         "lead": "Your password, two-factor authentication and e-mail address.",
         "email_verified": viewer.email_verified,
         "totp_enabled": viewer.mfa_enabled,
-        "password_hint": PASSWORD_HINT,
+        "password_hint": password_hint(request),
         "password_errors": {},
         "totp_errors": {},
         "enrolment": None,
