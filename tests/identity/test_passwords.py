@@ -171,3 +171,14 @@ async def test_hash_is_upgraded_when_parameters_change(
     after = await stored_hash()
     assert "m=8192,t=2,p=1" in after
     assert (await login(client, account.email)).status_code == 200  # old params still verify
+
+
+async def test_reset_mails_to_one_address_are_limited(
+    client: httpx.AsyncClient, register: Register, database: Database
+) -> None:
+    account = await register()
+    for _ in range(7):
+        response = await client.post(f"{API}/password/reset/request", json={"email": account.email})
+        assert response.status_code == 202  # same answer throughout
+    resets = [m for m in await mailbox(database, account.email) if "Reset" in m.subject]
+    assert len(resets) == 5

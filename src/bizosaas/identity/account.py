@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.identity import audit, onetime, repository, runtime
 from bizosaas.identity.events import AuditAction
-from bizosaas.identity.exceptions import InvalidCredentials, UserNotFound
+from bizosaas.identity.exceptions import InvalidCredentials, MailThrottled, UserNotFound
 from bizosaas.identity.models import AuthSession, OneTimePurpose, User
 from bizosaas.identity.passwords import check_password_policy
 from bizosaas.identity.rotation import revoke_sessions
@@ -66,6 +66,8 @@ async def request_password_reset(
     user = await repository.user_by_email(session, email)
     if user is None or not user.is_active:
         return
+    if not await runtime.current().throttle.allow_mail(email=user.email):
+        return  # the earlier links are still valid; the answer stays the same
     await onetime.send_password_reset(session, user=user)
 
 
@@ -88,6 +90,8 @@ async def request_email_verification(session: AsyncSession, *, user_id: uuid.UUI
         raise UserNotFound()
     if user.email_verified_at is not None:
         return False
+    if not await runtime.current().throttle.allow_mail(email=user.email):
+        raise MailThrottled("A link was sent a moment ago; check your inbox or try later.")
     await onetime.send_verification(session, user=user)
     return True
 

@@ -26,6 +26,12 @@ class LoginThrottled(Problem):
     title = "Too many failed logins"
 
 
+class MailThrottled(Problem):
+    status = 429
+    code = "identity.mail_throttled"
+    title = "Too many e-mails to this address"
+
+
 class InvalidRefreshToken(Unauthenticated):
     code = "identity.invalid_refresh_token"
     title = "The refresh token is not valid"

@@ -26,10 +26,18 @@ def _storage(redis_url: str | None) -> Storage:
 
 
 class LoginThrottle:
-    def __init__(self, *, per_account: str, per_ip: str, redis_url: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        per_account: str,
+        per_ip: str,
+        mail_per_account: str = "5 per hour",
+        redis_url: str | None = None,
+    ) -> None:
         self._limiter = MovingWindowRateLimiter(_storage(redis_url))
         self._per_account: RateLimitItem = parse(per_account)
         self._per_ip: RateLimitItem = parse(per_ip)
+        self._mail_per_account: RateLimitItem = parse(mail_per_account)
 
     @staticmethod
     def _account_key(email: str) -> str:
@@ -60,3 +68,8 @@ class LoginThrottle:
 
     async def succeeded(self, *, email: str) -> None:
         await self._limiter.clear(self._per_account, "login-account", self._account_key(email))
+
+    async def allow_mail(self, *, email: str) -> bool:
+        """Whether another account e-mail (reset link, verification) may go to this address:
+        a few an hour, so the forms cannot be used to flood someone's mailbox."""
+        return await self._limiter.hit(self._mail_per_account, "mail", self._account_key(email))
