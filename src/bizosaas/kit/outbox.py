@@ -2,9 +2,10 @@
 
 `record_event` adds an event row to the caller's session, so it commits (or not) with the
 change it describes. The relay reads unpublished rows, publishes them to the event bus and
-marks them published, in one transaction per batch. A crash between publish and mark means
-the batch is published again: delivery is at-least-once and consumers are idempotent.
-On PostgreSQL several relays share the work with `FOR UPDATE SKIP LOCKED`.
+marks them published. A crash between publish and mark means the batch is published again:
+delivery is at-least-once and consumers are idempotent. On PostgreSQL several relays share the
+work with `FOR UPDATE SKIP LOCKED`; on SQLite (one process) handlers may write while the relay
+publishes, so no transaction is held across publishing.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import JSON, Index, String, Uuid, select
+from sqlalchemy import JSON, Index, Select, String, Uuid, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -99,22 +100,45 @@ class OutboxRelay:
     def wake(self) -> None:
         self._wake.set()
 
+    def _pending(self, *, lock: bool) -> Select[OutboxEvent]:
+        query = (
+            select(OutboxEvent)
+            .where(OutboxEvent.published_at.is_(None))
+            .order_by(OutboxEvent.id)
+            .limit(self._batch_size)
+        )
+        return query.with_for_update(skip_locked=True) if lock else query
+
     async def relay_once(self) -> int:
         """Publish one batch; returns how many events were published."""
+        if not self._database.is_postgres:
+            return await self._relay_once_single_writer()
+        # PostgreSQL: the batch's rows stay locked while they are published, so concurrent
+        # relays skip them and each event goes to one relay.
         async with self._database.unit_of_work() as session:
-            query = (
-                select(OutboxEvent)
-                .where(OutboxEvent.published_at.is_(None))
-                .order_by(OutboxEvent.id)
-                .limit(self._batch_size)
-            )
-            if self._database.is_postgres:
-                query = query.with_for_update(skip_locked=True)
-            rows = list((await session.scalars(query)).all())
+            rows = list((await session.scalars(self._pending(lock=True))).all())
             for row in rows:
                 row.attempts += 1
                 await self._bus.publish(row.to_event())
                 row.published_at = utcnow()
+        return len(rows)
+
+    async def _relay_once_single_writer(self) -> int:
+        """SQLite allows one writer at a time: holding the batch's transaction while handlers
+        run would deadlock every handler that writes (each waits for the other). So read the
+        batch, publish with no transaction open, then mark it published. A crash between the
+        two publishes the batch again: at-least-once, as everywhere."""
+        async with self._database.unit_of_work() as session:
+            rows = list((await session.scalars(self._pending(lock=False))).all())
+        for row in rows:
+            await self._bus.publish(row.to_event())
+        if rows:
+            async with self._database.unit_of_work() as session:
+                await session.execute(
+                    update(OutboxEvent)
+                    .where(OutboxEvent.id.in_([row.id for row in rows]))
+                    .values(published_at=utcnow(), attempts=OutboxEvent.attempts + 1)
+                )
         return len(rows)
 
     async def drain(self) -> int:
