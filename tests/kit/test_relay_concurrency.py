@@ -9,6 +9,7 @@ from collections import Counter
 
 from bizosaas.kit.db import Database
 from bizosaas.kit.events import Event, InProcessEventBus
+from bizosaas.kit.meta import get_fact, set_fact
 from bizosaas.kit.outbox import OutboxRelay, record_event
 from bizosaas.kit.tenancy import bind_tenant, trusted_scope
 from tests.support.backends import DatabaseTarget
@@ -45,3 +46,27 @@ async def test_concurrent_relays_publish_each_event_once(fresh_target: DatabaseT
     if fresh_target.backend == "postgres":
         duplicates = [event_id for event_id, times in published.items() if times > 1]
         assert duplicates == [], "SKIP LOCKED hands each event to exactly one relay"
+
+
+async def test_handlers_may_write_while_the_relay_publishes(fresh_target: DatabaseTarget) -> None:
+    """A consumer that writes in its own transaction (the mailer does) must not wait on the
+    relay: on SQLite that would be a lock cycle, broken only by the busy timeout."""
+    database = Database.from_url(fresh_target.app_url)
+    bus = InProcessEventBus()
+
+    async def remember(event: Event) -> None:
+        async with database.unit_of_work() as session:
+            await set_fact(session, f"seen:{event.id}", event.name)
+
+    bus.subscribe("*", remember)
+    relay = OutboxRelay(database, bus)
+    try:
+        async with database.unit_of_work() as session:
+            await bind_tenant(session, trusted_scope(TENANT))
+            events = [record_event(session, "test.mailed", {"n": n}) for n in range(3)]
+        # Far above the normal milliseconds, far below three busy timeouts of 10 s each.
+        assert await asyncio.wait_for(relay.drain(), timeout=15) == 3
+        async with database.unit_of_work() as session:
+            assert [await get_fact(session, f"seen:{e.id}") for e in events] == ["test.mailed"] * 3
+    finally:
+        await database.dispose()
