@@ -24,6 +24,10 @@ async def startup(services: Services) -> None:
     services.provide("identity", identity)
 
 
+async def shutdown(_services: Services) -> None:
+    await mail.settle()
+
+
 module = DomainModule(
     name="auth",
     title="Identity",
@@ -33,6 +37,7 @@ module = DomainModule(
     event_handlers={MAIL_REQUESTED: mail.deliver},
     seed=seed,
     startup=startup,
+    shutdown=shutdown,
 )
 
 __all__ = ["module"]

@@ -58,8 +58,41 @@ def _send_smtp(settings: Settings, message: EmailMessage) -> None:
         smtp.send_message(message)
 
 
+_background: set[asyncio.Task[None]] = set()
+
+
 async def deliver(event: Event) -> None:
-    """Bus handler for `identity.mail_requested` (idempotent by event id)."""
+    """Bus handler for `identity.mail_requested` (idempotent by event id).
+
+    On SQLite the relay holds the database's write lock while it publishes, so the message is
+    stored right after, in a task of its own (awaited by `settle`, and at shutdown).
+    """
+    identity = runtime.current()
+    if identity.database is None:
+        return
+    if identity.database.is_postgres:
+        await deliver_now(event)
+        return
+    task = asyncio.create_task(deliver_now(event), name=f"mail-{event.id}")
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
+async def settle() -> None:
+    """Wait until mail handed to background delivery is stored or sent."""
+    while _background:
+        await asyncio.gather(*list(_background), return_exceptions=True)
+
+
+async def deliver_now(event: Event) -> None:
+    try:
+        await _deliver(event)
+    except Exception:
+        # Logged with the event id so the message can be replayed from the outbox.
+        log.exception("mail_delivery_failed", event_id=str(event.id))
+
+
+async def _deliver(event: Event) -> None:
     identity = runtime.current()
     if identity.database is None:
         return

@@ -78,7 +78,11 @@ def passwords_for(settings: Settings) -> Passwords:
     return _PASSWORDS[params]
 
 
-def install(runtime: IdentityRuntime) -> None:
+def installed() -> IdentityRuntime | None:
+    return _current
+
+
+def install(runtime: IdentityRuntime | None) -> None:
     global _current  # noqa: PLW0603 - the one process-wide runtime, set at startup
     _current = runtime
 
