@@ -21,7 +21,7 @@ from bizosaas.identity import admin, mail
 from bizosaas.identity.events import MAIL_REQUESTED
 from bizosaas.identity.schemas import MailRead
 from bizosaas.kit.db import Database
-from bizosaas.kit.events import Event, InProcessEventBus
+from bizosaas.kit.events import InProcessEventBus
 from bizosaas.kit.outbox import OutboxRelay
 from bizosaas.settings import Settings
 from tests.conftest import NOTES_MODULE, require
@@ -114,20 +114,10 @@ def register(client: httpx.AsyncClient, unique: str) -> Register:
 
 
 async def deliver_mail(database: Database) -> None:
-    """Relay committed outbox events and hand the mail requests to the mailer.
-
-    The test database is one connection, so delivery runs after the relay's batch, one message
-    at a time (test_mail_relay.py covers the background delivery of the embedded mode)."""
-    requested: list[Event] = []
-
-    async def collect(event: Event) -> None:
-        requested.append(event)
-
+    """Relay committed outbox events to a bus carrying the identity mailer (as a worker would)."""
     bus = InProcessEventBus()
-    bus.subscribe(MAIL_REQUESTED, collect)
+    bus.subscribe(MAIL_REQUESTED, mail.deliver)
     await OutboxRelay(database, bus).drain()
-    for event in requested:
-        await mail.deliver_now(event)
 
 
 async def mailbox(database: Database, to: str) -> list[MailRead]:

@@ -179,10 +179,6 @@ class VerifiedLogin:
     role: str | None
 
 
-def _roles(login: VerifiedLogin) -> list[str]:
-    return [login.role] if login.role else []
-
-
 async def _new_session(
     session: AsyncSession,
     *,

@@ -19,7 +19,7 @@ from email.message import EmailMessage
 import structlog
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bizosaas.identity import runtime
 from bizosaas.identity.events import MAIL_REQUESTED
@@ -64,13 +64,16 @@ _background: set[asyncio.Task[None]] = set()
 async def deliver(event: Event) -> None:
     """Bus handler for `identity.mail_requested` (idempotent by event id).
 
-    On SQLite the relay holds the database's write lock while it publishes, so the message is
-    stored right after, in a task of its own (awaited by `settle`, and at shutdown).
+    A SQLite database engine allows one writer, and the relay holds that lock while it
+    publishes: there the message is stored right after, in a task of its own (awaited by
+    `settle`, and at shutdown). PostgreSQL, or a database bound to the relay's own connection,
+    takes the write at once.
     """
     identity = runtime.current()
     if identity.database is None:
         return
-    if identity.database.is_postgres:
+    database = identity.database
+    if database.is_postgres or not isinstance(database.bind, AsyncEngine):
         await deliver_now(event)
         return
     task = asyncio.create_task(deliver_now(event), name=f"mail-{event.id}")

@@ -115,6 +115,9 @@ class AuthSession(IdMixin, Base):
 
 
 class RefreshToken(IdMixin, Base):
+    """Refresh tokens of the embedded mode (with Redis configured they live in Redis: see
+    rotation.py)."""
+
     __tablename__ = "refresh_tokens"
 
     session_id: Mapped[uuid.UUID] = mapped_column(
