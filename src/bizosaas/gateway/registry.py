@@ -10,6 +10,7 @@ the same way; without Redis the registry is per process.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import time
@@ -155,6 +156,9 @@ class Registry:
         self._registrations: dict[tuple[str, str], Registration] = {}
         self._drained: set[tuple[str, str]] = set()
         self._ever_registered: set[str] = set()
+        # Serialises changes with the Redis sync, so a sync's older snapshot never replaces a
+        # registration made while it was reading.
+        self._lock = asyncio.Lock()
 
     # -- configuration --------------------------------------------------------------------
 
@@ -269,12 +273,13 @@ class Registry:
             health_path=health_path,
             timeout=timeout,
         )
-        self._registrations[(service, url)] = registration
-        self._ever_registered.add(service)
-        if self._redis is not None:
-            await self._redis.hset(INSTANCES_KEY, f"{service}|{url}", registration.to_json())
-        self._rebuild()
-        instance = self.services[service].instances[instance_id(url)]
+        async with self._lock:
+            if self._redis is not None:
+                await self._redis.hset(INSTANCES_KEY, f"{service}|{url}", registration.to_json())
+            self._registrations[(service, url)] = registration
+            self._ever_registered.add(service)
+            self._rebuild()
+            instance = self.services[service].instances[instance_id(url)]
         log.info("gateway_instance_registered", service=service, url=url, ttl=ttl)
         return instance
 
@@ -297,10 +302,11 @@ class Registry:
         found = self.find(service, instance)
         if found is None or found.source != "registered":
             return False
-        self._registrations.pop((service, found.url), None)
-        if self._redis is not None:
-            await self._redis.hdel(INSTANCES_KEY, f"{service}|{found.url}")
-        self._rebuild()
+        async with self._lock:
+            if self._redis is not None:
+                await self._redis.hdel(INSTANCES_KEY, f"{service}|{found.url}")
+            self._registrations.pop((service, found.url), None)
+            self._rebuild()
         return True
 
     async def set_draining(self, service: str, instance: str, draining: bool) -> Instance | None:
@@ -308,21 +314,26 @@ class Registry:
         if found is None:
             return None
         key = (service, instance)
-        if draining:
-            self._drained.add(key)
-        else:
-            self._drained.discard(key)
-        if self._redis is not None:
-            field_name = f"{service}|{instance}"
+        async with self._lock:
+            if self._redis is not None:
+                field_name = f"{service}|{instance}"
+                if draining:
+                    await self._redis.hset(DRAINED_KEY, field_name, b"1")
+                else:
+                    await self._redis.hdel(DRAINED_KEY, field_name)
             if draining:
-                await self._redis.hset(DRAINED_KEY, field_name, b"1")
+                self._drained.add(key)
             else:
-                await self._redis.hdel(DRAINED_KEY, field_name)
-        found.draining = draining
+                self._drained.discard(key)
+            found.draining = draining
         return found
 
     async def sync(self) -> None:
         """Merge Redis's view and drop expired registrations."""
+        async with self._lock:
+            await self._sync()
+
+    async def _sync(self) -> None:
         now = time.time()
         if self._redis is not None:
             raw: dict[Any, Any] = await self._redis.hgetall(INSTANCES_KEY)
