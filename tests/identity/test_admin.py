@@ -102,6 +102,6 @@ async def test_mail_delivery_is_idempotent(register: Register, database: Databas
             )
         ).all()
     for event in events:
-        await mail.deliver_now(event.to_event())
+        await mail.deliver(event.to_event())
     async with database.unit_of_work() as session:
         assert len(await service.list_mail(session, to=owner.email)) == len(first) == 1

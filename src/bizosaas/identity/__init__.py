@@ -24,10 +24,6 @@ async def startup(services: Services) -> None:
     services.provide("identity", identity)
 
 
-async def shutdown(_services: Services) -> None:
-    await mail.settle()
-
-
 module = DomainModule(
     name="auth",
     title="Identity",
@@ -37,7 +33,6 @@ module = DomainModule(
     event_handlers={MAIL_REQUESTED: mail.deliver},
     seed=seed,
     startup=startup,
-    shutdown=shutdown,
 )
 
 __all__ = ["module"]

@@ -19,7 +19,7 @@ from email.message import EmailMessage
 import structlog
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.identity import runtime
 from bizosaas.identity.events import MAIL_REQUESTED
@@ -58,40 +58,12 @@ def _send_smtp(settings: Settings, message: EmailMessage) -> None:
         smtp.send_message(message)
 
 
-_background: set[asyncio.Task[None]] = set()
-
-
 async def deliver(event: Event) -> None:
-    """Bus handler for `identity.mail_requested` (idempotent by event id).
-
-    A SQLite database engine allows one writer, and the relay holds that lock while it
-    publishes: there the message is stored right after, in a task of its own (awaited by
-    `settle`, and at shutdown). PostgreSQL, or a database bound to the relay's own connection,
-    takes the write at once.
-    """
-    identity = runtime.current()
-    if identity.database is None:
-        return
-    database = identity.database
-    if database.is_postgres or not isinstance(database.bind, AsyncEngine):
-        await deliver_now(event)
-        return
-    task = asyncio.create_task(deliver_now(event), name=f"mail-{event.id}")
-    _background.add(task)
-    task.add_done_callback(_background.discard)
-
-
-async def settle() -> None:
-    """Wait until mail handed to background delivery is stored or sent."""
-    while _background:
-        await asyncio.gather(*list(_background), return_exceptions=True)
-
-
-async def deliver_now(event: Event) -> None:
+    """Bus handler for `identity.mail_requested` (idempotent by event id). A failure is logged
+    with the event id, so the message can be replayed from the outbox."""
     try:
         await _deliver(event)
     except Exception:
-        # Logged with the event id so the message can be replayed from the outbox.
         log.exception("mail_delivery_failed", event_id=str(event.id))
 
 
