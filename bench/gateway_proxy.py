@@ -151,7 +151,7 @@ def _ms(text: str) -> float:
 
 
 def run_wrk(wrk: str, url: str, connections: int, duration: float) -> Result:
-    threads = 2
+    threads = min(2, connections)  # wrk needs a connection per thread
     output = subprocess.run(
         [
             wrk,
