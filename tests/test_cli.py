@@ -84,6 +84,8 @@ def test_up_serves_seeds_once_and_reuses_data(tmp_path: Path, embedded_env: dict
     seeded = run(["demo", "seed"], env=embedded_env, cwd=tmp_path)
     assert seeded.returncode == 0, seeded.stderr
     assert welcome_notes(tmp_path / ".bizosaas") == 1, "seeding is idempotent"
+    logins = (tmp_path / ".bizosaas" / "demo-credentials.txt").read_text()
+    assert "admin@bizosaas.local" in logins, "re-seeding keeps the first run's demo logins"
 
 
 def test_port_in_use_is_a_clear_error(tmp_path: Path, embedded_env: dict[str, str]) -> None:

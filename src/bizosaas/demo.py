@@ -42,7 +42,12 @@ async def seed_demo(database: Database, settings: Settings, say: Callable[[str],
             await module.seed(context)
         await set_fact(session, SEEDED_FACT, datetime.now(UTC).isoformat())
     if credentials:
-        _write_credentials(credentials_path(settings), credentials)
+        # Seeders report only the logins they created now: keep the earlier ones too.
+        merged = {
+            login: (who, login, password) for who, login, password in read_credentials(settings)
+        }
+        merged.update({login: (who, login, password) for who, login, password in credentials})
+        _write_credentials(credentials_path(settings), list(merged.values()))
     return len(modules)
 
 
