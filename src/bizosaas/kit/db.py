@@ -147,7 +147,8 @@ class Database:
         async with self.sessionmaker() as session:
             try:
                 yield session
-                await session.commit()
+                if session.in_transaction() or session.new or session.dirty or session.deleted:
+                    await session.commit()
             except BaseException:
                 await session.rollback()
                 raise
