@@ -199,6 +199,14 @@ class Settings(BaseSettings):
         le=1.0,
         description="How long a gateway process may trust a session-is-active check (s).",
     )
+    data_encryption_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Base64 of 32 random bytes that encrypt secrets at rest (TOTP secrets); several, "
+            "comma-separated, to rotate (the first encrypts). Scaled mode: set the same value "
+            "in every process. Unset: a key is generated in `<data dir>/keys/`."
+        ),
+    )
     smtp_host: str | None = Field(
         default=None, description="SMTP server. Unset: mail goes to the local mail sink."
     )

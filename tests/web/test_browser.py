@@ -272,6 +272,12 @@ def test_two_factor_sign_in_with_a_totp_code(
     page = sign_in(visitor, email, password)
     expect(page).to_have_url(re.compile(r"/login/totp$"))
     visitor.screenshot("login-totp")
+    # Between the steps the browser holds a challenge token, never the password.
+    cookies = visitor.context.cookies()
+    assert not any(password in cookie["value"] for cookie in cookies)
+    ticket = next(cookie for cookie in cookies if cookie["name"] == "bizosaas_mfa")
+    assert ticket["value"].startswith("bzm_") and ticket["httpOnly"]
+    assert ticket["sameSite"] == "Strict" and ticket["path"] == "/login"
     page.get_by_label("Authentication code").fill("123456" if totp.now() != "123456" else "654321")
     page.get_by_role("button", name="Verify").click()
     expect(page.locator("#f-code-error")).to_be_visible()

@@ -7,10 +7,13 @@ import json
 import time
 
 import httpx
+import pyotp
 import pytest
 from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
 
 from bizosaas.gateway.app import create_app
+from bizosaas.identity import service as identity
 from bizosaas.kit.db import Database
 from bizosaas.settings import Settings
 from tests.support import processes
@@ -210,6 +213,52 @@ async def test_services_page_shows_a_remote_service_failing_its_health_checks(
     assert "health check failing" in row and ">Down<" in row
     local = page.text.split("<strong>auth</strong>", 1)[1].split("</tr>", 1)[0]
     assert "in the gateway" in local and ">Healthy<" in local
+
+
+async def test_two_factor_sign_in_keeps_only_a_challenge_token_in_the_browser(
+    app: FastAPI, client: httpx.AsyncClient, database: Database, unique: str
+) -> None:
+    owner = await tenant_admin(database, unique)
+    async with database.unit_of_work() as session:
+        enrolment = await identity.enrol_totp(session, user_id=owner.user_id)
+        totp = pyotp.TOTP(enrolment.secret)
+        await identity.confirm_totp(
+            session, user_id=owner.user_id, code=totp.at(time.time() - totp.interval)
+        )
+
+    step_one = await sign_in(client, owner, next_path="/app/security")
+    assert step_one.status_code == 303
+    assert step_one.headers["location"] == "/login/totp?next=%2Fapp%2Fsecurity"
+    cookies = step_one.headers.get_list("set-cookie")
+    assert cookies and not any(owner.password in c or "bizosaas_session=" in c for c in cookies)
+    ticket = next(c for c in cookies if c.startswith("bizosaas_mfa="))
+    token = ticket.split(";", 1)[0].split("=", 1)[1]
+    assert token.startswith("bzm_")
+    flags = ticket.lower()
+    assert "httponly" in flags and "samesite=strict" in flags and "path=/login" in flags
+    assert "max-age=300" in flags
+
+    page = await client.get(step_one.headers["location"])
+    assert page.status_code == 200
+    assert 'name="next" value="/app/security"' in page.text
+    data = {"csrf_token": csrf_of(page.text), "code": totp.now(), "next": "/app/security"}
+    step_two = await client.post("/login/totp", data=data)
+    assert step_two.status_code == 303 and step_two.headers["location"] == "/app/security"
+    cookies = step_two.headers.get_list("set-cookie")
+    assert not any(owner.password in c for c in cookies)
+    assert any(c.startswith("bizosaas_session=") for c in cookies)
+    assert any(c.startswith("bizosaas_mfa=") and "max-age=0" in c.lower() for c in cookies)
+    assert (await client.get("/app/security")).status_code == 200
+
+    # The challenge was spent: replaying it in another browser opens nothing.
+    async with new_client(app) as replay:
+        replay.cookies.set("bizosaas_mfa", token, path="/login")
+        form = await replay.get("/login")
+        again = await replay.post(
+            "/login/totp", data={"csrf_token": csrf_of(form.text), "code": totp.now()}
+        )
+    assert again.status_code == 303 and again.headers["location"] == "/login"
+    assert "bizosaas_session=" not in str(again.headers.get_list("set-cookie"))
 
 
 async def test_the_code_step_needs_a_fresh_ticket_from_the_password_step(

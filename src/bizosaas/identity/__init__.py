@@ -6,7 +6,10 @@ service layer for the web apps in service.py, and the `Authenticator` every doma
 
 from __future__ import annotations
 
-from bizosaas.identity import mail, runtime
+import structlog
+from sqlalchemy.exc import SQLAlchemyError
+
+from bizosaas.identity import mail, mfa, runtime
 from bizosaas.identity.authenticator import IdentityAuthenticator
 from bizosaas.identity.events import MAIL_REQUESTED
 from bizosaas.identity.permissions import IDENTITY_PERMISSIONS
@@ -14,12 +17,22 @@ from bizosaas.identity.router import router, web
 from bizosaas.identity.seed import seed
 from bizosaas.kit.module import DomainModule, Services
 
+log = structlog.get_logger(__name__)
+
 
 async def startup(services: Services) -> None:
-    """Open the key store (creating the first signing key), install the runtime and provide
-    the authenticator."""
+    """Open the key stores (creating the first signing and data-encryption keys), install the
+    runtime, encrypt TOTP secrets left in plain text, and provide the authenticator."""
     identity = runtime.build(services.settings, database=services.database, redis=services.redis)
     runtime.install(identity)
+    try:
+        async with services.database.unit_of_work() as session:
+            sealed = await mfa.seal_plain_secrets(session)
+    except SQLAlchemyError as error:  # not migrated yet: the next start tries again
+        log.warning("totp_sealing_skipped", error=type(error).__name__)
+    else:
+        if sealed:
+            log.info("totp_secrets_sealed", count=sealed)
     services.provide("authenticator", IdentityAuthenticator(identity, services.database))
     services.provide("identity", identity)
 

@@ -20,6 +20,11 @@ class InvalidMfaCode(Unauthenticated):
     title = "The two-factor code is wrong"
 
 
+class MfaChallengeInvalid(Unauthenticated):
+    code = "identity.mfa_challenge_invalid"
+    title = "The sign-in has expired or was already completed; enter the password again"
+
+
 class LoginThrottled(Problem):
     status = 429
     code = "identity.login_throttled"

@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.identity import audit, mfa, onetime, repository, runtime
+from bizosaas.identity import audit, challenges, mfa, onetime, repository, runtime
 from bizosaas.identity.events import TENANT_CREATED, AuditAction
 from bizosaas.identity.exceptions import (
     EmailTaken,
@@ -206,7 +206,7 @@ async def _new_session(
     return record
 
 
-async def _choose_membership(
+async def choose_membership(
     session: AsyncSession, *, user: User, tenant_slug: str | None
 ) -> VerifiedLogin:
     rows = await repository.memberships_of(session, user.id)
@@ -234,11 +234,13 @@ async def verify_login(
     tenant_slug: str | None = None,
     totp_code: str | None = None,
     ip: str | None = None,
+    channel: SessionChannel = SessionChannel.api,
 ) -> VerifiedLogin | MfaChallenge:
     """Check password (and second factor) under throttling; pick the membership.
 
     An unknown address, a wrong password and a deactivated account give the same answer after
-    the same work (one Argon2 verification).
+    the same work (one Argon2 verification). A user with two-factor authentication who sent no
+    code gets an `MfaChallenge` for the chosen tenant, `channel` and `ip` (see challenges.py).
     """
     identity = runtime.current()
     email = repository.normalise_email(email)
@@ -256,25 +258,47 @@ async def verify_login(
         raise InvalidCredentials("The e-mail address or password is wrong.")
     if new_hash:
         user.password_hash = new_hash
-    login = await _choose_membership(session, user=user, tenant_slug=tenant_slug)
+    login = await choose_membership(session, user=user, tenant_slug=tenant_slug)
     if user.totp_enabled_at is not None:
         if not totp_code:
-            return MfaChallenge(user_id=user.id)
-        used = await mfa.verify_second_factor(session, user=user, code=totp_code)
-        if used is None:
-            await identity.throttle.failed(email=email, ip=ip)
-            await _audit_failure(session, user=user, tenant_slug=tenant_slug, ip=ip, reason="mfa")
-            raise InvalidMfaCode("The two-factor code is wrong or was already used.")
-        if used == "recovery" and login.tenant is not None:
-            await audit.record(
+            return await challenges.issue(
                 session,
-                tenant_id=login.tenant.id,
-                action=AuditAction.mfa_recovery_used,
-                actor_id=user.id,
+                user=user,
+                tenant_slug=login.tenant.slug if login.tenant else None,
+                channel=channel,
                 ip=ip,
             )
+        await check_second_factor(
+            session, login=login, code=totp_code, tenant_slug=tenant_slug, ip=ip
+        )
     await identity.throttle.succeeded(email=email)
     return login
+
+
+async def check_second_factor(
+    session: AsyncSession,
+    *,
+    login: VerifiedLogin,
+    code: str,
+    tenant_slug: str | None,
+    ip: str | None,
+) -> None:
+    """Spend a TOTP or recovery code of `login.user`, or count a failed login (throttle and
+    audit, committed) and raise `InvalidMfaCode`. A recovery code's use is audited."""
+    user = login.user
+    used = await mfa.verify_second_factor(session, user=user, code=code)
+    if used is None:
+        await runtime.current().throttle.failed(email=user.email, ip=ip)
+        await _audit_failure(session, user=user, tenant_slug=tenant_slug, ip=ip, reason="mfa")
+        raise InvalidMfaCode("The two-factor code is wrong or was already used.")
+    if used == "recovery" and login.tenant is not None:
+        await audit.record(
+            session,
+            tenant_id=login.tenant.id,
+            action=AuditAction.mfa_recovery_used,
+            actor_id=user.id,
+            ip=ip,
+        )
 
 
 async def _audit_failure(
@@ -298,9 +322,10 @@ async def _audit_failure(
     await commit_before_failing(session)
 
 
-async def _complete_login(
+async def complete_login(
     session: AsyncSession, *, login: VerifiedLogin, ip: str | None, channel: SessionChannel
 ) -> None:
+    """Record a successful login (last use, audit) before its session opens."""
     now = utcnow()
     login.user.last_login_at = now
     if login.tenant is not None:
@@ -347,7 +372,8 @@ async def authenticate_password(
     ip: str | None = None,
     user_agent: str | None = None,
 ) -> TokenPair | MfaChallenge:
-    """Password login for API clients: a new session and its token pair, or an MFA challenge."""
+    """Password login for API clients: a new session and its token pair, or an MFA challenge
+    to complete with `complete_mfa_login` (mfa_login.py)."""
     outcome = await verify_login(
         session,
         email=email,
@@ -355,10 +381,11 @@ async def authenticate_password(
         tenant_slug=tenant_slug,
         totp_code=totp_code,
         ip=ip,
+        channel=SessionChannel.api,
     )
     if isinstance(outcome, MfaChallenge):
         return outcome
-    await _complete_login(session, login=outcome, ip=ip, channel=SessionChannel.api)
+    await complete_login(session, login=outcome, ip=ip, channel=SessionChannel.api)
     return await start_api_session(session, login=outcome, ip=ip, user_agent=user_agent)
 
 
@@ -399,7 +426,8 @@ async def login_browser(
     ip: str | None = None,
     user_agent: str | None = None,
 ) -> BrowserSession | MfaChallenge:
-    """Password login for the web apps: a browser session (cookie) or an MFA challenge."""
+    """Password login for the web apps: a browser session (cookie) or an MFA challenge to
+    complete with `complete_mfa_browser_login` (mfa_login.py)."""
     outcome = await verify_login(
         session,
         email=email,
@@ -407,10 +435,11 @@ async def login_browser(
         tenant_slug=tenant_slug,
         totp_code=totp_code,
         ip=ip,
+        channel=SessionChannel.browser,
     )
     if isinstance(outcome, MfaChallenge):
         return outcome
-    await _complete_login(session, login=outcome, ip=ip, channel=SessionChannel.browser)
+    await complete_login(session, login=outcome, ip=ip, channel=SessionChannel.browser)
     return await open_browser_session(session, login=outcome, ip=ip, user_agent=user_agent)
 
 

@@ -1,7 +1,9 @@
 """TOTP two-factor authentication (RFC 6238) with single-use recovery codes.
 
 Enrolment stores a new secret and answers the otpauth URI (and a QR code of it); the factor is
-on only after the user confirms one code. Each code is accepted once (the last used time step
+on only after the user confirms one code. The secret is stored encrypted (AES-GCM under the
+data-encryption key, bound to the user's id: kit/crypto.py); a secret stored in plain text by an
+older version is encrypted the next time it is used. Each code is accepted once (the last used time step
 is kept), with one step of clock drift either way. Ten recovery codes are issued on
 confirmation, stored hashed, each usable once in place of a code.
 """
@@ -32,6 +34,7 @@ from bizosaas.identity.exceptions import (
 from bizosaas.identity.models import RecoveryCode, User
 from bizosaas.identity.schemas import RecoveryCodes, TotpEnrolment
 from bizosaas.identity.tokens import hash_secret
+from bizosaas.kit import crypto
 from bizosaas.kit.db import utcnow
 
 ISSUER = "BizOSaaS"
@@ -62,6 +65,48 @@ async def _user(session: AsyncSession, user_id: object) -> User:
     return user
 
 
+def _associated_data(user_id: uuid.UUID) -> bytes:
+    return b"users.totp_secret:" + user_id.bytes
+
+
+def _seal(user: User, secret: str) -> str:
+    return runtime.current().data_keys.encrypt(secret, associated_data=_associated_data(user.id))
+
+
+def totp_secret(user: User) -> str | None:
+    """The user's TOTP secret in clear; a legacy plain-text one is encrypted in place."""
+    stored = user.totp_secret
+    if stored is None:
+        return None
+    if not crypto.is_sealed(stored):
+        user.totp_secret = _seal(user, stored)
+        return stored
+    return runtime.current().data_keys.decrypt(stored, associated_data=_associated_data(user.id))
+
+
+async def seal_plain_secrets(session: AsyncSession) -> int:
+    """Encrypt every TOTP secret still stored in plain text (kept by an older version); safe to
+    run in several processes at once. Answers how many were sealed."""
+    keys = runtime.current().data_keys
+    rows = await session.execute(
+        select(User.id, User.totp_secret).where(
+            User.totp_secret.is_not(None), User.totp_secret.not_like(f"{crypto.SCHEME}:%")
+        )
+    )
+    sealed = 0
+    for user_id, secret in rows.all():
+        if secret is None:
+            continue
+        result = await session.execute(
+            update(User)
+            .where(User.id == user_id, User.totp_secret == secret)
+            .values(totp_secret=keys.encrypt(secret, associated_data=_associated_data(user_id)))
+            .execution_options(synchronize_session=False)
+        )
+        sealed += getattr(result, "rowcount", 0)
+    return sealed
+
+
 def _matching_step(secret: str, code: str) -> int | None:
     code = code.strip().replace(" ", "")
     if not code.isdigit():
@@ -79,9 +124,10 @@ async def verify_second_factor(
     session: AsyncSession, *, user: User, code: str
 ) -> Literal["totp", "recovery"] | None:
     """Check a TOTP code or a recovery code for `user`, spending it; None when neither."""
-    if user.totp_secret is None:
+    secret = totp_secret(user)
+    if secret is None:
         return None
-    step = _matching_step(user.totp_secret, code)
+    step = _matching_step(secret, code)
     if step is not None:
         if user.totp_last_step is not None and step <= user.totp_last_step:
             return None
@@ -104,10 +150,11 @@ async def enrol_totp(session: AsyncSession, *, user_id: object) -> TotpEnrolment
     user = await _user(session, user_id)
     if user.totp_enabled_at is not None:
         raise MfaAlreadyEnabled()
-    user.totp_secret = pyotp.random_base32()
+    secret = pyotp.random_base32()
+    user.totp_secret = _seal(user, secret)
     user.totp_last_step = None
-    uri = pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
-    return TotpEnrolment(secret=user.totp_secret, otpauth_uri=uri, qr_svg=_qr_svg(uri))
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
+    return TotpEnrolment(secret=secret, otpauth_uri=uri, qr_svg=_qr_svg(uri))
 
 
 async def _new_recovery_codes(session: AsyncSession, user: User) -> list[str]:
@@ -143,9 +190,10 @@ async def confirm_totp(
     user = await _user(session, user_id)
     if user.totp_enabled_at is not None:
         raise MfaAlreadyEnabled()
-    if user.totp_secret is None:
+    secret = totp_secret(user)
+    if secret is None:
         raise MfaNotEnrolled("Start with enrolment to get a secret.")
-    step = _matching_step(user.totp_secret, code)
+    step = _matching_step(secret, code)
     if step is None:
         raise InvalidMfaCode()
     user.totp_last_step = step

@@ -1,7 +1,8 @@
 """Identity tables.
 
 Global tables (no `TenantOwned`, no row-level security): `tenants`, `users`, `memberships`,
-`auth_sessions`, `refresh_tokens`, `one_time_tokens`, `mfa_recovery_codes`, `mail_messages`.
+`auth_sessions`, `refresh_tokens`, `one_time_tokens`, `mfa_challenges`, `mfa_recovery_codes`,
+`mail_messages`.
 They are global on purpose: login starts from an e-mail address and must find that user's
 memberships across every tenant before any tenant is known, a session follows its user when
 they switch tenants, and the gateway checks a session's revocation on every request without a
@@ -72,7 +73,8 @@ class User(IdMixin, TimestampMixin, Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     email_verified_at: Mapped[datetime | None] = mapped_column(default=None)
     password_changed_at: Mapped[datetime | None] = mapped_column(default=None)
-    totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
+    totp_secret: Mapped[str | None] = mapped_column(String(255), default=None)
+    """Sealed with the data-encryption key (kit/crypto.py), bound to the user's id."""
     totp_enabled_at: Mapped[datetime | None] = mapped_column(default=None)
     totp_last_step: Mapped[int | None] = mapped_column(default=None)
     """The last accepted TOTP time step: a code is accepted once."""
@@ -143,6 +145,27 @@ class OneTimeToken(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
     used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class MfaChallengeToken(IdMixin, Base):
+    """The second step of a login: issued after a correct password for a user with two-factor
+    authentication, stored hashed, single use, bound to the tenant, channel and client address
+    of the password step, and dead after `MAX_ATTEMPTS` wrong codes."""
+
+    __tablename__ = "mfa_challenges"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    tenant_slug: Mapped[str | None] = mapped_column(String(63), default=None)
+    channel: Mapped[str] = mapped_column(String(20))
+    ip: Mapped[str | None] = mapped_column(String(64), default=None)
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+    """Set when the login completed or the last allowed attempt failed."""
 
 
 class RecoveryCode(IdMixin, Base):

@@ -14,9 +14,10 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from bizosaas.identity import login as flows
-from bizosaas.identity import rotation, runtime
+from bizosaas.identity import mfa_login, rotation, runtime
 from bizosaas.identity.auth import CurrentUser, client_ip, user_agent
 from bizosaas.identity.exceptions import MfaRequired
+from bizosaas.identity.rotation import commit_before_failing
 from bizosaas.identity.router_account import router as account_router
 from bizosaas.identity.router_admin import router as admin_router
 from bizosaas.identity.router_tenant import router as tenant_router
@@ -25,6 +26,7 @@ from bizosaas.identity.schemas import (
     LoginRequest,
     Me,
     MfaChallenge,
+    MfaLoginRequest,
     RefreshRequest,
     RegisterRequest,
     RegistrationResult,
@@ -97,7 +99,13 @@ async def register(
 
 @router.post(
     "/login",
-    summary="Log in with e-mail and password",
+    summary="Log in with e-mail and password (step 1 of 2 with two-factor auth)",
+    description=(
+        "Answers the token pair. For an account with two-factor authentication the answer is "
+        "401 `identity.mfa_required` carrying a single-use `mfa_token` (valid five minutes): "
+        "send it with the code to `POST /login/mfa`. A `totp_code` sent here signs in in one "
+        "request."
+    ),
     responses={
         **PROBLEM_401,
         429: {"description": "Too many failed logins (see Retry-After)"},
@@ -114,10 +122,38 @@ async def login(payload: LoginRequest, request: Request, session: DbSession) -> 
         user_agent=user_agent(request),
     )
     if isinstance(outcome, MfaChallenge):
+        # The challenge row must outlive this 401 answer.
+        await commit_before_failing(session)
         raise MfaRequired(
-            "Send the code from your authenticator app as `totp_code`.", mfa_required=True
+            "Send the code from your authenticator app with `mfa_token` to /login/mfa.",
+            **outcome.model_dump(),
         )
     return outcome
+
+
+@router.post(
+    "/login/mfa",
+    summary="Complete a login with the two-factor code (step 2 of 2)",
+    description=(
+        "Takes the `mfa_token` of the 401 `identity.mfa_required` answer and an authenticator "
+        "or recovery code. A wrong code answers 401 `identity.invalid_mfa_code` with "
+        "`attempts_left`; after five the challenge is dead. An unknown, expired, used or dead "
+        "challenge answers 401 `identity.mfa_challenge_invalid`: log in with the password again."
+    ),
+    responses={
+        **PROBLEM_401,
+        429: {"description": "Too many failed logins (see Retry-After)"},
+    },
+)
+async def login_mfa(payload: MfaLoginRequest, request: Request, session: DbSession) -> TokenPair:
+    return await mfa_login.complete_mfa_login(
+        session,
+        challenge_token=payload.mfa_token,
+        code=payload.code,
+        tenant_slug=payload.tenant,
+        ip=client_ip(request),
+        user_agent=user_agent(request),
+    )
 
 
 @router.post("/refresh", summary="Rotate a refresh token", responses=PROBLEM_401)

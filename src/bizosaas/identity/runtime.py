@@ -1,4 +1,5 @@
-"""The identity runtime of one process: key store, password hasher, throttle, session guard.
+"""The identity runtime of one process: signing and data-encryption keys, password hasher,
+throttle, session guard.
 
 The module's startup hook builds it and installs it; service functions reach it with
 `current()`, so their signatures stay `fn(session, *, ...)` for every caller (routers, web
@@ -16,6 +17,7 @@ from bizosaas.identity.passwords import Passwords
 from bizosaas.identity.sessions import SessionGuard
 from bizosaas.identity.throttle import LoginThrottle
 from bizosaas.identity.tokens import LocalVerifier
+from bizosaas.kit.crypto import Keyring
 from bizosaas.kit.db import Database
 from bizosaas.settings import Settings
 
@@ -28,6 +30,8 @@ class IdentityRuntime:
     throttle: LoginThrottle
     guard: SessionGuard
     verifier: LocalVerifier
+    data_keys: Keyring
+    """Encrypts secrets kept at rest (TOTP secrets): see kit/crypto.py."""
     database: Database | None = None
     redis: Redis | None = None
     """When set, refresh tokens live in Redis (see rotation.py) and revocations are marked there."""
@@ -61,8 +65,17 @@ def build(
             marker_ttl=max(settings.refresh_token_ttl, settings.browser_session_ttl) + 60,
         ),
         verifier=LocalVerifier(keys, issuer=settings.base_url),
+        data_keys=data_keys_for(settings),
         database=database,
         redis=redis,
+    )
+
+
+def data_keys_for(settings: Settings) -> Keyring:
+    configured = settings.data_encryption_key
+    return Keyring.open(
+        settings.data_dir / "keys",
+        configured=configured.get_secret_value() if configured else None,
     )
 
 

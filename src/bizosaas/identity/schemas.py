@@ -48,10 +48,24 @@ class TokenPair(BaseModel):
 
 
 class MfaChallenge(BaseModel):
-    """Password accepted; a second factor is needed (send `totp_code` with the login)."""
+    """Password accepted; a second factor is needed. `mfa_token` is the single-use challenge to
+    send with the code to `POST /login/mfa` (within `expires_in` seconds)."""
 
-    user_id: uuid.UUID
+    mfa_token: str
+    expires_in: int
     mfa_required: Literal[True] = True
+
+
+class MfaLoginRequest(BaseModel):
+    mfa_token: str = Field(min_length=10, max_length=200)
+    code: str = Field(
+        min_length=1, max_length=32, description="Authenticator code or a recovery code."
+    )
+    tenant: str | None = Field(
+        default=None,
+        max_length=63,
+        description="Tenant slug; when given, it must be the tenant of the password step.",
+    )
 
 
 class BrowserSession(BaseModel):

@@ -5,12 +5,25 @@ flushes but never commits (the caller's unit of work does). Tenant-facing functi
 `scope` (the verified `TenantScope` of the caller) and, for changes, the acting `actor`
 principal. Errors are `bizosaas.identity.exceptions` problems with stable codes.
 
-Sign-up and login (login.py)
+Sign-up and login (login.py, mfa_login.py, challenges.py)
   register(session, *, email, password, full_name, tenant_name, ip=None) -> Registration
   authenticate_password(session, *, email, password, tenant_slug=None, totp_code=None, ip=None,
       user_agent=None) -> TokenPair | MfaChallenge            (API channel: token pair)
   login_browser(... same arguments ...) -> BrowserSession | MfaChallenge   (browser channel)
-  verify_login(...) -> VerifiedLogin | MfaChallenge           (checks only; no session)
+  verify_login(..., channel=api) -> VerifiedLogin | MfaChallenge   (checks only; no session)
+      Two-step login: for a user with TOTP on and no `totp_code`, the password step answers
+      `MfaChallenge(mfa_token, expires_in)`: an opaque single-use token, stored hashed, valid
+      five minutes, bound to the chosen tenant, the channel and the client address, dead after
+      five wrong codes. Nobody holds the password between the steps. Then:
+  complete_mfa_login(session, *, challenge_token, code, tenant_slug=None, ip=None,
+      user_agent=None) -> TokenPair                            (API channel)
+  complete_mfa_browser_login(session, *, challenge_token, code, ip=None, user_agent=None)
+      -> BrowserSession                                        (browser channel)
+      Both take a TOTP or recovery code under the login throttle, audit login ok / failed
+      (reason mfa) / recovery code used, and spend the challenge. A wrong code raises
+      InvalidMfaCode (attempts_left); an unknown, expired, used, dead or foreign-channel
+      challenge raises MfaChallengeInvalid.
+  mfa_challenge_pending(session, *, challenge_token, channel, ip=None) -> bool
   verified_login_for(session, *, user_id, tenant_id) -> VerifiedLogin
   open_browser_session(session, *, login, ip=None, user_agent=None) -> BrowserSession
       (cookie_token goes into the `bizosaas_session` cookie; revoking the session signs the
@@ -111,6 +124,11 @@ from bizosaas.identity.mfa import (
     regenerate_recovery_codes,
     remaining_recovery_codes,
 )
+from bizosaas.identity.mfa_login import (
+    complete_mfa_browser_login,
+    complete_mfa_login,
+    mfa_challenge_pending,
+)
 from bizosaas.identity.rotation import refresh
 
 __all__ = [
@@ -123,6 +141,8 @@ __all__ = [
     "authenticate_password",
     "change_member_role",
     "change_password",
+    "complete_mfa_browser_login",
+    "complete_mfa_login",
     "confirm_password_reset",
     "confirm_totp",
     "create_api_key",
@@ -142,6 +162,7 @@ __all__ = [
     "logout",
     "logout_all",
     "me",
+    "mfa_challenge_pending",
     "open_browser_session",
     "refresh",
     "regenerate_recovery_codes",

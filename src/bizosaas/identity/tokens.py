@@ -47,6 +47,7 @@ COOKIE_PREFIX = "bzs_"
 API_KEY_PREFIX = "bzk_"
 INVITATION_PREFIX = "bzi_"
 ONE_TIME_PREFIX = "bzt_"
+MFA_CHALLENGE_PREFIX = "bzm_"
 
 
 class InvalidToken(Exception):

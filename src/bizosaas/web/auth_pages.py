@@ -4,12 +4,15 @@ switch tenant, password reset, e-mail verification and accepting an invitation."
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from bizosaas.identity import service as identity
+from bizosaas.identity.exceptions import MfaChallengeInvalid
+from bizosaas.identity.models import SessionChannel
 from bizosaas.identity.schemas import BrowserSession, InvitationAccepted, MfaChallenge
 from bizosaas.kit.deps import DbSession
 from bizosaas.kit.errors import Problem
@@ -75,9 +78,9 @@ async def login(request: Request, session: DbSession) -> Response:
             form.fail(problem, {})
         else:
             if isinstance(outcome, MfaChallenge):
-                response = redirect(request, "/login/totp")
-                ticket = tickets.MfaTicket(email=email, password=password, next=next_path)
-                tickets.issue(request, response, ticket)
+                target = "/login/totp" + (f"?{urlencode({'next': next_path})}" if next_path else "")
+                response = redirect(request, target)
+                tickets.issue(request, response, outcome)
                 return response
             response = redirect(request, next_path or "/")
             set_session_cookie(request, response, outcome)
@@ -87,44 +90,53 @@ async def login(request: Request, session: DbSession) -> Response:
     return render(request, "auth/login.html", context, status=422)
 
 
+def _start_again(request: Request, *, status: int = 303) -> Response:
+    flash(request, "Your sign-in timed out. Enter your password again.", "warning")
+    response = redirect(request, "/login", status=status)
+    tickets.discard(request, response)
+    return response
+
+
 @router.get("/login/totp")
-async def totp_page(request: Request) -> Response:
-    ticket = tickets.read(request)
-    if ticket is None:
-        flash(request, "Your sign-in timed out. Enter your password again.", "warning")
-        return redirect(request, "/login", status=302)
-    return render(request, "auth/totp.html", {"title": "Two-factor authentication", "next": ""})
+async def totp_page(request: Request, session: DbSession, next: NextParam = None) -> Response:
+    token = tickets.read(request)
+    if token is None or not await identity.mfa_challenge_pending(
+        session, challenge_token=token, channel=SessionChannel.browser, ip=client_ip(request)
+    ):
+        return _start_again(request, status=302)
+    context = {"title": "Two-factor authentication", "next": local_path(next, "")}
+    return render(request, "auth/totp.html", context)
 
 
 @router.post("/login/totp")
 async def totp(request: Request, session: DbSession) -> Response:
     form = Form(await read_form(request))
-    ticket = tickets.read(request)
-    if ticket is None:
-        flash(request, "Your sign-in timed out. Enter your password again.", "warning")
-        return redirect(request, "/login")
+    next_path = local_path(form.get("next"), "")
+    token = tickets.read(request)
+    if token is None:
+        return _start_again(request)
     code = form.require("code", "Enter the code from your authenticator app.").replace(" ", "")
     if form.ok:
         try:
-            outcome = await identity.login_browser(
+            outcome = await identity.complete_mfa_browser_login(
                 session,
-                email=ticket.email,
-                password=ticket.password,
-                totp_code=code,
+                challenge_token=token,
+                code=code,
                 ip=client_ip(request),
                 user_agent=user_agent(request),
             )
+        except MfaChallengeInvalid:
+            await session.rollback()
+            return _start_again(request)
         except Problem as problem:
             await session.rollback()
             form.fail(problem, {"identity.invalid_mfa_code": "code"})
         else:
-            if not isinstance(outcome, MfaChallenge):
-                response = redirect(request, ticket.next or "/")
-                tickets.discard(request, response)
-                set_session_cookie(request, response, outcome)
-                return response
-            form.errors["code"] = "Enter the code from your authenticator app."
-    context = {"title": "Two-factor authentication", "next": "", "errors": form.errors}
+            response = redirect(request, next_path or "/")
+            tickets.discard(request, response)
+            set_session_cookie(request, response, outcome)
+            return response
+    context = {"title": "Two-factor authentication", "next": next_path, "errors": form.errors}
     return render(request, "auth/totp.html", context, status=422)
 
 

@@ -1,0 +1,102 @@
+"""MFA challenges: the opaque token that carries a login from the password to the code.
+
+After a correct password for a user with two-factor authentication, the caller gets a random
+`bzm_` token (stored as its SHA-256 hash) instead of a session. It lives `CHALLENGE_TTL`
+seconds, is bound to the tenant chosen at the password step, the channel (api or browser) and
+the client address, completes one login, and dies after `MAX_ATTEMPTS` wrong codes. Nobody
+keeps the password between the two steps.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bizosaas.identity.exceptions import MfaChallengeInvalid
+from bizosaas.identity.models import MfaChallengeToken, SessionChannel, User
+from bizosaas.identity.schemas import MfaChallenge
+from bizosaas.identity.tokens import MFA_CHALLENGE_PREFIX, hash_secret, new_secret
+from bizosaas.kit.db import utcnow
+
+CHALLENGE_TTL = 300
+MAX_ATTEMPTS = 5
+
+
+async def issue(
+    session: AsyncSession,
+    *,
+    user: User,
+    tenant_slug: str | None,
+    channel: SessionChannel,
+    ip: str | None,
+) -> MfaChallenge:
+    token = new_secret(MFA_CHALLENGE_PREFIX)
+    session.add(
+        MfaChallengeToken(
+            user_id=user.id,
+            token_hash=hash_secret(token),
+            tenant_slug=tenant_slug,
+            channel=channel.value,
+            ip=ip,
+            attempts=0,
+            expires_at=utcnow() + timedelta(seconds=CHALLENGE_TTL),
+        )
+    )
+    await session.flush()
+    return MfaChallenge(mfa_token=token, expires_in=CHALLENGE_TTL)
+
+
+async def pending(
+    session: AsyncSession, *, token: str, channel: SessionChannel, ip: str | None
+) -> MfaChallengeToken:
+    """The live challenge for `token` on this channel and address; `MfaChallengeInvalid` when
+    it is unknown, expired, used up, or was issued to another channel or address."""
+    row = await session.scalar(
+        select(MfaChallengeToken).where(MfaChallengeToken.token_hash == hash_secret(token))
+    )
+    if (
+        row is None
+        or row.used_at is not None
+        or row.expires_at <= utcnow()
+        or row.attempts >= MAX_ATTEMPTS
+        or row.channel != channel.value
+        or (row.ip is not None and row.ip != ip)
+    ):
+        raise MfaChallengeInvalid()
+    return row
+
+
+async def record_wrong_code(
+    session: AsyncSession, *, challenge_id: uuid.UUID, attempts_before: int
+) -> int:
+    """Count a wrong code; the last allowed one ends the challenge. Answers attempts left."""
+    attempts = attempts_before + 1
+    values: dict[str, object] = {"attempts": MfaChallengeToken.attempts + 1}
+    if attempts >= MAX_ATTEMPTS:
+        values["used_at"] = utcnow()
+    await session.execute(
+        update(MfaChallengeToken)
+        .where(MfaChallengeToken.id == challenge_id)
+        .values(values)
+        .execution_options(synchronize_session=False)
+    )
+    return max(0, MAX_ATTEMPTS - attempts)
+
+
+async def consume(session: AsyncSession, *, challenge: MfaChallengeToken) -> None:
+    """Spend the challenge; a concurrent completion of the same challenge loses."""
+    claimed = await session.execute(
+        update(MfaChallengeToken)
+        .where(
+            MfaChallengeToken.id == challenge.id,
+            MfaChallengeToken.used_at.is_(None),
+            MfaChallengeToken.attempts < MAX_ATTEMPTS,
+        )
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(claimed, "rowcount", 0) != 1:
+        raise MfaChallengeInvalid()
