@@ -231,6 +231,14 @@ async def test_an_expired_challenge_is_refused(
     assert expired.status_code == 401
     assert expired.json()["code"] == "identity.mfa_challenge_invalid"
 
+    # The next password step sweeps the dead row away.
+    fresh = await _challenge(client, account)
+    async with database.unit_of_work() as session:
+        rows = await session.scalars(
+            select(MfaChallengeToken.token_hash).where(MfaChallengeToken.user_id == account.user_id)
+        )
+        assert list(rows) == [hash_secret(fresh)]
+
 
 async def test_a_challenge_is_bound_to_its_tenant_channel_and_address(
     client: httpx.AsyncClient, register: Register, database: Database

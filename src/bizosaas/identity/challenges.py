@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.identity.exceptions import MfaChallengeInvalid
@@ -33,6 +33,13 @@ async def issue(
     channel: SessionChannel,
     ip: str | None,
 ) -> MfaChallenge:
+    now = utcnow()
+    # Expired challenges of this user are of no use to anyone: sweep them as new ones come.
+    await session.execute(
+        delete(MfaChallengeToken).where(
+            MfaChallengeToken.user_id == user.id, MfaChallengeToken.expires_at <= now
+        )
+    )
     token = new_secret(MFA_CHALLENGE_PREFIX)
     session.add(
         MfaChallengeToken(
@@ -42,7 +49,7 @@ async def issue(
             channel=channel.value,
             ip=ip,
             attempts=0,
-            expires_at=utcnow() + timedelta(seconds=CHALLENGE_TTL),
+            expires_at=now + timedelta(seconds=CHALLENGE_TTL),
         )
     )
     await session.flush()
