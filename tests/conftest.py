@@ -4,8 +4,10 @@ each inside a transaction that is rolled back afterwards."""
 from __future__ import annotations
 
 import os
+import random
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -86,13 +88,29 @@ def database(db_connection: AsyncConnection, database_target: DatabaseTarget) ->
 
 @pytest.fixture
 def settings(tmp_path: Path, database_target: DatabaseTarget) -> Settings:
+    """SQLite runs are embedded mode (in-process cache, limits, sessions); PostgreSQL runs are
+    scaled mode, with Redis."""
+    redis_url = None
+    if database_target.backend == "postgres":
+        redis_url = backends.redis_test_url()
+        require(redis_url is not None, "Redis (BIZOSAAS_TEST_REDIS_URL)")
     return Settings(
         data_dir=tmp_path / "data",
         database_url=database_target.app_url,
+        redis_url=redis_url,
         extra_modules=[NOTES_MODULE],
         outbox_relay_enabled=False,
         log_format="console",
+        # Cheaper Argon2 than production keeps the suite quick; the bench uses OWASP values.
+        argon2_memory_cost=7168,
+        argon2_time_cost=1,
     )
+
+
+def client_address() -> tuple[str, int]:
+    """A client address of its own per test: per-address login limits live in Redis, shared by
+    every test run."""
+    return (f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}", 40000)
 
 
 @pytest.fixture
@@ -104,18 +122,17 @@ async def app(settings: Settings, database: Database) -> AsyncIterator[FastAPI]:
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=client_address())
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def fresh_target(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[DatabaseTarget]:
-    """A new, migrated database of its own, for tests whose writes really commit."""
-    if request.param == "sqlite":
-        yield await backends.create_sqlite_database(str(tmp_path / "fresh.db"))
+@asynccontextmanager
+async def own_database(backend: str, directory: Path) -> AsyncIterator[DatabaseTarget]:
+    """A new, migrated database of its own, dropped afterwards: for tests whose writes really
+    commit (real processes cannot join the per-test rolled-back transaction)."""
+    if backend == "sqlite":
+        yield await backends.create_sqlite_database(str(directory / "own.db"))
         return
     admin_url = backends.postgres_admin_url()
     require(admin_url is not None, "PostgreSQL (BIZOSAAS_TEST_POSTGRES_URL)")
@@ -125,6 +142,14 @@ async def fresh_target(
         yield target
     finally:
         await backends.drop_postgres_database(admin_url, target)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def fresh_target(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[DatabaseTarget]:
+    async with own_database(request.param, tmp_path) as target:
+        yield target
 
 
 @pytest.fixture(params=["memory", "redis"])

@@ -14,8 +14,7 @@ from fastapi import FastAPI
 from bizosaas.gateway.app import create_app
 from bizosaas.kit.db import Database
 from bizosaas.settings import Settings
-from tests.conftest import require
-from tests.support import backends
+from tests.conftest import own_database
 from tests.support.backends import DatabaseTarget
 
 ISOLATED_POSTGRES_ONLY = pytest.mark.parametrize("isolated_target", ["postgres"], indirect=True)
@@ -25,20 +24,9 @@ ISOLATED_POSTGRES_ONLY = pytest.mark.parametrize("isolated_target", ["postgres"]
 async def isolated_target(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[DatabaseTarget]:
-    """A database of its own for tests whose servers commit (real processes cannot join the
-    per-test rolled-back transaction): nothing they write reaches other tests."""
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("isolated-db") / "gateway.db"
-        yield await backends.create_sqlite_database(str(path))
-        return
-    admin_url = backends.postgres_admin_url()
-    require(admin_url is not None, "PostgreSQL (BIZOSAAS_TEST_POSTGRES_URL)")
-    assert admin_url is not None
-    target = await backends.create_postgres_database(admin_url)
-    try:
+    """`own_database` for a whole module: servers that commit write nowhere other tests read."""
+    async with own_database(request.param, tmp_path_factory.mktemp("isolated-db")) as target:
         yield target
-    finally:
-        await backends.drop_postgres_database(admin_url, target)
 
 
 GatewayFactory = Callable[..., AbstractAsyncContextManager[tuple[FastAPI, httpx.AsyncClient]]]

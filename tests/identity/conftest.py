@@ -6,16 +6,13 @@ runs are the scaled mode, with Redis for throttling counters and session revocat
 
 from __future__ import annotations
 
-import random
 import re
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from bizosaas.identity import admin, mail
 from bizosaas.identity.events import MAIL_REQUESTED
@@ -23,42 +20,9 @@ from bizosaas.identity.schemas import MailRead
 from bizosaas.kit.db import Database
 from bizosaas.kit.events import InProcessEventBus
 from bizosaas.kit.outbox import OutboxRelay
-from bizosaas.settings import Settings
-from tests.conftest import NOTES_MODULE, require
-from tests.support import backends
-from tests.support.backends import DatabaseTarget
 
 PASSWORD = "correct horse battery staple"
 API = "/api/brain/auth"
-
-
-@pytest.fixture
-def settings(tmp_path: Path, database_target: DatabaseTarget) -> Settings:
-    redis_url = None
-    if database_target.backend == "postgres":
-        redis_url = backends.redis_test_url()
-        require(redis_url is not None, "Redis (BIZOSAAS_TEST_REDIS_URL)")
-    return Settings(
-        data_dir=tmp_path / "data",
-        database_url=database_target.app_url,
-        redis_url=redis_url,
-        extra_modules=[NOTES_MODULE],
-        outbox_relay_enabled=False,
-        log_format="console",
-        # Cheaper Argon2 than production keeps the suite quick; the bench uses OWASP values.
-        argon2_memory_cost=7168,
-        argon2_time_cost=1,
-    )
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    # A client address of its own per test: per-address login limits live in Redis, shared by
-    # every test run.
-    address = f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(address, 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        yield http
 
 
 @dataclass

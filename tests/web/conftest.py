@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -13,10 +12,8 @@ import pytest
 from fastapi import FastAPI
 from playwright.sync_api import Browser, sync_playwright
 
-from bizosaas.settings import Settings
-from tests.conftest import NOTES_MODULE, require
+from tests.conftest import client_address
 from tests.support import backends, processes
-from tests.support.backends import DatabaseTarget
 from tests.web.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -29,29 +26,10 @@ from tests.web.browser import (
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_target: DatabaseTarget) -> Settings:
-    redis_url = None
-    if database_target.backend == "postgres":
-        redis_url = backends.redis_test_url()
-        require(redis_url is not None, "Redis (BIZOSAAS_TEST_REDIS_URL)")
-    return Settings(
-        data_dir=tmp_path / "data",
-        database_url=database_target.app_url,
-        redis_url=redis_url,
-        extra_modules=[NOTES_MODULE],
-        outbox_relay_enabled=False,
-        log_format="console",
-        argon2_memory_cost=7168,
-        argon2_time_cost=1,
-    )
-
-
-@pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """A browser-like client (asks for HTML, keeps cookies) from an address of its own, so
     per-address login limits of one test do not touch another."""
-    address = f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(address, 40000))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=client_address())
     async with httpx.AsyncClient(
         transport=transport, base_url="http://testserver", headers={"accept": "text/html"}
     ) as http:
