@@ -143,15 +143,23 @@ class Database:
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
-        """A session committed when the block ends normally and rolled back otherwise."""
-        async with self.sessionmaker() as session:
-            try:
-                yield session
-                if session.in_transaction() or session.new or session.dirty or session.deleted:
-                    await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
+        """A session committed when the block ends normally and rolled back otherwise.
+
+        A block that never touched the database (a refresh served from Redis, say) costs no
+        commit and no close: the session holds no connection and no objects then.
+        """
+        session = self.sessionmaker()
+        try:
+            yield session
+            if session.in_transaction() or session.new or session.dirty or session.deleted:
+                await session.commit()
+        except BaseException:
+            await session.close()  # rolls back and returns the connection
+            raise
+        if session.in_transaction() or session.identity_map:
+            # Detach loaded objects: touching one later raises instead of quietly opening a
+            # transaction whose connection nobody returns.
+            await session.close()
         for hook in self._after_commit_hooks:
             hook(session)
 
