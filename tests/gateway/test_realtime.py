@@ -4,6 +4,7 @@ service notifications, ping/pong, and dropping a consumer that falls behind."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +17,13 @@ from fastapi import FastAPI
 
 from bizosaas.gateway.app import create_app
 from bizosaas.gateway.assembly import Gateway
+from bizosaas.identity import login
+from bizosaas.identity.authenticator import SESSION_COOKIE
+from bizosaas.identity.models import Role
+from bizosaas.identity.schemas import BrowserSession
 from bizosaas.settings import Settings
 from tests.conftest import NOTES_MODULE
-from tests.gateway.support import serve, tenant_account
+from tests.gateway.support import PASSWORD, serve, tenant_account
 from tests.support.backends import DatabaseTarget
 
 SERVICE_TOKEN = "realtime-service-credential-0123456789"
@@ -166,3 +171,37 @@ async def test_slow_consumer_is_dropped(live: Live) -> None:
                 closed = message
                 break
         assert closed is not None and ws.close_code == 1013
+
+
+async def browser_cookie(live: Live) -> str:
+    """A signed-in browser's session cookie, made with identity's own services."""
+    database = live.app.state.database
+    email = f"browser-{uuid.uuid4().hex[:12]}@example.com"
+    async with database.unit_of_work() as session:
+        user = await login.create_user(
+            session, email=email, password=PASSWORD, full_name="Browser", verified=True
+        )
+        tenant = await login.create_tenant(session, name=f"Tenant {uuid.uuid4().hex[:8]}")
+        await login.add_membership(session, tenant=tenant, user=user, role=Role.tenant_admin)
+    async with database.unit_of_work() as session:
+        opened = await login.login_browser(session, email=email, password=PASSWORD)
+    assert isinstance(opened, BrowserSession)
+    return f"{SESSION_COOKIE}={opened.cookie_token}"
+
+
+async def test_cookie_handshake_only_from_our_own_origin(live: Live) -> None:
+    """Cross-site WebSocket hijacking: another site's page cannot open a socket as the visitor,
+    though the browser would send the visitor's cookie along."""
+    cookie = await browser_cookie(live)
+    async with aiohttp.ClientSession() as http:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await http.ws_connect(
+                live.ws_url, headers={"cookie": cookie, "origin": "https://evil.example"}
+            )
+        assert refused.value.status == 403
+        own_origin = live.url  # the pages are served by the same gateway
+        async with http.ws_connect(
+            live.ws_url, headers={"cookie": cookie, "origin": own_origin}
+        ) as ws:
+            await ws.send_json({"type": "ping"})
+            assert (await next_json(ws))["type"] == "pong"

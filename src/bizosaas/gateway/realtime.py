@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import fnmatch
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 import orjson
 import structlog
@@ -106,8 +106,31 @@ class RealtimeHub:
                 self.disconnect(subscriber)
 
 
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def same_site_origin(websocket: WebSocket) -> bool:
+    """A handshake authenticated by the browser's cookie must come from our own pages (or an
+    allowed CORS origin): otherwise any site could open a socket as the visitor (cross-site
+    WebSocket hijacking). Clients that send no Origin are not browsers and are let through."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    host = websocket.headers.get("host")
+    if host and urlsplit(origin).netloc == host:
+        return True
+    settings = websocket.app.state.settings
+    allowed = set(settings.gateway_cors_origins)
+    if settings.public_url:
+        allowed.add(_origin_of(settings.public_url))
+    return origin in allowed
+
+
 async def authenticate_websocket(websocket: WebSocket) -> Principal | None:
-    """Run the platform's authenticator on the handshake (header or `access_token` query)."""
+    """Run the platform's authenticator on the handshake (header, `access_token` query, or
+    the browser session cookie from one of our own origins)."""
     authenticator: Authenticator | None = getattr(websocket.app.state, "authenticator", None)
     if authenticator is None:
         return None
@@ -118,6 +141,9 @@ async def authenticate_websocket(websocket: WebSocket) -> Principal | None:
         headers.append((b"authorization", authorization.encode("latin-1")))
     elif token:
         headers.append((b"authorization", f"Bearer {token[0]}".encode("latin-1")))
+    elif not same_site_origin(websocket):
+        log.warning("realtime_foreign_origin_refused", origin=websocket.headers.get("origin"))
+        return None
     scope: dict[str, Any] = {
         **websocket.scope,
         "type": "http",
