@@ -33,7 +33,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,6 +44,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
+
+from bizosaas.kit.net import free_port
 
 BIZOSAAS = str(Path(sys.executable).with_name("bizosaas"))
 REPO = Path(__file__).resolve().parents[1]
@@ -85,12 +86,6 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_ready(url: str, timeout: float = 60) -> None:

@@ -16,7 +16,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,13 +24,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bizosaas.kit.net import free_port
+
 BIZOSAAS = str(Path(sys.executable).with_name("bizosaas"))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def rss_mb(pid: int) -> float:

@@ -6,7 +6,6 @@ import asyncio
 import errno
 import os
 import signal
-import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -25,6 +24,7 @@ from bizosaas.demo import is_seeded, read_credentials, seed_demo
 from bizosaas.identity.cli import keys_app, tenants_app, users_app
 from bizosaas.kit import migrate
 from bizosaas.kit.db import Database
+from bizosaas.kit.net import bind_error
 from bizosaas.kit.observability import configure_logging
 from bizosaas.kit.settings_doc import effective_values, markdown_reference
 from bizosaas.modules import ModuleLoadError, enabled_modules
@@ -76,17 +76,15 @@ def database_errors(settings: Settings) -> Iterator[None]:
 
 
 def ensure_port_free(host: str, port: int) -> None:
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as error:
-            if error.errno == errno.EADDRINUSE:
-                fail(
-                    f"port {port} on {host} is already in use. Stop the other process or "
-                    f"choose another port with --port (or BIZOSAAS_PORT)."
-                )
-            fail(f"cannot listen on {host}:{port}: {error.strerror}")
+    error = bind_error(host, port)
+    if error is None:
+        return
+    if error.errno == errno.EADDRINUSE:
+        fail(
+            f"port {port} on {host} is already in use. Stop the other process or "
+            f"choose another port with --port (or BIZOSAAS_PORT)."
+        )
+    fail(f"cannot listen on {host}:{port}: {error.strerror}")
 
 
 def step(label: str, action: Callable[[], object], settings: Settings) -> None:

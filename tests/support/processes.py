@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,13 +13,11 @@ from pathlib import Path
 
 import httpx
 
+from bizosaas.kit.net import free_port
+
+__all__ = ["free_port", "kill_hard", "start", "stop", "wait_healthy"]
+
 BIZOSAAS = str(Path(sys.executable).with_name("bizosaas"))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def start(

