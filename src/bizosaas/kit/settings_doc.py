@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import SecretStr
 from pydantic_core import PydanticUndefined
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bizosaas.settings import Settings
 
@@ -38,6 +40,13 @@ def markdown_reference() -> str:
     return HEADER + "\n".join(rows) + "\n"
 
 
+def _without_password(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:  # not a URL after all: nothing to hide
+        return url
+
+
 def effective_values(settings: Settings) -> list[tuple[str, str]]:
     """Every setting's current value, secrets and passwords in URLs masked."""
     rows = []
@@ -45,11 +54,8 @@ def effective_values(settings: Settings) -> list[tuple[str, str]]:
         value = getattr(settings, name)
         if isinstance(value, SecretStr):
             shown = "********" if value.get_secret_value() else ""
-        elif isinstance(value, str) and "://" in value and "@" in value:
-            scheme, rest = value.split("://", 1)
-            credentials, host = rest.rsplit("@", 1)
-            user = credentials.split(":", 1)[0]
-            shown = f"{scheme}://{user}:********@{host}" if ":" in credentials else value
+        elif isinstance(value, str) and "://" in value:
+            shown = _without_password(value)
         else:
             shown = "" if value is None else str(getattr(value, "value", value))
         rows.append((f"BIZOSAAS_{name.upper()}", shown))
