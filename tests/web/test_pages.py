@@ -277,3 +277,38 @@ async def test_the_code_step_needs_a_fresh_ticket_from_the_password_step(
     )
     assert posted.status_code == 303 and posted.headers["location"] == "/login"
     assert "bizosaas_session=" not in str(posted.headers.get_list("set-cookie"))
+
+
+async def test_suspending_a_tenant_signs_its_members_out_until_it_is_reactivated(
+    app: FastAPI, client: httpx.AsyncClient, database: Database, unique: str
+) -> None:
+    owner = await tenant_admin(database, unique, name="Paused")
+    async with new_client(app) as member:
+        await sign_in(member, owner)
+        assert (await member.get("/app")).status_code == 200
+
+        root = await super_admin(database)
+        await sign_in(client, root)
+        action = f"/admin/tenants/{owner.tenant_id}/suspend"
+        suspended = await post_form(client, "/admin/tenants", action, {})
+        assert suspended.status_code == 303
+        assert suspended.headers["location"] == "/admin/tenants"
+        tenants = await client.get("/admin/tenants")
+        assert 'class="alert alert-warning"' in tenants.text
+        assert f"Paused {unique} is suspended: its members are signed out." in tenants.text
+
+        signed_out = await member.get("/app")
+        assert signed_out.status_code == 303
+        assert signed_out.headers["location"].startswith("/login")
+
+        action = f"/admin/tenants/{owner.tenant_id}/reactivate"
+        reactivated = await post_form(client, "/admin/tenants", action, {})
+        assert reactivated.headers["location"] == "/admin/tenants"
+        assert f"Paused {unique} is active again." in (await client.get("/admin/tenants")).text
+        await sign_in(member, owner)
+        assert (await member.get("/app")).status_code == 200
+
+        missing = "/admin/tenants/00000000-0000-0000-0000-000000000000/suspend"
+        refused = await post_form(client, "/admin/tenants", missing, {})
+        assert refused.status_code == 303 and refused.headers["location"] == "/admin/tenants"
+        assert 'class="alert alert-error" role="alert"' in (await client.get("/admin/tenants")).text
