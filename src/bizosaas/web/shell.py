@@ -13,10 +13,10 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Protocol, TypeVar, cast
 
 import orjson
 import structlog
@@ -266,6 +266,33 @@ def redirect(request: Request, url: str, *, status: int = 303) -> Response:
     """See Other (after a POST) or Found, carrying any queued flash messages."""
     response = Response(status_code=status, headers={"location": url, "cache-control": "no-store"})
     return finish_response(request, response)
+
+
+T = TypeVar("T")
+
+
+class _RollsBack(Protocol):
+    async def rollback(self) -> None: ...
+
+
+async def act_and_redirect(
+    request: Request,
+    session: _RollsBack,
+    action: Awaitable[T],
+    *,
+    done: Callable[[T], str],
+    to: str,
+    kind: str = "success",
+) -> Response:
+    """Run a button's action, flash its outcome (or the service's refusal) and go back to `to`."""
+    try:
+        result = await action
+    except Problem as problem:
+        await session.rollback()
+        flash(request, problem.detail, "error")
+    else:
+        flash(request, done(result), kind)
+    return redirect(request, to)
 
 
 # -- routes ------------------------------------------------------------------------------

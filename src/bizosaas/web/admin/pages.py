@@ -16,7 +16,7 @@ from bizosaas.web.apps import page
 from bizosaas.web.forms import Form
 from bizosaas.web.navigation import App
 from bizosaas.web.session import SuperAdmin
-from bizosaas.web.shell import WebRoute, flash, read_form, redirect
+from bizosaas.web.shell import WebRoute, act_and_redirect, flash, read_form, redirect
 
 router = APIRouter(prefix="/admin", route_class=WebRoute)
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
@@ -96,16 +96,17 @@ async def suspend_tenant(
     request: Request, tenant_id: uuid.UUID, viewer: SuperAdmin, session: DbSession
 ) -> Response:
     await read_form(request)
-    try:
-        tenant = await identity.admin_set_tenant_status(
-            session, tenant_id=tenant_id, suspended=True, actor=viewer.principal
-        )
-    except Problem as problem:
-        await session.rollback()
-        flash(request, problem.detail, "error")
-    else:
-        flash(request, f"{tenant.name} is suspended: its members are signed out.", "warning")
-    return redirect(request, "/admin/tenants")
+    suspended = identity.admin_set_tenant_status(
+        session, tenant_id=tenant_id, suspended=True, actor=viewer.principal
+    )
+    return await act_and_redirect(
+        request,
+        session,
+        suspended,
+        done=lambda tenant: f"{tenant.name} is suspended: its members are signed out.",
+        to="/admin/tenants",
+        kind="warning",
+    )
 
 
 @router.post("/tenants/{tenant_id}/reactivate")
@@ -113,16 +114,16 @@ async def reactivate_tenant(
     request: Request, tenant_id: uuid.UUID, viewer: SuperAdmin, session: DbSession
 ) -> Response:
     await read_form(request)
-    try:
-        tenant = await identity.admin_set_tenant_status(
-            session, tenant_id=tenant_id, suspended=False, actor=viewer.principal
-        )
-    except Problem as problem:
-        await session.rollback()
-        flash(request, problem.detail, "error")
-    else:
-        flash(request, f"{tenant.name} is active again.")
-    return redirect(request, "/admin/tenants")
+    reactivated = identity.admin_set_tenant_status(
+        session, tenant_id=tenant_id, suspended=False, actor=viewer.principal
+    )
+    return await act_and_redirect(
+        request,
+        session,
+        reactivated,
+        done=lambda tenant: f"{tenant.name} is active again.",
+        to="/admin/tenants",
+    )
 
 
 @router.get("/users")

@@ -19,7 +19,7 @@ from bizosaas.web.auth_pages import PASSWORDS_DIFFER, client_ip, password_hint
 from bizosaas.web.forms import Form
 from bizosaas.web.navigation import App
 from bizosaas.web.session import Viewer, WorkspaceMember, clear_session_cookie
-from bizosaas.web.shell import WebRoute, flash, read_form, redirect
+from bizosaas.web.shell import WebRoute, act_and_redirect, flash, read_form, redirect
 
 router = APIRouter(prefix="/app", route_class=WebRoute)
 
@@ -340,13 +340,9 @@ async def revoke_api_key(
     request: Request, key_id: uuid.UUID, viewer: ApiKeyWriter, session: WorkspaceSession
 ) -> Response:
     await read_form(request)
-    try:
-        await identity.revoke_api_key(
-            session, scope=workspace_scope(viewer), actor=viewer.principal, key_id=key_id
-        )
-    except Problem as problem:
-        await session.rollback()
-        flash(request, problem.detail, "error")
-    else:
-        flash(request, "The key was revoked.")
-    return redirect(request, "/app/api-keys")
+    revoked = identity.revoke_api_key(
+        session, scope=workspace_scope(viewer), actor=viewer.principal, key_id=key_id
+    )
+    return await act_and_redirect(
+        request, session, revoked, done=lambda _: "The key was revoked.", to="/app/api-keys"
+    )

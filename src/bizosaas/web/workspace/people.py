@@ -22,7 +22,7 @@ from bizosaas.web.apps import (
 from bizosaas.web.forms import Form
 from bizosaas.web.navigation import App
 from bizosaas.web.session import Viewer
-from bizosaas.web.shell import WebRoute, flash, read_form, redirect
+from bizosaas.web.shell import WebRoute, act_and_redirect, flash, read_form, redirect
 
 router = APIRouter(prefix="/app", route_class=WebRoute)
 ROLE_OPTIONS = list(ROLE_LABELS.items())
@@ -54,20 +54,16 @@ async def change_role(
     if not form.ok:
         flash(request, "Choose one of the roles.", "error")
         return redirect(request, "/app/members")
-    try:
-        member = await identity.change_member_role(
-            session,
-            scope=workspace_scope(viewer),
-            actor=viewer.principal,
-            user_id=user_id,
-            role=role,
-        )
-    except Problem as problem:
-        await session.rollback()
-        flash(request, problem.detail, "error")
-    else:
-        flash(request, f"{member.email} is now {ROLE_LABELS[role]}.")
-    return redirect(request, "/app/members")
+    changed = identity.change_member_role(
+        session, scope=workspace_scope(viewer), actor=viewer.principal, user_id=user_id, role=role
+    )
+    return await act_and_redirect(
+        request,
+        session,
+        changed,
+        done=lambda member: f"{member.email} is now {ROLE_LABELS[role]}.",
+        to="/app/members",
+    )
 
 
 @router.post("/members/{user_id}/remove")
@@ -75,16 +71,16 @@ async def remove_member(
     request: Request, user_id: uuid.UUID, viewer: MemberWriter, session: WorkspaceSession
 ) -> Response:
     await read_form(request)
-    try:
-        await identity.remove_member(
-            session, scope=workspace_scope(viewer), actor=viewer.principal, user_id=user_id
-        )
-    except Problem as problem:
-        await session.rollback()
-        flash(request, problem.detail, "error")
-    else:
-        flash(request, "The member was removed and signed out of this workspace.")
-    return redirect(request, "/app/members")
+    removed = identity.remove_member(
+        session, scope=workspace_scope(viewer), actor=viewer.principal, user_id=user_id
+    )
+    return await act_and_redirect(
+        request,
+        session,
+        removed,
+        done=lambda _: "The member was removed and signed out of this workspace.",
+        to="/app/members",
+    )
 
 
 # -- invitations -----------------------------------------------------------------------------
@@ -148,16 +144,16 @@ async def revoke_invitation(
     request: Request, invitation_id: uuid.UUID, viewer: InvitationWriter, session: WorkspaceSession
 ) -> Response:
     await read_form(request)
-    try:
-        await identity.revoke_invitation(
-            session,
-            scope=workspace_scope(viewer),
-            actor=viewer.principal,
-            invitation_id=invitation_id,
-        )
-    except Problem as problem:
-        await session.rollback()
-        flash(request, problem.detail, "error")
-    else:
-        flash(request, "The invitation was revoked; its link no longer works.")
-    return redirect(request, "/app/invitations")
+    revoked = identity.revoke_invitation(
+        session,
+        scope=workspace_scope(viewer),
+        actor=viewer.principal,
+        invitation_id=invitation_id,
+    )
+    return await act_and_redirect(
+        request,
+        session,
+        revoked,
+        done=lambda _: "The invitation was revoked; its link no longer works.",
+        to="/app/invitations",
+    )
