@@ -344,6 +344,32 @@ async def complete_login(
         )
 
 
+async def _password_login(
+    session: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    tenant_slug: str | None,
+    totp_code: str | None,
+    ip: str | None,
+    channel: SessionChannel,
+) -> VerifiedLogin | MfaChallenge:
+    """`verify_login` then, unless it answered an MFA challenge, `complete_login`: the shared
+    first half of a password login on either channel."""
+    outcome = await verify_login(
+        session,
+        email=email,
+        password=password,
+        tenant_slug=tenant_slug,
+        totp_code=totp_code,
+        ip=ip,
+        channel=channel,
+    )
+    if not isinstance(outcome, MfaChallenge):
+        await complete_login(session, login=outcome, ip=ip, channel=channel)
+    return outcome
+
+
 async def start_api_session(
     session: AsyncSession,
     *,
@@ -374,7 +400,7 @@ async def authenticate_password(
 ) -> TokenPair | MfaChallenge:
     """Password login for API clients: a new session and its token pair, or an MFA challenge
     to complete with `complete_mfa_login` (mfa_login.py)."""
-    outcome = await verify_login(
+    outcome = await _password_login(
         session,
         email=email,
         password=password,
@@ -385,7 +411,6 @@ async def authenticate_password(
     )
     if isinstance(outcome, MfaChallenge):
         return outcome
-    await complete_login(session, login=outcome, ip=ip, channel=SessionChannel.api)
     return await start_api_session(session, login=outcome, ip=ip, user_agent=user_agent)
 
 
@@ -428,7 +453,7 @@ async def login_browser(
 ) -> BrowserSession | MfaChallenge:
     """Password login for the web apps: a browser session (cookie) or an MFA challenge to
     complete with `complete_mfa_browser_login` (mfa_login.py)."""
-    outcome = await verify_login(
+    outcome = await _password_login(
         session,
         email=email,
         password=password,
@@ -439,7 +464,6 @@ async def login_browser(
     )
     if isinstance(outcome, MfaChallenge):
         return outcome
-    await complete_login(session, login=outcome, ip=ip, channel=SessionChannel.browser)
     return await open_browser_session(session, login=outcome, ip=ip, user_agent=user_agent)
 
 
