@@ -13,7 +13,6 @@ front already applies the rest.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import structlog
 from fastapi import FastAPI
@@ -33,6 +32,7 @@ from bizosaas.gateway.response_cache import ResponseCache, ResponseCacheMiddlewa
 from bizosaas.gateway.security_headers import SecurityMiddleware
 from bizosaas.gateway.split import Registrar, split_authenticator
 from bizosaas.kit.events import Event
+from bizosaas.kit.tasks import cancel_and_wait
 from bizosaas.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -123,9 +123,7 @@ class Gateway:
 
     async def stop(self) -> None:
         if self._sync_task is not None:
-            self._sync_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sync_task
+            await cancel_and_wait(self._sync_task)
         if self.health is not None:
             await self.health.stop()
         await self.proxy.stop()

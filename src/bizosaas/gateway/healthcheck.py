@@ -7,12 +7,12 @@ probe closes it, so an instance that comes back is used again on its own.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import aiohttp
 import structlog
 
 from bizosaas.gateway.registry import Instance, Registry
+from bizosaas.kit.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
 
@@ -84,7 +84,5 @@ class HealthChecker:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
             self._task = None

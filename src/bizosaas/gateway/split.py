@@ -19,6 +19,7 @@ from starlette.requests import Request
 from bizosaas.identity.tokens import JwksVerifier
 from bizosaas.kit.auth import Principal
 from bizosaas.kit.errors import Unauthenticated
+from bizosaas.kit.tasks import cancel_and_wait
 from bizosaas.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -133,9 +134,7 @@ class Registrar:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
         if self._session is not None:
             if self._instance is not None:
                 url = (

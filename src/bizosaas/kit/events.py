@@ -12,7 +12,6 @@ so every process's subscribers see every event; callers use the same two methods
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import fnmatch
 import uuid
 from collections.abc import Awaitable, Callable
@@ -23,6 +22,8 @@ from typing import Any, Protocol
 import orjson
 import structlog
 from redis.asyncio import Redis
+
+from bizosaas.kit.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
 
@@ -149,7 +150,5 @@ class RedisEventBus:
 
     async def close(self) -> None:
         if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
+            await cancel_and_wait(self._listener)
             self._listener = None

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bizosaas.kit.db import Base, Database, IdMixin, utcnow
 from bizosaas.kit.events import Event, EventBus
+from bizosaas.kit.tasks import cancel_and_wait
 from bizosaas.kit.tenancy import current_tenant
 
 log = structlog.get_logger(__name__)
@@ -171,7 +172,5 @@ class OutboxRelay:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
             self._task = None
