@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.types import Scope
 
 from bizosaas.kit.auth import Authenticator, Principal
+from bizosaas.kit.errors import Problem
 
 _RESOLVED = "gateway_principal_resolved"
 
@@ -40,3 +41,15 @@ async def resolve_principal(scope: Scope) -> Principal | None:
 
 def has_credential(scope: Scope) -> bool:
     return any(name in (b"authorization", b"cookie") for name, _ in scope["headers"])
+
+
+async def caller_principal(scope: Scope) -> Principal | None:
+    """The verified principal for the gateway's own policies (rate limits, the response
+    cache): None for an anonymous caller and for an invalid credential, which the endpoint
+    itself answers with 401."""
+    if not has_credential(scope):
+        return None
+    try:
+        return await resolve_principal(scope)
+    except Problem:
+        return None

@@ -21,9 +21,9 @@ from prometheus_client import Counter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bizosaas.gateway.config import Per, RateLimitRule
-from bizosaas.gateway.principal import has_credential, resolve_principal
+from bizosaas.gateway.principal import caller_principal
 from bizosaas.gateway.proxy import split_service
-from bizosaas.kit.errors import Problem, RateLimited, problem_response
+from bizosaas.kit.errors import RateLimited, problem_response
 
 RATE_LIMITED = Counter(
     "bizosaas_gateway_rate_limited_total", "Requests refused with 429, by service.", ["service"]
@@ -106,11 +106,8 @@ class RateLimiter:
         return found
 
     async def identity(self, scope: Scope, per: Per) -> str:
-        if per != "ip" and has_credential(scope):
-            try:
-                principal = await resolve_principal(scope)
-            except Problem:
-                principal = None  # the endpoint answers 401; here it counts as anonymous
+        if per != "ip":
+            principal = await caller_principal(scope)
             if principal is not None:
                 if per == "user":
                     return f"user:{principal.subject}"

@@ -26,10 +26,9 @@ from prometheus_client import Counter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bizosaas.gateway.config import CacheRule
-from bizosaas.gateway.principal import has_credential, resolve_principal
+from bizosaas.gateway.principal import caller_principal
 from bizosaas.gateway.proxy import split_service
 from bizosaas.kit.cache import Cache
-from bizosaas.kit.errors import Problem
 from bizosaas.kit.events import Event
 
 CACHE_LOOKUPS = Counter(
@@ -181,12 +180,7 @@ def _scope_of(rule: _Rule, tenant: str) -> str:
 
 async def _who(scope: Scope) -> tuple[str, str]:
     """(tenant, user) of the caller; anonymous and invalid credentials are `*` / `-`."""
-    if not has_credential(scope):
-        return GLOBAL, "-"
-    try:
-        principal = await resolve_principal(scope)
-    except Problem:
-        return GLOBAL, "-"
+    principal = await caller_principal(scope)
     if principal is None:
         return GLOBAL, "-"
     tenant = str(principal.scope.tenant_id) if principal.scope else GLOBAL
