@@ -20,6 +20,7 @@ after a connection failure or broken response, with exponential backoff and jitt
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import time
 from collections.abc import AsyncIterator, Iterable
@@ -135,6 +136,15 @@ def _connection_listed(headers: list[tuple[bytes, bytes]]) -> frozenset[bytes]:
     return frozenset(listed)
 
 
+@functools.lru_cache(maxsize=256)
+def _upstream_timeout(timeout: float, connect_timeout: float) -> aiohttp.ClientTimeout:
+    # `connect` bounds the wait for a pooled connection too; `sock_connect` the TCP
+    # handshake alone, so a dead host is detected fast even when the pool is busy.
+    return aiohttp.ClientTimeout(
+        total=None, connect=timeout, sock_connect=connect_timeout, sock_read=timeout
+    )
+
+
 _NO_AUTO_HEADERS: CIMultiDict[None] = CIMultiDict(
     (name, None) for name in ("Accept", "Accept-Encoding", "Content-Type", "User-Agent")
 )
@@ -155,6 +165,7 @@ class Proxy:
         self._session: aiohttp.ClientSession | None = None
         self._labels: dict[str, _RouteLabel] = {}
         self._metrics: dict[tuple[str, str], Any] = {}
+        self._latency: dict[str, Any] = {}
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -191,6 +202,12 @@ class Proxy:
         if child is None:
             child = self._metrics[key] = UPSTREAM_REQUESTS.labels(service, outcome)
         child.inc()
+
+    def _observe_latency(self, service: str, elapsed: float) -> None:
+        child = self._latency.get(service)
+        if child is None:
+            child = self._latency[service] = UPSTREAM_LATENCY.labels(service)
+        child.observe(elapsed)
 
     # -- request building ------------------------------------------------------------------
 
@@ -274,14 +291,7 @@ class Proxy:
         target = rest + ("?" + query.decode("latin-1") if query else "")
         body, replayable = await self._request_body(scope, receive, method)
         attempts = 1 + spec.retries if replayable else 1
-        # `connect` bounds the wait for a pooled connection too; `sock_connect` the TCP
-        # handshake alone, so a dead host is detected fast even when the pool is busy.
-        timeout = aiohttp.ClientTimeout(
-            total=None,
-            connect=spec.timeout,
-            sock_connect=spec.connect_timeout,
-            sock_read=spec.timeout,
-        )
+        timeout = _upstream_timeout(spec.timeout, spec.connect_timeout)
         tried: tuple[Instance, ...] = ()
         last_error: Problem | None = None
         for attempt in range(attempts):
@@ -401,7 +411,7 @@ class Proxy:
                 raise _Broken from error
             elapsed = time.perf_counter() - started
             instance.observe_latency(elapsed)
-            UPSTREAM_LATENCY.labels(service.name).observe(elapsed)
+            self._observe_latency(service.name, elapsed)
             if response.status in (502, 503, 504):
                 circuit.record_failure()
             else:
