@@ -15,11 +15,12 @@ from bizosaas.kit.db import Database
 
 
 @dataclass(frozen=True, slots=True)
-class MembershipInfo:
+class TenantChoice:
+    """A workspace the person can switch to (an active tenant they belong to)."""
+
     tenant_id: uuid.UUID
     tenant_name: str
     role: str
-    active: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +28,7 @@ class Profile:
     email: str
     full_name: str
     tenant_name: str | None
-    memberships: tuple[MembershipInfo, ...]
+    memberships: tuple[TenantChoice, ...]
     email_verified: bool
     mfa_enabled: bool
 
@@ -48,13 +49,9 @@ async def _read(session: AsyncSession, principal: Principal) -> Profile:
         email_verified=me.user.email_verified_at is not None,
         mfa_enabled=me.user.mfa_enabled,
         memberships=tuple(
-            MembershipInfo(
-                tenant_id=m.tenant.id,
-                tenant_name=m.tenant.name,
-                role=m.role,
-                active=m.tenant.status == "active",
-            )
+            TenantChoice(tenant_id=m.tenant.id, tenant_name=m.tenant.name, role=m.role)
             for m in me.memberships
+            if m.tenant.status == "active"
         ),
     )
 

@@ -21,6 +21,7 @@ from bizosaas.kit.auth import Principal, optional_principal
 from bizosaas.kit.deps import DbSession
 from bizosaas.kit.errors import PermissionDenied, Unauthenticated
 from bizosaas.web import profiles
+from bizosaas.web.profiles import TenantChoice
 from bizosaas.web.shell import SESSION_COOKIE, is_secure, settings_of
 
 
@@ -61,13 +62,6 @@ def clear_session_cookie(request: Request, response: Response) -> None:
 
 def session_token(request: Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE) or None
-
-
-@dataclass(frozen=True, slots=True)
-class TenantChoice:
-    tenant_id: uuid.UUID
-    tenant_name: str
-    role: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,11 +122,7 @@ async def _viewer(request: Request, session: AsyncSession | None = None) -> View
         full_name=profile.full_name,
         tenant_id=principal.scope.tenant_id if principal.scope else None,
         tenant_name=profile.tenant_name,
-        memberships=tuple(
-            TenantChoice(tenant_id=m.tenant_id, tenant_name=m.tenant_name, role=m.role)
-            for m in profile.memberships
-            if m.active
-        ),
+        memberships=profile.memberships,
         email_verified=profile.email_verified,
         mfa_enabled=profile.mfa_enabled,
     )
