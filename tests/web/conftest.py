@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from playwright.sync_api import Browser, sync_playwright
 
-from tests.conftest import client_address
+from tests.conftest import client_address, require
 from tests.support import backends, processes
 from tests.web.browser import (
     CHROMIUM,
@@ -36,18 +38,32 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> Iterator[Server]:
+T = TypeVar("T")
+
+
+def run_apart(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run `coroutine` on an event loop of its own thread: Playwright's sync API may already
+    run a loop in this one."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, repo_root: Path
+) -> Iterator[Server]:
     """`bizosaas up` in a fresh directory: migrates, seeds the demo data, serves.
 
-    With PostgreSQL configured (CI) the server uses a throw-away database as a non-owner role,
-    so the pages run under row-level security; otherwise the embedded SQLite file.
+    Every browser test runs twice: on the embedded SQLite file, and on a throw-away PostgreSQL
+    database reached as a non-owner role, so the pages also run under row-level security.
     """
-    workdir = tmp_path_factory.mktemp("web-server")
+    workdir = tmp_path_factory.mktemp(f"web-server-{request.param}")
     env = {k: v for k, v in os.environ.items() if not k.startswith("BIZOSAAS_")}
     env.update(PYTHONPATH=str(repo_root), BIZOSAAS_LOG_LEVEL="WARNING")
-    admin_url = backends.postgres_admin_url()
-    target = asyncio.run(backends.create_postgres_database(admin_url)) if admin_url else None
+    admin_url = backends.postgres_admin_url() if request.param == "postgres" else None
+    if request.param == "postgres":
+        require(admin_url is not None, "PostgreSQL (BIZOSAAS_TEST_POSTGRES_URL)")
+    target = run_apart(backends.create_postgres_database(admin_url)) if admin_url else None
     if target is not None:
         env.update(
             BIZOSAAS_DATABASE_URL=target.app_url, BIZOSAAS_MIGRATION_DATABASE_URL=target.owner_url
@@ -67,7 +83,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> Iterato
     finally:
         processes.stop(process)
         if admin_url and target is not None:
-            asyncio.run(backends.drop_postgres_database(admin_url, target))
+            run_apart(backends.drop_postgres_database(admin_url, target))
 
 
 @pytest.fixture(scope="module")
