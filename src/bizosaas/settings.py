@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     log_format: LogFormat = Field(
         default=LogFormat.json, description="json (one object a line) or console (for humans)."
     )
+    gc_young_threshold: int = Field(
+        default=50_000,
+        ge=0,
+        description="Server processes: allocations between collections of the garbage "
+        "collector's youngest generation (Python's default is 700; 0 keeps it). Under load a "
+        "low value makes the collector rescan every request in flight over and over.",
+    )
     extra_modules: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated `package.module:attribute` paths of extra DomainModules.",
