@@ -10,10 +10,10 @@ import os
 import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import jwt
@@ -131,6 +131,75 @@ async def raw_upstream(reply: bytes, *, delay: float = 0.0) -> AsyncIterator[str
     finally:
         server.close()
         await server.wait_closed()
+
+
+BreakMode = Literal["garbage", "disconnect"]
+
+
+@dataclass
+class FlakyUpstreams:
+    """Instances sharing one budget of broken responses, recording every request they read."""
+
+    mode: BreakMode
+    breaks: int
+    urls: list[str] = field(default_factory=list)
+    seen: list[tuple[int, str]] = field(default_factory=list)
+    """(instance index, method) per request, in arrival order."""
+
+    def attempts(self, method: str) -> int:
+        return sum(seen_method == method for _, seen_method in self.seen)
+
+
+@contextlib.asynccontextmanager
+async def flaky_upstreams(
+    count: int, *, breaks: int, mode: BreakMode
+) -> AsyncIterator[FlakyUpstreams]:
+    """`count` TCP servers, one request per connection. Whichever instance reads one of the
+    first `breaks` requests answers it broken: with bytes that are not HTTP ("garbage") or by
+    closing the connection without a word ("disconnect"). Later requests get a 200 naming
+    their method."""
+    flaky = FlakyUpstreams(mode=mode, breaks=breaks)
+
+    async def read_request(reader: asyncio.StreamReader) -> str:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+        lines = head.split("\r\n")
+        headers = dict(line.lower().split(": ", 1) for line in lines[1:] if ": " in line)
+        if headers.get("transfer-encoding") == "chunked":
+            while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+                await reader.readexactly(size + 2)
+            await reader.readuntil(b"\r\n")
+        elif length := int(headers.get("content-length", "0")):
+            await reader.readexactly(length)
+        return lines[0].split(" ", 1)[0]
+
+    def handler(index: int) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter], Any]:
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+                method = await read_request(reader)
+                flaky.seen.append((index, method))
+                if flaky.breaks:
+                    flaky.breaks -= 1
+                    if flaky.mode == "garbage":
+                        writer.write(b"this is not http at all\r\n\r\n")
+                else:
+                    body = json.dumps({"method": method}).encode()
+                    writer.write(
+                        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                        b"connection: close\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
+                    )
+                await writer.drain()
+            writer.close()
+
+        return handle
+
+    servers = [await asyncio.start_server(handler(i), "127.0.0.1", 0) for i in range(count)]
+    flaky.urls = [f"http://127.0.0.1:{s.sockets[0].getsockname()[1]}" for s in servers]
+    try:
+        yield flaky
+    finally:
+        for server in servers:
+            server.close()
+            await server.wait_closed()
 
 
 def services_json(**services: Mapping[str, Any]) -> str:
