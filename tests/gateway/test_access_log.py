@@ -5,6 +5,8 @@ from __future__ import annotations
 import httpx
 from structlog.testing import capture_logs
 
+from bizosaas.kit.observability import add_request_id, request_id_var
+
 
 async def test_access_log_carries_tenant_user_and_latency(
     client: httpx.AsyncClient, unique: str
@@ -32,4 +34,14 @@ async def test_access_log_carries_tenant_user_and_latency(
     assert entry["tenant_id"] == body["tenant"]["id"]
     assert entry["user_id"] == body["user"]["id"]
     assert entry["latency_ms"] >= 0
+    assert entry["request_id"] == f"trace-{unique}"
     assert me.headers["x-request-id"] == f"trace-{unique}"
+
+
+def test_lines_logged_while_a_request_is_handled_name_it() -> None:
+    token = request_id_var.set("req-abcdef12")
+    try:
+        assert add_request_id(None, "info", {"event": "x"})["request_id"] == "req-abcdef12"
+    finally:
+        request_id_var.reset(token)
+    assert "request_id" not in add_request_id(None, "info", {"event": "x"})

@@ -73,7 +73,6 @@ class RequestContextMiddleware:
             return
         request_id = _incoming_request_id(scope) or os.urandom(16).hex()
         token = request_id_var.set(request_id)
-        structlog.contextvars.bind_contextvars(request_id=request_id)
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
@@ -92,7 +91,9 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_context)
         except Exception:
-            log.exception("unhandled_error", method=scope["method"], path=scope["path"])
+            log.exception(
+                "unhandled_error", method=scope["method"], path=scope["path"], request_id=request_id
+            )
             if response_started:
                 raise
             status = 500
@@ -118,11 +119,11 @@ class RequestContextMiddleware:
                     path=scope["path"],
                     route=route,
                     status=status,
+                    request_id=request_id,
                     latency_ms=round(elapsed * 1000, 2),
                     tenant_id=_as_text(state.get("tenant_id")),
                     user_id=_as_text(state.get("user_id")),
                 )
-            structlog.contextvars.unbind_contextvars("request_id")
             request_id_var.reset(token)
 
 

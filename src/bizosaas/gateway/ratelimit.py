@@ -81,6 +81,17 @@ class RateLimiter:
         self._limits = build_limits(rules)
         self._by_service: dict[str, list[_Limit]] = {}
         self._window_ends: dict[str, float] = {}
+        self._keys: dict[tuple[str, str, str], str] = {}
+
+    def _storage_key(self, limit: _Limit, service: str, who: str) -> str:
+        """The storage key of `limit` for one caller of one service, built once per caller."""
+        cache_key = (limit.key, service, who)
+        key = self._keys.get(cache_key)
+        if key is None:
+            if len(self._keys) > 100_000:
+                self._keys.clear()
+            key = self._keys[cache_key] = limit.item.key_for(limit.key, service, who)
+        return key
 
     async def _reset_at(self, key: str, count: int, now: float, window: int) -> float:
         """When the window of `key` ends. The first hit of a window starts it; otherwise the
@@ -129,7 +140,7 @@ class RateLimiter:
             if not limit.matches(service, rest, method):
                 continue
             who = await self.identity(scope, limit.per)
-            key = limit.item.key_for(limit.key, service, who)
+            key = self._storage_key(limit, service, who)
             count = await self.storage.incr(key, limit.item.get_expiry())
             remaining = max(0, limit.item.amount - count)
             if count > limit.item.amount:

@@ -57,8 +57,19 @@ class SecurityMiddleware:
         self.app = app
         self.origins = frozenset(origin.rstrip("/").encode() for origin in cors_origins)
         self.max_body = max_body_bytes
+        # The headers of each kind of page, over http and https, built once.
+        self._headers = {
+            (csp, https): (
+                *BASE_HEADERS,
+                (b"content-security-policy", csp),
+                *([HSTS] if https else []),
+            )
+            for csp in (API_CSP, DOCS_CSP, PAGE_CSP)
+            for https in (False, True)
+        }
 
-    def _csp(self, path: str) -> bytes:
+    @staticmethod
+    def _csp(path: str) -> bytes:
         if path.startswith(DOCS_PATHS):
             return DOCS_CSP
         if path.startswith("/api/"):
@@ -87,17 +98,14 @@ class SecurityMiddleware:
             await self._too_large(scope, receive, send)
             return
 
-        extra: list[tuple[bytes, bytes]] = list(BASE_HEADERS)
-        extra.append((b"content-security-policy", self._csp(scope["path"])))
-        if scope.get("scheme") == "https":
-            extra.append(HSTS)
+        extra = self._headers[(self._csp(scope["path"]), scope.get("scheme") == "https")]
         if allowed_origin is not None:
-            extra += [
+            extra += (
                 (b"access-control-allow-origin", allowed_origin),
                 (b"access-control-allow-credentials", b"true"),
                 (b"access-control-expose-headers", CORS_EXPOSED),
                 (b"vary", b"Origin"),
-            ]
+            )
         started = False
 
         async def send_with_headers(message: Message) -> None:
@@ -110,6 +118,17 @@ class SecurityMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
+        try:
+            await self.app(
+                scope, receive if length is not None else self._limited(receive), send_with_headers
+            )
+        except PayloadTooLarge:
+            if started:
+                raise
+            await self._too_large(scope, receive, send)
+
+    def _limited(self, receive: Receive) -> Receive:
+        """`receive` for a body of unknown length: refused once it passes the limit."""
         received = 0
         limit = self.max_body
 
@@ -122,12 +141,7 @@ class SecurityMiddleware:
                     raise PayloadTooLarge(f"The body exceeds {limit} bytes.")
             return message
 
-        try:
-            await self.app(scope, limited_receive if length is None else receive, send_with_headers)
-        except PayloadTooLarge:
-            if started:
-                raise
-            await self._too_large(scope, receive, send)
+        return limited_receive
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         problem = PayloadTooLarge(f"The body exceeds {self.max_body} bytes.")

@@ -27,6 +27,15 @@ HTTP_LATENCY = Histogram(
 _SECRET_KEYS = {"password", "token", "access_token", "refresh_token", "secret", "authorization"}
 
 
+def add_request_id(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+    """Every line logged while a request is handled names it (`request_id_var`, set by the
+    gateway's request-context middleware)."""
+    request_id = request_id_var.get()
+    if request_id is not None:
+        event.setdefault("request_id", request_id)
+    return event
+
+
 def _redact_secrets(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
     for key in list(event):
         if key.lower() in _SECRET_KEYS:
@@ -38,6 +47,7 @@ def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
     """Route stdlib and structlog records through one structlog pipeline on stderr."""
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
+        add_request_id,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
