@@ -9,7 +9,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.identity import audit, challenges, mfa, onetime, repository, runtime
@@ -18,7 +17,6 @@ from bizosaas.identity.exceptions import (
     EmailTaken,
     InvalidCredentials,
     InvalidMfaCode,
-    SessionNotFound,
     SlugTaken,
     TenantNotFound,
     TenantSuspended,
@@ -509,40 +507,6 @@ async def switch_tenant(
     if current.channel == SessionChannel.browser.value:
         return await open_browser_session(session, login=login, ip=ip, user_agent=user_agent)
     return await start_api_session(session, login=login, ip=ip, user_agent=user_agent)
-
-
-async def logout(session: AsyncSession, *, user_id: uuid.UUID, session_id: uuid.UUID) -> None:
-    await revoke_sessions(
-        session, AuthSession.id == session_id, AuthSession.user_id == user_id, reason="logout"
-    )
-
-
-async def logout_all(session: AsyncSession, *, user_id: uuid.UUID) -> int:
-    return await revoke_sessions(session, AuthSession.user_id == user_id, reason="logout_all")
-
-
-async def list_sessions(session: AsyncSession, *, user_id: uuid.UUID) -> list[AuthSession]:
-    rows = await session.scalars(
-        select(AuthSession)
-        .where(
-            AuthSession.user_id == user_id,
-            AuthSession.revoked_at.is_(None),
-            AuthSession.expires_at > utcnow(),
-        )
-        .order_by(AuthSession.created_at.desc())
-    )
-    return list(rows.all())
-
-
-async def revoke_session(
-    session: AsyncSession, *, user_id: uuid.UUID, session_id: uuid.UUID
-) -> None:
-    """End one of the caller's own sessions (another user's session answers 404)."""
-    count = await revoke_sessions(
-        session, AuthSession.id == session_id, AuthSession.user_id == user_id, reason="revoked"
-    )
-    if count == 0:
-        raise SessionNotFound()
 
 
 async def verified_login_for(

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from bizosaas.identity import login as flows
-from bizosaas.identity import mfa_login, rotation, runtime
+from bizosaas.identity import mfa_login, rotation, runtime, user_sessions
 from bizosaas.identity.auth import CurrentUser, client_ip, user_agent
 from bizosaas.identity.exceptions import MfaRequired
 from bizosaas.identity.rotation import commit_before_failing
@@ -164,7 +164,7 @@ async def refresh(payload: RefreshRequest, session: DbSession) -> TokenPair:
 @router.post("/logout", status_code=204, summary="End this session", responses=PROBLEM_401)
 async def logout(principal: CurrentUser, session: DbSession) -> Response:
     assert principal.session_id is not None
-    await flows.logout(session, user_id=principal.subject, session_id=principal.session_id)
+    await user_sessions.logout(session, user_id=principal.subject, session_id=principal.session_id)
     return Response(status_code=204)
 
 
@@ -172,7 +172,7 @@ async def logout(principal: CurrentUser, session: DbSession) -> Response:
     "/logout-all", status_code=204, summary="End every session of this user", responses=PROBLEM_401
 )
 async def logout_all(principal: CurrentUser, session: DbSession) -> Response:
-    await flows.logout_all(session, user_id=principal.subject)
+    await user_sessions.logout_all(session, user_id=principal.subject)
     return Response(status_code=204)
 
 
@@ -209,7 +209,7 @@ async def switch_tenant(
 
 @router.get("/sessions", summary="My active sessions", responses=PROBLEM_401)
 async def sessions(principal: CurrentUser, session: DbSession) -> list[SessionRead]:
-    rows = await flows.list_sessions(session, user_id=principal.subject)
+    rows = await user_sessions.list_sessions(session, user_id=principal.subject)
     return [
         SessionRead.model_validate(row).model_copy(
             update={"current": row.id == principal.session_id}
@@ -227,7 +227,7 @@ async def sessions(principal: CurrentUser, session: DbSession) -> list[SessionRe
 async def revoke_session(
     session_id: uuid.UUID, principal: CurrentUser, session: DbSession
 ) -> Response:
-    await flows.revoke_session(session, user_id=principal.subject, session_id=session_id)
+    await user_sessions.revoke_session(session, user_id=principal.subject, session_id=session_id)
     return Response(status_code=204)
 
 

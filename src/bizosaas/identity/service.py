@@ -33,6 +33,8 @@ Sign-up and login (login.py, mfa_login.py, challenges.py)
   switch_tenant(session, *, user_id, session_id, tenant, ip=None, user_agent=None)
       -> TokenPair | BrowserSession (same channel as the current session, which ends)
   me(session, *, user_id, tenant_id, session_id, roles, permissions) -> Me
+
+A user's own sessions (user_sessions.py)
   logout(session, *, user_id, session_id); logout_all(session, *, user_id) -> int
   list_sessions(session, *, user_id) -> list[AuthSession]
   revoke_session(session, *, user_id, session_id)
@@ -95,14 +97,10 @@ from bizosaas.identity.login import (
     authenticate_password,
     create_tenant,
     create_user,
-    list_sessions,
     login_browser,
-    logout,
-    logout_all,
     me,
     open_browser_session,
     register,
-    revoke_session,
     start_api_session,
     switch_tenant,
     verified_login_for,
@@ -130,6 +128,7 @@ from bizosaas.identity.mfa_login import (
     mfa_challenge_pending,
 )
 from bizosaas.identity.rotation import refresh
+from bizosaas.identity.user_sessions import list_sessions, logout, logout_all, revoke_session
 
 __all__ = [
     "VerifiedLogin",
