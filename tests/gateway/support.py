@@ -93,6 +93,10 @@ async def echo_upstream(*, port: int | None = None) -> AsyncIterator[EchoUpstrea
                 sent += len(part)
             await response.write_eof()
             return response
+        if request.path.startswith("/hold"):
+            # Answers after `seconds`: a request that stays in flight as long as a test needs.
+            await asyncio.sleep(float(request.query.get("seconds", "1")))
+            return web.json_response(record)
         if request.path.startswith("/status/"):
             return web.json_response(record, status=int(request.path.rsplit("/", 1)[1]))
         headers = {"connection": "keep-alive, x-hop", "x-hop": "secret", "x-upstream": "echo"}

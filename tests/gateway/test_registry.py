@@ -168,12 +168,13 @@ async def test_least_outstanding_prefers_the_idle_instance(gateway: GatewayFacto
     async with echo_upstream() as fast, echo_upstream() as slow:
         services = services_json(lo={"urls": [slow.url, fast.url], "balancer": "least_outstanding"})
         async with gateway(gateway_services=services) as (_app, client):
-            stuck = asyncio.create_task(client.get("/api/brain/lo/big?size=200000000"))
-            await asyncio.sleep(0.2)
+            stuck = asyncio.create_task(client.get("/api/brain/lo/hold?seconds=3"))
+            while not (slow.seen or fast.seen):
+                await asyncio.sleep(0.01)
             for _ in range(5):
                 assert (await client.get("/api/brain/lo/x")).status_code == 200
             stuck.cancel()
-    busy_one, idle_one = (slow, fast) if slow.seen[0]["path"].startswith("/big") else (fast, slow)
+    busy_one, idle_one = (slow, fast) if slow.seen[0]["path"].startswith("/hold") else (fast, slow)
     assert len(busy_one.seen) == 1, "nothing more goes to the instance with a request in flight"
     assert len(idle_one.seen) == 5
 
