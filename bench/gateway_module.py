@@ -6,7 +6,9 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
 
+from bizosaas.kit.memory import tune_for_server
 from bizosaas.kit.module import DomainModule
+from bizosaas.settings import load_settings
 
 
 class Pong(BaseModel):
@@ -26,3 +28,10 @@ module = DomainModule(name="benchsvc", title="Gateway bench upstream", router=ro
 
 bare_app = FastAPI()
 bare_app.include_router(router, prefix="/api/brain/benchsvc")
+
+
+def tuned_bare_app() -> FastAPI:
+    """The bare app with the garbage-collector settings of a BizOSaaS server process, so the
+    stack-versus-bare comparison measures the middleware and nothing else."""
+    tune_for_server(load_settings().gc_young_threshold)
+    return bare_app

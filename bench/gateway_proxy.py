@@ -12,6 +12,16 @@ plus one connection for the latency a hop adds when nothing queues:
   bare          the same route on a bare FastAPI app (no middleware)
 Every server runs one process (one uvicorn worker, one nginx worker). Rate limiting stays on
 (a limit high enough never to trigger), logging at WARNING (nginx: access_log off).
+
+Two kinds of measurement:
+  saturation    every connection sends its next request as soon as the last one is answered
+                (closed loop): requests/s is the server's capacity, and its latency is mostly
+                the queue in front of a saturated server (p50 ~ connections / throughput).
+  fixed load    at 64 and 1,000 connections, direct, the gateway hop and nginx are offered the
+                same load, half the gateway's capacity measured above, as a Poisson stream
+                (each connection pauses a random, exponentially distributed time before each
+                request; `bench/paced.lua`). The p50 difference is the latency the hop adds to
+                a request, the way proxies' added latency is usually quoted.
 It prints medians of the repeats and the ratios against the targets; it asserts nothing.
 Targets: gateway hop >= 50% of direct throughput and <= +2 ms at p50; stack >= 70% of bare;
 1,000 connections with zero errors.
@@ -30,6 +40,7 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -53,6 +64,11 @@ MODULE = "bench.gateway_module:module"
 PATH = "/api/brain/benchsvc/ping"
 CONCURRENCY = (1, 64, 1000)
 """1 connection shows the latency one hop adds; 64 and 1,000 are the load targets."""
+LOADED = (64, 1000)
+"""Connection counts of the fixed-load measurement."""
+FIXED_LOAD_SHARE = 0.5
+"""The fixed load, as a share of the gateway hop's capacity at the same connection count."""
+PACED_SCRIPT = Path(__file__).with_name("paced.lua")
 NGINX_CONF = """
 worker_processes 1;
 error_log {root}/nginx-error.log warn;
@@ -145,22 +161,18 @@ def _ms(text: str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
-def run_wrk(wrk: str, url: str, connections: int, duration: float) -> Result:
+def run_wrk(
+    wrk: str, url: str, connections: int, duration: float, pause_ms: float | None = None
+) -> Result:
     threads = min(2, connections)  # wrk needs a connection per thread
+    args = [wrk, f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s"]
+    args += ["--latency", "--timeout", "10s"]
+    env = None
+    if pause_ms is not None:
+        args += ["-s", str(PACED_SCRIPT)]
+        env = {**os.environ, "BENCH_PAUSE_MS": f"{pause_ms:.3f}"}
     output = subprocess.run(
-        [
-            wrk,
-            f"-t{threads}",
-            f"-c{connections}",
-            f"-d{max(1, round(duration))}s",
-            "--latency",
-            "--timeout",
-            "10s",
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
+        [*args, url], capture_output=True, text=True, check=True, env=env
     ).stdout
     p50 = re.search(r"50%\s+([\d.]+\w+)", output)
     p99 = re.search(r"99%\s+([\d.]+\w+)", output)
@@ -176,7 +188,9 @@ def run_wrk(wrk: str, url: str, connections: int, duration: float) -> Result:
     return Result(float(rps.group(1)), _ms(p50.group(1)), _ms(p99.group(1)), errors)
 
 
-async def _aiohttp_load(url: str, connections: int, duration: float) -> Result:
+async def _aiohttp_load(
+    url: str, connections: int, duration: float, pause_ms: float | None = None
+) -> Result:
     latencies: list[float] = []
     errors = 0
     deadline = time.perf_counter() + duration
@@ -186,6 +200,8 @@ async def _aiohttp_load(url: str, connections: int, duration: float) -> Result:
         async def worker() -> None:
             nonlocal errors
             while time.perf_counter() < deadline:
+                if pause_ms is not None:
+                    await asyncio.sleep(random.expovariate(1000 / pause_ms))
                 started = time.perf_counter()
                 try:
                     async with http.get(url) as response:
@@ -208,13 +224,21 @@ async def _aiohttp_load(url: str, connections: int, duration: float) -> Result:
     )
 
 
-def measure(wrk: str | None, url: str, connections: int, duration: float, repeats: int) -> Result:
+def measure(
+    wrk: str | None,
+    url: str,
+    connections: int,
+    duration: float,
+    repeats: int,
+    pause_ms: float | None = None,
+) -> Result:
+    """Median of `repeats` runs; `pause_ms` paces every connection (the fixed-load runs)."""
     runs = []
     for _ in range(repeats):
         if wrk:
-            runs.append(run_wrk(wrk, url, connections, duration))
+            runs.append(run_wrk(wrk, url, connections, duration, pause_ms))
         else:
-            runs.append(asyncio.run(_aiohttp_load(url, connections, duration)))
+            runs.append(asyncio.run(_aiohttp_load(url, connections, duration, pause_ms)))
     return Result(
         rps=statistics.median(r.rps for r in runs),
         p50_ms=statistics.median(r.p50_ms for r in runs),
@@ -270,10 +294,12 @@ def main() -> None:
         "bare": f"http://127.0.0.1:{bare_port}{PATH}",
     }
     uvicorn_bare = [
-        sys.executable, "-m", "uvicorn", "bench.gateway_module:bare_app",
+        sys.executable, "-m", "uvicorn", "--factory", "bench.gateway_module:tuned_bare_app",
         "--port", str(bare_port), "--log-level", "warning", "--no-access-log", "--backlog", "4096",
     ]  # fmt: skip
     results: dict[tuple[str, int], Result] = {}
+    paced: dict[tuple[str, int], Result] = {}
+    offered: dict[int, float] = {}
     subprocess.run([BIZOSAAS, "db", "upgrade"], env=base, cwd=REPO, check=True, capture_output=True)
     with contextlib.ExitStack() as stack:
         stack.enter_context(
@@ -317,13 +343,28 @@ def main() -> None:
                     wrk, targets[name], connections, options.duration, options.repeats
                 )
                 r = results[(name, connections)]
-                print(
-                    f"{name:>8} c={connections:<5} {r.rps:>9.0f} req/s  p50 {r.p50_ms:7.2f} ms"
-                    f"  p99 {r.p99_ms:8.2f} ms  errors {r.errors}",
-                    flush=True,
-                )
+                print(f"{name:>8} c={connections:<5} {_row(r)}", flush=True)
+        if "gateway" in wanted:
+            for connections in LOADED:
+                offered[connections] = FIXED_LOAD_SHARE * results[("gateway", connections)].rps
+                pause_ms = connections / offered[connections] * 1000
+                for name in (n for n in wanted if n in ("direct", "gateway", "nginx")):
+                    measure(wrk, targets[name], connections, 1.0, 1, pause_ms)  # warm-up
+                    paced[(name, connections)] = r = measure(
+                        wrk, targets[name], connections, options.duration, options.repeats, pause_ms
+                    )
+                    print(
+                        f"{name:>8} c={connections:<5} {_row(r)}"
+                        f"  (fixed load {offered[connections]:.0f} req/s)",
+                        flush=True,
+                    )
     report(results, wanted)
+    report_fixed_load(paced, offered)
     print(f"\nserver logs: {root}")
+
+
+def _row(r: Result) -> str:
+    return f"{r.rps:>9.0f} req/s  p50 {r.p50_ms:7.2f} ms  p99 {r.p99_ms:8.2f} ms  errors {r.errors}"
 
 
 def report(results: dict[tuple[str, int], Result], wanted: list[str]) -> None:
@@ -337,7 +378,7 @@ def report(results: dict[tuple[str, int], Result], wanted: list[str]) -> None:
             direct, hop = row["direct"], row["gateway"]
             print(
                 f"gateway hop: {hop.rps / direct.rps:6.1%} of direct throughput (target >= 50%),"
-                f" p50 {hop.p50_ms - direct.p50_ms:+.2f} ms (target <= +2 ms)"
+                f" p50 at saturation {hop.p50_ms - direct.p50_ms:+.2f} ms"
             )
         if "direct" in row and "nginx" in row:
             print(f"nginx:       {row['nginx'].rps / row['direct'].rps:6.1%} of direct throughput")
@@ -350,6 +391,26 @@ def report(results: dict[tuple[str, int], Result], wanted: list[str]) -> None:
             )
         errors = {name: r.errors for name, r in row.items()}
         print(f"errors: {errors} (target at 1,000 connections: zero)")
+
+
+def report_fixed_load(paced: dict[tuple[str, int], Result], offered: dict[int, float]) -> None:
+    if not offered:
+        return
+    print("\nfixed load (the same Poisson stream offered to each): the latency a hop adds")
+    for connections, load in offered.items():
+        direct, hop = paced.get(("direct", connections)), paced.get(("gateway", connections))
+        print(f"\n-- {connections} connections, {load:.0f} req/s offered")
+        if direct and hop:
+            print(
+                f"gateway hop: p50 {hop.p50_ms - direct.p50_ms:+.2f} ms (target <= +2 ms),"
+                f" p99 {hop.p99_ms - direct.p99_ms:+.2f} ms;"
+                f" served {direct.rps:.0f} and {hop.rps:.0f} req/s"
+            )
+        nginx = paced.get(("nginx", connections))
+        if direct and nginx:
+            print(f"nginx:       p50 {nginx.p50_ms - direct.p50_ms:+.2f} ms")
+        errors = {name: r.errors for (name, c), r in paced.items() if c == connections}
+        print(f"errors: {errors}")
 
 
 if __name__ == "__main__":
