@@ -1,4 +1,6 @@
-"""Registration, password login, sessions and token rotation."""
+"""Registration, password login (API and browser, with the second factor), switching tenant
+and the signed-in user's profile. Refresh-token rotation lives in rotation.py, a user's own
+sessions in user_sessions.py."""
 
 from __future__ import annotations
 
