@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 import time
+import uuid
 from datetime import timedelta
 
 import httpx
@@ -10,9 +12,9 @@ import pyotp
 import pytest
 from sqlalchemy import select, update
 
-from bizosaas.identity import mfa
+from bizosaas.identity import challenges, mfa
 from bizosaas.identity import service as identity
-from bizosaas.identity.models import MfaChallengeToken, User
+from bizosaas.identity.models import MfaChallengeToken, SessionChannel, User
 from bizosaas.identity.schemas import MfaChallenge
 from bizosaas.identity.tokens import hash_secret
 from bizosaas.kit import crypto
@@ -238,6 +240,82 @@ async def test_an_expired_challenge_is_refused(
             select(MfaChallengeToken.token_hash).where(MfaChallengeToken.user_id == account.user_id)
         )
         assert list(rows) == [hash_secret(fresh)]
+
+
+async def _challenge_hashes(database: Database, *user_ids: uuid.UUID) -> set[str]:
+    async with database.unit_of_work() as session:
+        rows = await session.scalars(
+            select(MfaChallengeToken.token_hash).where(MfaChallengeToken.user_id.in_(user_ids))
+        )
+        return set(rows)
+
+
+async def test_dead_challenges_of_users_who_never_return_are_swept(
+    client: httpx.AsyncClient, register: Register, database: Database
+) -> None:
+    account = await register()
+    totp, _codes = await _enable(client, account)
+    gone = await register(tenant_name="Gone")  # starts sign-ins, never signs in again
+    async with database.unit_of_work() as session:
+        user = await session.get(User, gone.user_id)
+        assert user is not None
+        issued = [
+            await challenges.issue(
+                session, user=user, tenant_slug=slug, channel=SessionChannel.api, ip=None
+            )
+            for slug in (gone.tenant_slug, None, gone.tenant_slug)
+        ]
+    abandoned, spent, live = (hash_secret(challenge.mfa_token) for challenge in issued)
+    past = utcnow() - timedelta(seconds=1)
+    async with database.unit_of_work() as session:
+        await session.execute(
+            update(MfaChallengeToken)
+            .where(MfaChallengeToken.token_hash.in_([abandoned, spent]))
+            .values(expires_at=past)
+        )
+        await session.execute(
+            update(MfaChallengeToken)
+            .where(MfaChallengeToken.token_hash == spent)
+            .values(used_at=past)
+        )
+    assert await _challenge_hashes(database, gone.user_id) == {abandoned, spent, live}
+
+    # Another user's password step, with no tenant scope bound, takes them away.
+    fresh = await _challenge(client, account)
+    assert await _challenge_hashes(database, gone.user_id, account.user_id) == {
+        live,
+        hash_secret(fresh),
+    }
+    assert (await _complete(client, fresh, _next_code(totp))).status_code == 200
+
+
+async def test_a_password_step_sweeps_a_bounded_batch(
+    client: httpx.AsyncClient, register: Register, database: Database
+) -> None:
+    account = await register()
+    await _enable(client, account)
+    dead = challenges.SWEEP_BATCH + 2
+    async with database.unit_of_work() as session:
+        session.add_all(
+            MfaChallengeToken(
+                user_id=account.user_id,
+                token_hash=secrets.token_hex(32),
+                channel=SessionChannel.api.value,
+                attempts=0,
+                expires_at=utcnow() - timedelta(minutes=10),
+            )
+            for _ in range(dead)
+        )
+    assert len(await _challenge_hashes(database, account.user_id)) == dead
+
+    first = await _challenge(client, account)
+    left = await _challenge_hashes(database, account.user_id)
+    assert hash_secret(first) in left and len(left) == 2 + 1
+    second = await _challenge(client, account)
+    assert await _challenge_hashes(database, account.user_id) == {
+        hash_secret(first),
+        hash_secret(second),
+    }
 
 
 async def test_a_challenge_is_bound_to_its_tenant_channel_and_address(

@@ -5,12 +5,23 @@ After a correct password for a user with two-factor authentication, the caller g
 seconds, is bound to the tenant chosen at the password step, the channel (api or browser) and
 the client address, completes one login, and dies after `MAX_ATTEMPTS` wrong codes. Nobody
 keeps the password between the two steps.
+
+Dead challenges (past their expiry, used or not) are swept when a new one is issued: up to
+`SWEEP_BATCH` of them, of any user, in the same transaction. Identity runs no periodic jobs
+(its startup hook runs once per process), and challenges only come into being at a password
+step, so sweeping there keeps the table at about the challenges of the last `CHALLENGE_TTL`
+seconds, including those of users who never sign in again: each new row takes up to
+`SWEEP_BATCH` dead ones with it. That small table is also why `expires_at` needs no index.
+The table is global (no tenant id, no row-level security: see models.py), so the sweep needs
+no tenant scope and sees every row on PostgreSQL as on SQLite. Rows another transaction holds
+(a completion in flight) are skipped, not waited for, so concurrent password steps never queue
+or deadlock on each other's sweep.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +34,7 @@ from bizosaas.kit.db import utcnow
 
 CHALLENGE_TTL = 300
 MAX_ATTEMPTS = 5
+SWEEP_BATCH = 100
 
 
 async def issue(
@@ -34,12 +46,7 @@ async def issue(
     ip: str | None,
 ) -> MfaChallenge:
     now = utcnow()
-    # Expired challenges of this user are of no use to anyone: sweep them as new ones come.
-    await session.execute(
-        delete(MfaChallengeToken).where(
-            MfaChallengeToken.user_id == user.id, MfaChallengeToken.expires_at <= now
-        )
-    )
+    await sweep_expired(session, now=now)
     token = new_secret(MFA_CHALLENGE_PREFIX)
     session.add(
         MfaChallengeToken(
@@ -54,6 +61,23 @@ async def issue(
     )
     await session.flush()
     return MfaChallenge(mfa_token=token, expires_in=CHALLENGE_TTL)
+
+
+async def sweep_expired(session: AsyncSession, *, now: datetime) -> int:
+    """Delete up to `SWEEP_BATCH` challenges of any user that expired by `now`, used or not,
+    skipping rows locked by another transaction. Answers how many went."""
+    dead = (
+        select(MfaChallengeToken.id)
+        .where(MfaChallengeToken.expires_at <= now)
+        .limit(SWEEP_BATCH)
+        .with_for_update(skip_locked=True)
+    )
+    swept = await session.execute(
+        delete(MfaChallengeToken)
+        .where(MfaChallengeToken.id.in_(dead))
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(swept, "rowcount", 0))
 
 
 async def pending(
