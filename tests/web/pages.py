@@ -40,6 +40,16 @@ def headings(html: str) -> list[str]:
     return re.findall(r"<h1>(.*?)</h1>", html)
 
 
+def stat_value(dashboard_html: str, label: str) -> int:
+    """The number a dashboard shows on its card labelled `label`."""
+    found = re.search(
+        r'<span class="stat-value">(\d+)</span>\s*<span class="stat-label">' + re.escape(label),
+        dashboard_html,
+    )
+    assert found, label
+    return int(found.group(1))
+
+
 async def tenant_admin(database: Database, unique: str, name: str = "Acme") -> Person:
     email = f"owner-{uuid.uuid4().hex[:8]}@example.com"
     async with database.unit_of_work() as session:
@@ -112,19 +122,31 @@ def new_client(app: FastAPI) -> httpx.AsyncClient:
     )
 
 
-async def invited_member(
-    app: FastAPI, database: Database, owner: Person, role: str
-) -> tuple[Person, httpx.AsyncClient]:
-    """Invite a new person with `role` through the owner's Invitations page, accept through the
-    link in the mail; returns them with their signed-in browser (close it after use)."""
-    email = f"{role}-{uuid.uuid4().hex[:8]}@example.com"
+async def send_invitation(app: FastAPI, owner: Person, email: str, role: str) -> None:
+    """Invite `email` with `role` from the owner's Invitations page, in a browser of their own."""
     async with new_client(app) as owner_browser:
         await sign_in(owner_browser, owner)
         sent = await post_form(
             owner_browser, "/app/invitations", "/app/invitations", {"email": email, "role": role}
         )
         assert sent.status_code == 303, sent.text
-    link = link_in((await mailbox(database, email))[0], "/auth/accept-invitation")
+
+
+async def invitation_link(database: Database, email: str) -> str:
+    """The accept link of the newest invitation mailed to `email`."""
+    invitations = [m for m in await mailbox(database, email) if "invited" in m.subject]
+    assert invitations, f"no invitation mailed to {email}"
+    return link_in(invitations[0], "/auth/accept-invitation")
+
+
+async def invited_member(
+    app: FastAPI, database: Database, owner: Person, role: str
+) -> tuple[Person, httpx.AsyncClient]:
+    """Invite a new person with `role` through the owner's Invitations page, accept through the
+    link in the mail; returns them with their signed-in browser (close it after use)."""
+    email = f"{role}-{uuid.uuid4().hex[:8]}@example.com"
+    await send_invitation(app, owner, email, role)
+    link = await invitation_link(database, email)
     browser = new_client(app)
     accepted = await post_form(
         browser,
@@ -137,3 +159,16 @@ async def invited_member(
     assert me.status_code == 200
     person = Person(email=email, user_id=None, tenant_id=owner.tenant_id)
     return person, browser
+
+
+async def join_workspace(
+    app: FastAPI, database: Database, person: Person, browser: httpx.AsyncClient, owner: Person
+) -> None:
+    """`owner` invites `person` (who has an account) as staff; `person` accepts the mailed link
+    in `browser`, where they are signed in, which takes them into that workspace."""
+    await send_invitation(app, owner, person.email, "staff")
+    link = await invitation_link(database, person.email)
+    accepted = await post_form(
+        browser, link, "/auth/accept-invitation", {"token": link.split("token=", 1)[1]}
+    )
+    assert accepted.status_code == 303 and accepted.headers["location"] == "/app", accepted.text

@@ -1,5 +1,5 @@
-"""Workspace and account pages over HTTP: members, API keys, sessions, password, e-mail links,
-role-based navigation, and the 500 page."""
+"""Workspace and account pages over HTTP: members, invitations, switching workspace, API keys,
+sessions, password, e-mail links, role-based navigation, and the 500 page."""
 
 from __future__ import annotations
 
@@ -18,12 +18,16 @@ from tests.web.pages import (
     PASSWORD,
     Person,
     headings,
+    invitation_link,
     invited_member,
+    join_workspace,
     link_in,
     mailbox,
     new_client,
     post_form,
     sign_in,
+    stat_value,
+    super_admin,
     tenant_admin,
 )
 
@@ -99,6 +103,137 @@ async def test_owner_changes_a_role_and_removes_a_member(
     async with aclosing(staff):
         gone = await staff.get("/app")
         assert gone.status_code in {303, 403}, "a removed member's session no longer opens it"
+
+
+def workspace_choices(html: str) -> dict[str, str]:
+    """The tenant switcher's options: workspace name -> tenant id."""
+    switcher = html.split('action="/switch-tenant"', 1)[1].split("</form>", 1)[0]
+    return {
+        name: value
+        for value, name in re.findall(r'<option value="([^"]+)"[^>]*>([^<]+)<', switcher)
+    }
+
+
+def chosen_workspace(html: str) -> str:
+    found = re.search(r"<option value=\"[^\"]+\" selected>([^<]+)<", html)
+    assert found, "no workspace is selected in the switcher"
+    return found.group(1)
+
+
+async def test_an_invitation_sent_from_the_workspace_is_mailed_and_listed_until_accepted(
+    app: FastAPI, client: httpx.AsyncClient, database: Database, unique: str
+) -> None:
+    owner = await tenant_admin(database, unique)
+    await sign_in(client, owner)
+    invitee = f"invitee-{unique}@example.com"
+    sent = await post_form(
+        client, "/app/invitations", "/app/invitations", {"email": invitee, "role": "manager"}
+    )
+    assert sent.status_code == 303 and sent.headers["location"] == "/app/invitations"
+    listing = await client.get("/app/invitations")
+    assert f"Invitation sent to {invitee}." in listing.text
+    row = listing.text.split(f"<td>{invitee}</td>", 1)[1].split("</tr>", 1)[0]
+    assert "<td>Manager</td>" in row and "/revoke" in row
+    assert stat_value((await client.get("/app")).text, "Pending invitations") == 1
+
+    [message] = await mailbox(database, invitee)
+    assert message.subject == f"You are invited to Acme {unique} on BizOSaaS"
+    link = link_in(message, "/auth/accept-invitation")
+    # The platform's mail sink shows the same message to platform administrators.
+    async with new_client(app) as platform:
+        await sign_in(platform, await super_admin(database))
+        sink = await platform.get("/admin/mail")
+        assert invitee in sink.text and message.subject in sink.text
+        opened = await platform.get(f"/admin/mail/{message.id}")
+        assert opened.status_code == 200 and link.replace("&", "&amp;") in opened.text
+
+    async with new_client(app) as invited:
+        accepted = await post_form(
+            invited,
+            link,
+            "/auth/accept-invitation",
+            {"token": link.split("token=", 1)[1], "full_name": "Mia", "password": PASSWORD},
+        )
+        assert accepted.status_code == 303 and accepted.headers["location"] == "/app"
+    assert invitee not in (await client.get("/app/invitations")).text
+    assert stat_value((await client.get("/app")).text, "Pending invitations") == 0
+    assert invitee in (await client.get("/app/members")).text
+
+
+async def test_a_revoked_invitation_leaves_the_list_and_its_link_stops_working(
+    app: FastAPI, client: httpx.AsyncClient, database: Database, unique: str
+) -> None:
+    owner = await tenant_admin(database, unique)
+    await sign_in(client, owner)
+    invitee = f"revoked-{unique}@example.com"
+    await post_form(
+        client, "/app/invitations", "/app/invitations", {"email": invitee, "role": "staff"}
+    )
+    listing = await client.get("/app/invitations")
+    revoke = re.search(r'action="(/app/invitations/[0-9a-f-]+/revoke)"', listing.text)
+    assert revoke and invitee in listing.text
+    link = await invitation_link(database, invitee)
+
+    revoked = await post_form(client, "/app/invitations", revoke.group(1), {})
+    assert revoked.status_code == 303 and revoked.headers["location"] == "/app/invitations"
+    after = await client.get("/app/invitations")
+    assert "The invitation was revoked; its link no longer works." in after.text
+    assert invitee not in after.text and revoke.group(1) not in after.text
+    assert "No pending invitations" in after.text
+    assert stat_value((await client.get("/app")).text, "Pending invitations") == 0
+    again = await post_form(client, "/app/invitations", revoke.group(1), {})
+    assert again.status_code == 303
+    assert "already used or revoked" in (await client.get("/app/invitations")).text
+
+    async with new_client(app) as invited:
+        form = await invited.get(link)
+        assert form.status_code == 200
+        accepted = await post_form(
+            invited,
+            link,
+            "/auth/accept-invitation",
+            {"token": link.split("token=", 1)[1], "full_name": "Late", "password": PASSWORD},
+        )
+        assert accepted.status_code == 410
+        assert headings(accepted.text) == ["This invitation cannot be used"]
+        assert "bizosaas_session=" not in str(accepted.headers.get_list("set-cookie"))
+        assert (await invited.get("/app")).status_code == 303
+    members = await client.get("/app/members")
+    assert invitee not in members.text
+
+
+async def test_a_member_of_two_workspaces_switches_between_them(
+    app: FastAPI, client: httpx.AsyncClient, database: Database, unique: str
+) -> None:
+    person = await tenant_admin(database, unique, name="First")
+    other_owner = await tenant_admin(database, unique, name="Second")
+    await sign_in(client, person)
+    await join_workspace(app, database, person, client, other_owner)
+    joined = await client.get("/app")
+    assert chosen_workspace(joined.text) == f"Second {unique}"
+    assert f"Second {unique} workspace" in joined.text
+    choices = workspace_choices(joined.text)
+    assert set(choices) == {f"First {unique}", f"Second {unique}"}
+
+    old_cookie = client.cookies["bizosaas_session"]
+    switched = await post_form(
+        client,
+        "/app/members",
+        "/switch-tenant",
+        {"tenant_id": choices[f"First {unique}"], "next": "/app/members"},
+    )
+    assert switched.status_code == 303 and switched.headers["location"] == "/app/members"
+    members = await client.get("/app/members")
+    assert f"You are now working in First {unique}." in members.text
+    assert chosen_workspace(members.text) == f"First {unique}"
+    assert f"Everyone with access to First {unique}." in members.text
+    assert other_owner.email not in members.text
+    assert person.email in members.text
+
+    # The switch ended the session of the other workspace: its cookie opens nothing now.
+    async with new_client(app) as replay:
+        replay.cookies.set("bizosaas_session", old_cookie)
+        assert (await replay.get("/app")).status_code == 303
 
 
 async def test_api_key_is_shown_once_and_can_be_revoked(

@@ -20,6 +20,7 @@ from bizosaas.web.apps import (
 from bizosaas.web.navigation import NAVIGATION, App
 from bizosaas.web.session import WorkspaceMember
 from bizosaas.web.shell import WebRoute
+from bizosaas.web.workspace.people import pending_invitations
 
 router = APIRouter(prefix="/app", route_class=WebRoute)
 
@@ -48,7 +49,7 @@ async def dashboard(
         members = await identity.list_members(session, scope=scope)
         stats.append(Stat("Members", len(members), "/app/members"))
     if viewer.can("identity.invitation:read"):
-        invitations = await identity.list_invitations(session, scope=scope)
+        invitations = await pending_invitations(session, scope)
         stats.append(Stat("Pending invitations", len(invitations), "/app/invitations"))
     if viewer.can("identity.api_key:read"):
         keys = await identity.list_api_keys(session, scope=scope)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from bizosaas.identity import service as identity
+from bizosaas.identity.schemas import InvitationRead
 from bizosaas.kit.errors import Problem
+from bizosaas.kit.tenancy import TenantScope
 from bizosaas.web.apps import (
     ROLE_LABELS,
     InvitationReader,
@@ -86,13 +89,20 @@ async def remove_member(
 # -- invitations -----------------------------------------------------------------------------
 
 
+async def pending_invitations(session: AsyncSession, scope: TenantScope) -> list[InvitationRead]:
+    """The workspace's invitations still waiting for an answer: identity lists every invitation
+    ever sent, accepted and revoked ones included."""
+    rows = await identity.list_invitations(session, scope=scope)
+    return [row for row in rows if row.accepted_at is None and row.revoked_at is None]
+
+
 async def _invitations_page(
     request: Request,
     viewer: Viewer,
     session: WorkspaceSession,
     form: Form | None = None,
 ) -> Response:
-    rows = await identity.list_invitations(session, scope=workspace_scope(viewer))
+    rows = await pending_invitations(session, workspace_scope(viewer))
     context = {
         "title": "Invitations",
         "lead": "Invite people to this workspace by e-mail.",
