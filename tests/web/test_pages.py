@@ -16,6 +16,7 @@ from bizosaas.gateway.app import create_app
 from bizosaas.identity import service as identity
 from bizosaas.kit.db import Database
 from bizosaas.settings import Settings
+from tests.gateway.support import echo_upstream
 from tests.support import processes
 from tests.web.pages import (
     csrf_of,
@@ -23,9 +24,15 @@ from tests.web.pages import (
     new_client,
     post_form,
     sign_in,
+    stat_value,
     super_admin,
     tenant_admin,
 )
+
+
+def service_row(html: str, name: str) -> str:
+    """The row of the services table that shows service `name`."""
+    return html.split(f"<strong>{name}</strong>", 1)[1].split("</tr>", 1)[0]
 
 
 def session_cookie_header(response: httpx.Response) -> str:
@@ -205,14 +212,47 @@ async def test_services_page_shows_a_remote_service_failing_its_health_checks(
         deadline = time.monotonic() + 10
         while True:
             page = await browser.get("/admin/services")
-            row = page.text.split("<strong>billing</strong>", 1)[1].split("</tr>", 1)[0]
+            row = service_row(page.text, "billing")
             if "health check failing" in row or time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.1)
     assert "remote" in row and dead in row
     assert "health check failing" in row and ">Down<" in row
-    local = page.text.split("<strong>auth</strong>", 1)[1].split("</tr>", 1)[0]
+    local = service_row(page.text, "auth")
     assert "in the gateway" in local and ">Healthy<" in local
+
+
+async def test_services_page_shows_an_instance_circuit_closed_then_open_once_it_dies(
+    settings: Settings, database: Database
+) -> None:
+    port = processes.free_port()
+    instance = f"http://127.0.0.1:{port}"
+    breaker = settings.model_copy(
+        update={
+            "gateway_services": json.dumps({"billing": {"urls": [instance]}}),
+            "gateway_failure_threshold": 1,
+            "gateway_open_seconds": 300,
+        }
+    )
+    application = create_app(breaker, database=database)
+    async with LifespanManager(application), new_client(application) as browser:
+        await sign_in(browser, await super_admin(database))
+        async with echo_upstream(port=port):
+            served = await browser.get("/api/brain/billing/invoices")
+            alive = service_row((await browser.get("/admin/services")).text, "billing")
+        refused = await browser.get("/api/brain/billing/invoices")
+        dead = service_row((await browser.get("/admin/services")).text, "billing")
+        dashboard = await browser.get("/admin")
+    assert served.status_code == 200
+    assert f"<code>{instance}</code>" in alive and "remote" in alive
+    assert 'circuit <span class="badge badge-success">closed</span>' in alive
+    assert ">Healthy<" in alive
+
+    assert refused.status_code in {502, 503}
+    assert f"<code>{instance}</code>" in dead
+    assert 'circuit <span class="badge badge-danger">open</span>' in dead
+    assert ">Down<" in dead
+    assert stat_value(dashboard.text, "Services needing attention") == 1
 
 
 async def test_two_factor_sign_in_keeps_only_a_challenge_token_in_the_browser(
