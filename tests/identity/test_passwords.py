@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
+from typing import Any
+
+import argon2
 import httpx
 import pytest
 from sqlalchemy import select, update
@@ -182,3 +188,62 @@ async def test_reset_mails_to_one_address_are_limited(
         assert response.status_code == 202  # same answer throughout
     resets = [m for m in await mailbox(database, account.email) if "Reset" in m.subject]
     assert len(resets) == 5
+
+
+async def test_hashing_runs_off_the_event_loop_which_keeps_serving(
+    client: httpx.AsyncClient, unique: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every Argon2 computation of sign-up and sign-in (hash, verify, the dummy verify of an
+    unknown address) runs on another thread, and the gateway answers other requests meanwhile."""
+    identity = runtime.current()
+    original = identity.passwords
+    # Costly enough (about a tenth of a second or more) that a blocked loop could not hide.
+    identity.passwords = Passwords(time_cost=2, memory_cost=65536, parallelism=1)
+
+    computations: list[tuple[int, float, float]] = []  # (thread, started, finished)
+
+    def recorded(compute: Any) -> Any:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return compute(*args, **kwargs)
+            finally:
+                computations.append((threading.get_ident(), started, time.perf_counter()))
+
+        return run
+
+    for name in ("hash", "verify"):
+        monkeypatch.setattr(
+            argon2.PasswordHasher, name, recorded(getattr(argon2.PasswordHasher, name))
+        )
+
+    answered: list[float] = []
+
+    async def other_requests() -> None:
+        while True:
+            response = await client.get("/.well-known/jwks.json")
+            assert response.status_code == 200
+            answered.append(time.perf_counter())
+            await asyncio.sleep(0.002)
+
+    email = f"offloop-{unique}@example.com"
+    background = asyncio.create_task(other_requests())
+    try:
+        registered = await client.post(
+            f"{API}/register",
+            json={"email": email, "password": PASSWORD, "full_name": "O", "tenant_name": "Off"},
+        )
+        signed_in = await login(client, email)
+        unknown = await login(client, f"nobody-{unique}@example.com")
+    finally:
+        background.cancel()
+        await asyncio.gather(background, return_exceptions=True)
+        identity.passwords = original
+    assert registered.status_code == 201, registered.text
+    assert signed_in.status_code == 200 and unknown.status_code == 401
+
+    assert len(computations) >= 3
+    loop_thread = threading.get_ident()
+    assert all(thread != loop_thread for thread, _, _ in computations)
+    for _, started, finished in computations:
+        assert any(started < at < finished for at in answered), "the loop stalled while hashing"
