@@ -1,9 +1,15 @@
-"""Member list, role changes and removal; the last admin stays."""
+"""Member list, role changes and removal; the last admin stays; what a member sees of
+themselves."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import httpx
 
+from bizosaas.identity.models import Role
+from bizosaas.identity.permissions import ROLE_GRANTS, covers
+from bizosaas.identity.schemas import Me, MembershipRead, TenantRead, UserRead
 from tests.identity.conftest import API, Invite, Register, bearer, login
 
 
@@ -89,3 +95,54 @@ async def test_non_admins_cannot_manage_members(
     assert (await client.get(f"{API}/members", headers=client_user.headers)).status_code == 403
     members = (await client.get(f"{API}/members", headers=owner.headers)).json()
     assert {m["role"] for m in members} == {"tenant_admin", "manager", "client"}
+
+
+async def test_a_member_sees_their_own_profile_and_nothing_of_other_tenants(
+    client: httpx.AsyncClient, register: Register, invite: Invite, unique: str
+) -> None:
+    owner = await register("Home")
+    staff = await invite(owner, "staff")
+    elsewhere = await register("Elsewhere")
+    elsewhere_manager = await invite(elsewhere, "manager")
+
+    response = await client.get(f"{API}/me", headers=staff.headers)
+    assert response.status_code == 200, response.text
+    me = response.json()
+    assert set(me) == set(Me.model_fields)
+
+    user = me["user"]
+    assert set(user) == set(UserRead.model_fields)
+    assert user["id"] == str(staff.user_id) and user["email"] == staff.email
+    assert user["full_name"] == "Staff"
+    assert user["is_super_admin"] is False and user["is_active"] is True
+    assert user["mfa_enabled"] is False
+    assert user["email_verified_at"] is not None  # accepting the invitation proved the address
+    assert datetime.fromisoformat(user["created_at"])
+
+    tenant = me["tenant"]
+    assert set(tenant) == set(TenantRead.model_fields)
+    assert tenant["id"] == str(owner.tenant_id) and tenant["slug"] == owner.tenant_slug
+    assert tenant["name"] == f"Home {unique}" and tenant["status"] == "active"
+
+    assert me["roles"] == ["staff"]
+    assert me["permissions"] == sorted(ROLE_GRANTS[Role.staff])
+    assert covers(me["permissions"], "identity.member:read")
+    for withheld in ("identity.member:write", "identity.invitation:read", "identity.audit:read"):
+        assert not covers(me["permissions"], withheld)
+    assert me["session_id"] == str(staff.session_id)
+    assert me["memberships"] == [{"tenant": tenant, "role": "staff"}]
+    assert set(me["memberships"][0]) == set(MembershipRead.model_fields)
+
+    # Nothing of another tenant, and nobody else of this one.
+    text = response.text
+    for foreign in (
+        str(elsewhere.tenant_id),
+        elsewhere.tenant_slug,
+        f"Elsewhere {unique}",
+        elsewhere.email,
+        elsewhere_manager.email,
+        str(elsewhere_manager.user_id),
+        owner.email,
+        str(owner.user_id),
+    ):
+        assert foreign not in text
