@@ -9,14 +9,17 @@ from dataclasses import dataclass
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import update
 
 from bizosaas.identity import mail
 from bizosaas.identity import service as identity
 from bizosaas.identity.events import MAIL_REQUESTED
+from bizosaas.identity.models import Invitation
 from bizosaas.identity.schemas import MailRead
-from bizosaas.kit.db import Database
+from bizosaas.kit.db import Database, utcnow
 from bizosaas.kit.events import InProcessEventBus
 from bizosaas.kit.outbox import OutboxRelay
+from bizosaas.kit.tenancy import bind_tenant, trusted_scope
 
 PASSWORD = "correct horse battery staple"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -137,6 +140,19 @@ async def invitation_link(database: Database, email: str) -> str:
     invitations = [m for m in await mailbox(database, email) if "invited" in m.subject]
     assert invitations, f"no invitation mailed to {email}"
     return link_in(invitations[0], "/auth/accept-invitation")
+
+
+async def expire_invitations(database: Database, owner: Person, email: str) -> None:
+    """Age the owner's workspace's invitations to `email` to their expiry, as time passing would."""
+    assert owner.tenant_id
+    async with database.unit_of_work() as session:
+        await bind_tenant(session, trusted_scope(owner.tenant_id))
+        await session.execute(
+            update(Invitation)
+            .where(Invitation.email == email)
+            .values(expires_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def invited_member(

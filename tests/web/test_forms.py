@@ -33,7 +33,7 @@ MAX_PAGES = 60
 FORM_ACTIONS_AT_LEAST = 16
 """Distinct form actions the walk finds today (sign-in, workspace and console forms): a walk
 that stopped finding forms cannot pass."""
-POST_ROUTES_AT_LEAST = 22
+POST_ROUTES_AT_LEAST = 23
 """POST page routes the app has today: a route listing that came back empty cannot pass."""
 TIMESTAMP = re.compile(r"\d{2} \w{3} \d{4}, \d{2}:\d{2} UTC")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

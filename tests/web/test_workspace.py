@@ -17,6 +17,7 @@ from bizosaas.web.shell import WebRoute
 from tests.web.pages import (
     PASSWORD,
     Person,
+    expire_invitations,
     headings,
     invitation_link,
     invited_member,
@@ -200,6 +201,89 @@ async def test_a_revoked_invitation_leaves_the_list_and_its_link_stops_working(
         assert (await invited.get("/app")).status_code == 303
     members = await client.get("/app/members")
     assert invitee not in members.text
+
+
+def invitation_groups(html: str) -> tuple[str, str]:
+    """The Invitations page's pending group and its expired group ("" when it shows none)."""
+    pending = html.split("<h2>Pending invitations</h2>", 1)[1]
+    pending, _, expired = pending.partition("<h2>Expired invitations</h2>")
+    return pending, expired
+
+
+async def accept(app: FastAPI, link: str, full_name: str) -> httpx.Response:
+    """Accept the invitation behind `link` as a new person, in a browser of their own."""
+    async with new_client(app) as invited:
+        return await post_form(
+            invited,
+            link,
+            "/auth/accept-invitation",
+            {"token": link.split("token=", 1)[1], "full_name": full_name, "password": PASSWORD},
+        )
+
+
+async def test_an_expired_invitation_is_listed_apart_and_can_be_sent_again_or_revoked(
+    app: FastAPI, client: httpx.AsyncClient, database: Database, unique: str
+) -> None:
+    owner = await tenant_admin(database, unique)
+    await sign_in(client, owner)
+    waiting, lapsed, dropped = (
+        f"{name}-{unique}@example.com" for name in ("waiting", "lapsed", "dropped")
+    )
+    for email, role in ((waiting, "manager"), (lapsed, "staff"), (dropped, "client")):
+        sent = await post_form(
+            client, "/app/invitations", "/app/invitations", {"email": email, "role": role}
+        )
+        assert sent.status_code == 303
+    old_link = await invitation_link(database, lapsed)
+    await expire_invitations(database, owner, lapsed)
+    await expire_invitations(database, owner, dropped)
+
+    pending, expired = invitation_groups((await client.get("/app/invitations")).text)
+    assert waiting in pending and lapsed not in pending and dropped not in pending
+    assert lapsed in expired and dropped in expired and waiting not in expired
+    row = expired.split(f"<td>{lapsed} ", 1)[1].split("</tr>", 1)[0]
+    assert "Expired" in row and "<td>Staff</td>" in row
+    assert "/resend" in row and "/revoke" in row
+    assert stat_value((await client.get("/app")).text, "Pending invitations") == 1
+    assert (await accept(app, old_link, "Too Late")).status_code == 410
+
+    resend = re.search(r'action="(/app/invitations/[0-9a-f-]+/resend)"', row)
+    assert resend
+    resent = await post_form(client, "/app/invitations", resend.group(1), {})
+    assert resent.status_code == 303 and resent.headers["location"] == "/app/invitations"
+    listing = await client.get("/app/invitations")
+    assert f"A new invitation was sent to {lapsed}." in listing.text
+    pending, expired = invitation_groups(listing.text)
+    assert lapsed in pending and lapsed not in expired and resend.group(1) not in listing.text
+    row = pending.split(f"<td>{lapsed}</td>", 1)[1].split("</tr>", 1)[0]
+    assert "<td>Staff</td>" in row and "Expired" not in row
+    assert stat_value((await client.get("/app")).text, "Pending invitations") == 2
+    new_link = await invitation_link(database, lapsed)
+    assert new_link != old_link and len(await mailbox(database, lapsed)) == 2
+
+    again = await post_form(client, "/app/invitations", resend.group(1), {})
+    assert again.status_code == 303
+    assert (
+        "Only an expired, unanswered invitation can be sent again."
+        in (await client.get("/app/invitations")).text
+    )
+    assert len(await mailbox(database, lapsed)) == 2
+
+    revoke = re.search(r'action="(/app/invitations/[0-9a-f-]+/revoke)"', expired)
+    assert revoke
+    revoked = await post_form(client, "/app/invitations", revoke.group(1), {})
+    assert revoked.status_code == 303
+    after = await client.get("/app/invitations")
+    assert "The invitation was revoked; its link no longer works." in after.text
+    assert dropped not in after.text and "<h2>Expired invitations</h2>" not in after.text
+    assert len(await mailbox(database, dropped)) == 1
+    assert stat_value((await client.get("/app")).text, "Pending invitations") == 2
+
+    assert (await accept(app, old_link, "Too Late")).status_code == 410
+    joined = await accept(app, new_link, "Lapsed")
+    assert joined.status_code == 303 and joined.headers["location"] == "/app"
+    assert lapsed in (await client.get("/app/members")).text
+    assert stat_value((await client.get("/app")).text, "Pending invitations") == 1
 
 
 async def test_a_member_of_two_workspaces_switches_between_them(

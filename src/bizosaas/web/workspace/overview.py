@@ -20,7 +20,7 @@ from bizosaas.web.apps import (
 from bizosaas.web.navigation import NAVIGATION, App
 from bizosaas.web.session import WorkspaceMember
 from bizosaas.web.shell import WebRoute
-from bizosaas.web.workspace.people import pending_invitations
+from bizosaas.web.workspace.people import open_invitations
 
 router = APIRouter(prefix="/app", route_class=WebRoute)
 
@@ -49,8 +49,8 @@ async def dashboard(
         members = await identity.list_members(session, scope=scope)
         stats.append(Stat("Members", len(members), "/app/members"))
     if viewer.can("identity.invitation:read"):
-        invitations = await pending_invitations(session, scope)
-        stats.append(Stat("Pending invitations", len(invitations), "/app/invitations"))
+        invitations = await open_invitations(session, scope)
+        stats.append(Stat("Pending invitations", len(invitations.pending), "/app/invitations"))
     if viewer.can("identity.api_key:read"):
         keys = await identity.list_api_keys(session, scope=scope)
         active = [key for key in keys if key.revoked_at is None]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +11,7 @@ from starlette.responses import Response
 
 from bizosaas.identity import service as identity
 from bizosaas.identity.schemas import InvitationRead
+from bizosaas.kit.db import utcnow
 from bizosaas.kit.errors import Problem
 from bizosaas.kit.tenancy import TenantScope
 from bizosaas.web.apps import (
@@ -89,11 +91,25 @@ async def remove_member(
 # -- invitations -----------------------------------------------------------------------------
 
 
-async def pending_invitations(session: AsyncSession, scope: TenantScope) -> list[InvitationRead]:
-    """The workspace's invitations still waiting for an answer: identity lists every invitation
-    ever sent, accepted and revoked ones included."""
+@dataclass(frozen=True, slots=True)
+class OpenInvitations:
+    """The workspace's invitations neither accepted nor revoked: `pending` ones can still be
+    accepted, `expired` ones are past their expiry and their links no longer work."""
+
+    pending: list[InvitationRead]
+    expired: list[InvitationRead]
+
+
+async def open_invitations(session: AsyncSession, scope: TenantScope) -> OpenInvitations:
+    """Identity lists every invitation ever sent, accepted and revoked ones included; an
+    invitation expires when the clock reaches its `expires_at`, as accepting it checks."""
     rows = await identity.list_invitations(session, scope=scope)
-    return [row for row in rows if row.accepted_at is None and row.revoked_at is None]
+    open_rows = [row for row in rows if row.accepted_at is None and row.revoked_at is None]
+    now = utcnow()
+    return OpenInvitations(
+        pending=[row for row in open_rows if row.expires_at > now],
+        expired=[row for row in open_rows if row.expires_at <= now],
+    )
 
 
 async def _invitations_page(
@@ -102,11 +118,12 @@ async def _invitations_page(
     session: WorkspaceSession,
     form: Form | None = None,
 ) -> Response:
-    rows = await pending_invitations(session, workspace_scope(viewer))
+    rows = await open_invitations(session, workspace_scope(viewer))
     context = {
         "title": "Invitations",
         "lead": "Invite people to this workspace by e-mail.",
-        "invitations": rows,
+        "invitations": rows.pending,
+        "expired_invitations": rows.expired,
         "can_invite": viewer.can("identity.invitation:write"),
         "role_options": ROLE_OPTIONS,
         "errors": form.errors if form else {},
@@ -165,5 +182,30 @@ async def revoke_invitation(
         session,
         revoked,
         done=lambda _: "The invitation was revoked; its link no longer works.",
+        to="/app/invitations",
+    )
+
+
+@router.post("/invitations/{invitation_id}/resend")
+async def resend_invitation(
+    request: Request, invitation_id: uuid.UUID, viewer: InvitationWriter, session: WorkspaceSession
+) -> Response:
+    """Mail a fresh invitation to the address and role of an expired one; identity revokes the
+    expired one as the new one replaces it."""
+    await read_form(request)
+    scope = workspace_scope(viewer)
+    expired = (await open_invitations(session, scope)).expired
+    old = next((row for row in expired if row.id == invitation_id), None)
+    if old is None:
+        flash(request, "Only an expired, unanswered invitation can be sent again.", "error")
+        return redirect(request, "/app/invitations")
+    resent = identity.create_invitation(
+        session, scope=scope, actor=viewer.principal, email=old.email, role=old.role
+    )
+    return await act_and_redirect(
+        request,
+        session,
+        resent,
+        done=lambda invitation: f"A new invitation was sent to {invitation.email}.",
         to="/app/invitations",
     )
