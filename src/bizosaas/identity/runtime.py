@@ -71,11 +71,14 @@ def build(
     )
 
 
-def data_keys_for(settings: Settings) -> Keyring:
+def data_keys_for(settings: Settings, *, create: bool = True) -> Keyring:
+    """The data-encryption keys `settings` name: the setting, else `<data dir>/keys/` (where
+    a first key is written unless `create` is false: see Keyring.open)."""
     configured = settings.data_encryption_key
     return Keyring.open(
         settings.data_dir / "keys",
         configured=configured.get_secret_value() if configured else None,
+        create=create,
     )
 
 

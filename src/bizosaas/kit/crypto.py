@@ -34,6 +34,10 @@ class DecryptionFailed(Exception):
     """The value is not a sealed value, its key is unknown, or it was tampered with."""
 
 
+class MissingDataKey(RuntimeError):
+    """No data-encryption key is configured or kept in the key directory."""
+
+
 def _b64url(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
@@ -116,17 +120,23 @@ class Keyring:
         return cls(keys[0], keys[1:])
 
     @classmethod
-    def open(cls, directory: Path, *, configured: str | None = None) -> Keyring:
+    def open(
+        cls, directory: Path, *, configured: str | None = None, create: bool = True
+    ) -> Keyring:
         """Keys from the setting when given (with any key files kept for decryption);
-        otherwise the key files, writing the first key on first start."""
+        otherwise the key files, writing the first key on first start unless `create` is
+        false (then MissingDataKey when there is none)."""
         if configured:
             setting = cls.from_setting(configured)
             return cls(setting.current, [*_read_keys(directory).values(), *setting._keys.values()])
-        ensure_key(directory)
+        if create:
+            ensure_key(directory)
+        elif not (directory / _CURRENT).exists():
+            raise MissingDataKey(f"no data-encryption key is set and {directory} holds none")
         keys = _read_keys(directory)
         current = (directory / _CURRENT).read_text(encoding="ascii").strip()
         if current not in keys:
-            raise RuntimeError(f"data-encryption key {current!r} is missing from {directory}")
+            raise MissingDataKey(f"data-encryption key {current!r} is missing from {directory}")
         return cls(keys[current], list(keys.values()))
 
 
