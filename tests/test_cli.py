@@ -5,11 +5,14 @@ from __future__ import annotations
 import socket
 import sqlite3
 import subprocess
+import uuid
 from pathlib import Path
 
 import httpx
 import pytest
 
+from bizosaas.identity.mfa import totp_associated_data
+from bizosaas.kit import crypto
 from tests.support import processes
 
 NOTES = "tests.support.notes_module:module"
@@ -133,3 +136,33 @@ def test_help_everywhere(tmp_path: Path, embedded_env: dict[str, str]) -> None:
     ):
         result = run(command, env=embedded_env, cwd=tmp_path)
         assert result.returncode == 0 and "Usage" in result.stdout
+
+
+def test_a_refused_migration_is_one_clear_line_and_changes_nothing(
+    tmp_path: Path, embedded_env: dict[str, str]
+) -> None:
+    _create_notes_table(tmp_path, embedded_env)
+    assert run(["demo", "seed"], env=embedded_env, cwd=tmp_path).returncode == 0
+    database = tmp_path / ".bizosaas" / "bizosaas.db"
+    with sqlite3.connect(database) as connection:
+        (user_id,) = connection.execute("SELECT id FROM users LIMIT 1").fetchone()
+        # Sealed under a key this installation does not hold.
+        sealed = crypto.encrypt(
+            "JBSWY3DPEHPK3PXP",
+            key=crypto.DataKey.generate(),
+            associated_data=totp_associated_data(uuid.UUID(str(user_id))),
+        )
+        connection.execute("UPDATE users SET totp_secret = ? WHERE id = ?", (sealed, user_id))
+
+    refused = run(["db", "downgrade", "0003_mfa_challenges"], env=embedded_env, cwd=tmp_path)
+    output = refused.stdout + refused.stderr
+    assert refused.returncode == 1
+    assert "error:" in output and "Nothing was changed" in output
+    assert "Traceback" not in output and sealed not in output
+    current = run(["db", "current"], env=embedded_env, cwd=tmp_path).stdout
+    assert "0004_encrypt_totp" in current
+    with sqlite3.connect(database) as connection:
+        stored = connection.execute(
+            "SELECT totp_secret FROM users WHERE id = ?", (user_id,)
+        ).fetchone()
+    assert stored == (sealed,)

@@ -25,9 +25,10 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.engine import Connection
 
-from bizosaas.identity.mfa import _associated_data as totp_associated_data
+from bizosaas.identity.mfa import totp_associated_data
 from bizosaas.identity.runtime import data_keys_for
 from bizosaas.kit import crypto
+from bizosaas.kit.migrate import MigrationRefused
 from bizosaas.settings import load_settings
 
 revision: str = "0004_encrypt_totp"
@@ -38,7 +39,7 @@ depends_on: str | Sequence[str] | None = None
 _users = sa.table("users", sa.column("id", sa.Uuid()), sa.column("totp_secret", sa.String()))
 
 
-class SealedSecretsUnreadable(RuntimeError):
+class SealedSecretsUnreadable(MigrationRefused):
     """The downgrade cannot open the sealed TOTP secrets, so it changes nothing."""
 
 

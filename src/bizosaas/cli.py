@@ -66,9 +66,12 @@ def settings_or_exit(**overrides: object) -> Settings:
 
 @contextmanager
 def database_errors(settings: Settings) -> Iterator[None]:
-    """Turn a database that cannot be reached into one clear line instead of a traceback."""
+    """Turn a database that cannot be reached, or a migration that refuses to run, into one
+    clear line instead of a traceback."""
     try:
         yield
+    except migrate.MigrationRefused as error:
+        fail(str(error))
     except (DBAPIError, OSError) as error:
         reason = getattr(error, "orig", None) or error
         target = make_url(settings.effective_migration_url).render_as_string(hide_password=True)

@@ -65,12 +65,14 @@ async def _user(session: AsyncSession, user_id: object) -> User:
     return user
 
 
-def _associated_data(user_id: uuid.UUID) -> bytes:
+def totp_associated_data(user_id: uuid.UUID) -> bytes:
     return b"users.totp_secret:" + user_id.bytes
 
 
 def _seal(user: User, secret: str) -> str:
-    return runtime.current().data_keys.encrypt(secret, associated_data=_associated_data(user.id))
+    return runtime.current().data_keys.encrypt(
+        secret, associated_data=totp_associated_data(user.id)
+    )
 
 
 def totp_secret(user: User) -> str | None:
@@ -81,7 +83,9 @@ def totp_secret(user: User) -> str | None:
     if not crypto.is_sealed(stored):
         user.totp_secret = _seal(user, stored)
         return stored
-    return runtime.current().data_keys.decrypt(stored, associated_data=_associated_data(user.id))
+    return runtime.current().data_keys.decrypt(
+        stored, associated_data=totp_associated_data(user.id)
+    )
 
 
 async def seal_plain_secrets(session: AsyncSession) -> int:
@@ -100,7 +104,7 @@ async def seal_plain_secrets(session: AsyncSession) -> int:
         result = await session.execute(
             update(User)
             .where(User.id == user_id, User.totp_secret == secret)
-            .values(totp_secret=keys.encrypt(secret, associated_data=_associated_data(user_id)))
+            .values(totp_secret=keys.encrypt(secret, associated_data=totp_associated_data(user_id)))
             .execution_options(synchronize_session=False)
         )
         sealed += getattr(result, "rowcount", 0)
