@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
+
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bizosaas.identity.models import ApiKey
 from bizosaas.identity.tokens import hash_secret
-from bizosaas.kit.db import Database
+from bizosaas.kit.db import Database, utcnow
 from bizosaas.kit.tenancy import bind_tenant, trusted_scope
 from tests.identity.conftest import API, Invite, Register, bearer
 
@@ -112,3 +115,33 @@ async def test_revoked_and_unknown_keys_are_refused(
     assert (
         await client.get(f"{API}/members", headers={"X-API-Key": "bzk_nonsense"})
     ).status_code == 401
+
+
+async def test_a_key_past_its_expiry_is_listed_expired_and_refused(
+    client: httpx.AsyncClient, register: Register, database: Database
+) -> None:
+    owner = await register()
+    created = await client.post(
+        f"{API}/api-keys",
+        json={
+            "name": "Quarter end",
+            "permissions": ["identity.member:read"],
+            "expires_at": (utcnow() + timedelta(days=1)).isoformat(),
+        },
+        headers=owner.headers,
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["status"] == "active"
+    key, key_id = created.json()["key"], created.json()["id"]
+    assert (await client.get(f"{API}/members", headers=bearer(key))).status_code == 200
+    async with database.unit_of_work() as session:
+        await bind_tenant(session, trusted_scope(owner.tenant_id))
+        await session.execute(
+            update(ApiKey).where(ApiKey.id == uuid.UUID(key_id)).values(expires_at=utcnow())
+        )
+    listed = (await client.get(f"{API}/api-keys", headers=owner.headers)).json()
+    assert [(k["id"], k["status"]) for k in listed] == [(key_id, "expired")]
+    assert (await client.get(f"{API}/members", headers=bearer(key))).status_code == 401
+    await client.delete(f"{API}/api-keys/{key_id}", headers=owner.headers)
+    listed = (await client.get(f"{API}/api-keys", headers=owner.headers)).json()
+    assert listed[0]["status"] == "revoked"

@@ -9,9 +9,12 @@ from contextlib import aclosing
 import httpx
 from asgi_lifespan import LifespanManager
 from fastapi import APIRouter, FastAPI
+from sqlalchemy import update
 
 from bizosaas.gateway.app import create_app
-from bizosaas.kit.db import Database
+from bizosaas.identity.models import ApiKey
+from bizosaas.kit.db import Database, utcnow
+from bizosaas.kit.tenancy import bind_tenant, trusted_scope
 from bizosaas.settings import Settings
 from bizosaas.web.shell import WebRoute
 from tests.web.pages import (
@@ -352,6 +355,36 @@ async def test_api_key_is_shown_once_and_can_be_revoked(
     async with new_client(app) as program:
         refused = await program.get("/api/brain/auth/members", headers=headers)
         assert refused.status_code == 401
+
+
+async def test_an_api_key_past_its_expiry_shows_expired_and_is_not_counted_active(
+    client: httpx.AsyncClient, database: Database, unique: str
+) -> None:
+    owner = await tenant_admin(database, unique)
+    await sign_in(client, owner)
+    for name in ("Nightly import", "Year end"):
+        created = await post_form(
+            client, "/app/api-keys", "/app/api-keys", {"name": name, "access": "read"}
+        )
+        assert created.status_code == 200
+    assert stat_value((await client.get("/app")).text, "Active API keys") == 2
+    assert owner.tenant_id
+    async with database.unit_of_work() as session:
+        await bind_tenant(session, trusted_scope(owner.tenant_id))
+        await session.execute(
+            update(ApiKey).where(ApiKey.name == "Year end").values(expires_at=utcnow())
+        )
+    listing = (await client.get("/app/api-keys")).text
+    rows = {
+        name: row
+        for row in re.findall(r"<tr>(.*?)</tr>", listing, flags=re.S)
+        for name in ("Nightly import", "Year end")
+        if f"<td>{name}</td>" in row
+    }
+    assert "Expired" in rows["Year end"] and "Active" not in rows["Year end"]
+    assert "Active" in rows["Nightly import"]
+    assert "/revoke" in rows["Year end"], "an expired key can still be revoked to clear it"
+    assert stat_value((await client.get("/app")).text, "Active API keys") == 1
 
 
 async def test_revoking_another_session_signs_that_browser_out(

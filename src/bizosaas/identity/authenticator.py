@@ -29,6 +29,7 @@ from bizosaas.identity.models import (
     Tenant,
     TenantStatus,
     User,
+    api_key_status,
 )
 from bizosaas.identity.permissions import permissions_for
 from bizosaas.identity.runtime import IdentityRuntime
@@ -177,8 +178,7 @@ class IdentityAuthenticator:
                 raise InvalidAccessCredential("The API key is not valid.")
             api_key, tenant_status = row
             if (
-                api_key.revoked_at is not None
-                or (api_key.expires_at is not None and api_key.expires_at <= now)
+                api_key_status(api_key.revoked_at, api_key.expires_at, now) != "active"
                 or tenant_status != TenantStatus.active.value
             ):
                 raise InvalidAccessCredential("The API key is revoked or expired.")

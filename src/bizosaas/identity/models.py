@@ -20,7 +20,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
@@ -205,6 +205,20 @@ class Invitation(IdMixin, TenantOwned, Base):
     expires_at: Mapped[datetime] = mapped_column()
     accepted_at: Mapped[datetime | None] = mapped_column(default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+ApiKeyStatus = Literal["active", "expired", "revoked"]
+
+
+def api_key_status(
+    revoked_at: datetime | None, expires_at: datetime | None, now: datetime
+) -> ApiKeyStatus:
+    """Whether a key opens the API at `now`: revoked wins over expired."""
+    if revoked_at is not None:
+        return "revoked"
+    if expires_at is not None and expires_at <= now:
+        return "expired"
+    return "active"
 
 
 class ApiKey(IdMixin, TenantOwned, Base):

@@ -6,9 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, computed_field
 
-from bizosaas.identity.models import Role
+from bizosaas.identity.models import ApiKeyStatus, Role, api_key_status
+from bizosaas.kit.db import utcnow
 
 RoleName = Literal["tenant_admin", "manager", "staff", "client"]
 Password = Field(min_length=1, max_length=1024)
@@ -235,6 +236,12 @@ class ApiKeyRead(BaseModel):
     expires_at: datetime | None
     last_used_at: datetime | None
     revoked_at: datetime | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def status(self) -> ApiKeyStatus:
+        """active, expired or revoked, now."""
+        return api_key_status(self.revoked_at, self.expires_at, utcnow())
 
 
 class ApiKeyCreated(ApiKeyRead):

@@ -53,7 +53,7 @@ async def dashboard(
         stats.append(Stat("Pending invitations", len(invitations.pending), "/app/invitations"))
     if viewer.can("identity.api_key:read"):
         keys = await identity.list_api_keys(session, scope=scope)
-        active = [key for key in keys if key.revoked_at is None]
+        active = [key for key in keys if key.status == "active"]
         stats.append(Stat("Active API keys", len(active), "/app/api-keys"))
     sessions = await identity.list_sessions(session, user_id=viewer.principal.subject)
     stats.append(Stat("Your signed-in devices", len(sessions), "/app/sessions"))
