@@ -148,3 +148,29 @@ async def test_only_admins_invite(
     assert refused.status_code == 403
     listed = await client.get(f"{API}/invitations", headers=manager.headers)
     assert listed.status_code == 200  # managers may see who is invited
+
+
+async def test_a_new_invitation_replaces_the_pending_one_and_the_audit_log_says_so(
+    client: httpx.AsyncClient, register: Register, database: Database, unique: str
+) -> None:
+    owner = await register()
+    email = f"again-{unique}@example.com"
+    first = await client.post(
+        f"{API}/invitations", json={"email": email, "role": "staff"}, headers=owner.headers
+    )
+    first_token = token_in((await mailbox(database, email))[0])
+    second = await client.post(
+        f"{API}/invitations", json={"email": email, "role": "manager"}, headers=owner.headers
+    )
+    assert first.status_code == second.status_code == 201
+    refused = await client.post(
+        f"{API}/invitations/accept", json={"token": first_token, "password": PASSWORD}
+    )
+    assert refused.status_code == 410, "the replaced invitation no longer works"
+
+    events = (await client.get(f"{API}/audit", headers=owner.headers)).json()
+    revoked = [e for e in events if e["action"] == "invitation.revoked"]
+    assert [(e["target"], e["details"]) for e in revoked] == [
+        (first.json()["id"], {"email": email, "replaced_by": second.json()["id"]})
+    ]
+    assert revoked[0]["actor_id"] == str(owner.user_id)

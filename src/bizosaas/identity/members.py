@@ -210,16 +210,19 @@ async def create_invitation(
         raise AlreadyMember(f"{email} is already a member of this tenant.")
     now = utcnow()
     # A new invitation replaces any pending one for the same address.
-    await session.execute(
-        update(Invitation)
-        .where(
-            Invitation.email == email,
-            Invitation.accepted_at.is_(None),
-            Invitation.revoked_at.is_(None),
+    replaced = (
+        await session.scalars(
+            update(Invitation)
+            .where(
+                Invitation.email == email,
+                Invitation.accepted_at.is_(None),
+                Invitation.revoked_at.is_(None),
+            )
+            .values(revoked_at=now)
+            .returning(Invitation.id)
+            .execution_options(synchronize_session=False)
         )
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    ).all()
     token = invitation_token(scope.tenant_id)
     invitation = Invitation(
         email=email,
@@ -253,6 +256,16 @@ async def create_invitation(
         ip=ip,
         details={"email": email, "role": invited_role.value},
     )
+    for replaced_id in replaced:
+        await audit.record(
+            session,
+            tenant_id=scope.tenant_id,
+            action=AuditAction.invitation_revoked,
+            actor_id=actor.subject,
+            target=str(replaced_id),
+            ip=ip,
+            details={"email": email, "replaced_by": str(invitation.id)},
+        )
     return InvitationRead.model_validate(invitation)
 
 
