@@ -29,7 +29,7 @@ async def test_invitation_creates_account_and_membership(
         f"{API}/invitations", json={"email": email, "role": "manager"}, headers=owner.headers
     )
     assert sent.status_code == 201, sent.text
-    assert sent.json()["email"] == email.lower()
+    assert sent.json()["email"] == email.lower() and sent.json()["status"] == "pending"
     assert "token" not in sent.json()
 
     messages = await mailbox(database, email)
@@ -58,6 +58,8 @@ async def test_invitation_creates_account_and_membership(
     )
     assert again.status_code == 410
     assert again.json()["code"] == "identity.invitation_invalid"
+    listed = (await client.get(f"{API}/invitations", headers=owner.headers)).json()
+    assert [i["status"] for i in listed] == ["accepted"]
 
 
 async def test_existing_user_joins_a_second_tenant(
@@ -129,7 +131,10 @@ async def test_revoked_and_expired_invitations_do_not_work(
     assert forged.status_code == 410
 
     listed = (await client.get(f"{API}/invitations", headers=owner.headers)).json()
-    assert {i["email"] for i in listed} == {revoked_email, expired_email}
+    assert {i["email"]: i["status"] for i in listed} == {
+        revoked_email: "revoked",
+        expired_email: "expired",
+    }
     async with database.unit_of_work() as session:
         await bind_tenant(session, trusted_scope(owner.tenant_id))
         assert len((await session.scalars(select(Invitation))).all()) == 2
@@ -174,3 +179,8 @@ async def test_a_new_invitation_replaces_the_pending_one_and_the_audit_log_says_
         (first.json()["id"], {"email": email, "replaced_by": second.json()["id"]})
     ]
     assert revoked[0]["actor_id"] == str(owner.user_id)
+    listed = (await client.get(f"{API}/invitations", headers=owner.headers)).json()
+    assert {i["id"]: i["status"] for i in listed} == {
+        first.json()["id"]: "revoked",
+        second.json()["id"]: "pending",
+    }

@@ -38,6 +38,7 @@ from bizosaas.identity.models import (
     Tenant,
     TenantStatus,
     User,
+    invitation_status,
 )
 from bizosaas.identity.rotation import revoke_sessions
 from bizosaas.identity.schemas import InvitationAccepted, InvitationRead, MemberRead, TenantRead
@@ -314,11 +315,9 @@ async def accept_invitation(
         select(Invitation).where(Invitation.token_hash == hash_secret(token.strip()))
     )
     now = utcnow()
-    if (
-        invitation is None
-        or invitation.accepted_at is not None
-        or invitation.revoked_at is not None
-        or invitation.expires_at <= now
+    if invitation is None or (
+        invitation_status(invitation.accepted_at, invitation.revoked_at, invitation.expires_at, now)
+        != "pending"
     ):
         raise InvitationInvalid()
     tenant = await session.get(Tenant, tenant_id)

@@ -208,6 +208,20 @@ class Invitation(IdMixin, TenantOwned, Base):
 
 
 ApiKeyStatus = Literal["active", "expired", "revoked"]
+InvitationStatus = Literal["pending", "accepted", "revoked", "expired"]
+
+
+def invitation_status(
+    accepted_at: datetime | None, revoked_at: datetime | None, expires_at: datetime, now: datetime
+) -> InvitationStatus:
+    """Where an invitation stands at `now`: only a pending one can be accepted."""
+    if accepted_at is not None:
+        return "accepted"
+    if revoked_at is not None:
+        return "revoked"
+    if expires_at <= now:
+        return "expired"
+    return "pending"
 
 
 def api_key_status(

@@ -8,7 +8,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, computed_field
 
-from bizosaas.identity.models import ApiKeyStatus, Role, api_key_status
+from bizosaas.identity.models import (
+    ApiKeyStatus,
+    InvitationStatus,
+    Role,
+    api_key_status,
+    invitation_status,
+)
 from bizosaas.kit.db import utcnow
 
 RoleName = Literal["tenant_admin", "manager", "staff", "client"]
@@ -166,6 +172,12 @@ class InvitationRead(BaseModel):
     expires_at: datetime
     accepted_at: datetime | None
     revoked_at: datetime | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def status(self) -> InvitationStatus:
+        """pending (its link works), accepted, revoked or expired, now."""
+        return invitation_status(self.accepted_at, self.revoked_at, self.expires_at, utcnow())
 
 
 class InvitationAccept(BaseModel):

@@ -11,7 +11,6 @@ from starlette.responses import Response
 
 from bizosaas.identity import service as identity
 from bizosaas.identity.schemas import InvitationRead
-from bizosaas.kit.db import utcnow
 from bizosaas.kit.errors import Problem
 from bizosaas.kit.tenancy import TenantScope
 from bizosaas.web.apps import (
@@ -101,14 +100,12 @@ class OpenInvitations:
 
 
 async def open_invitations(session: AsyncSession, scope: TenantScope) -> OpenInvitations:
-    """Identity lists every invitation ever sent, accepted and revoked ones included; an
-    invitation expires when the clock reaches its `expires_at`, as accepting it checks."""
-    rows = await identity.list_invitations(session, scope=scope)
-    open_rows = [row for row in rows if row.accepted_at is None and row.revoked_at is None]
-    now = utcnow()
+    """Identity lists every invitation ever sent with its status (the rule accepting one
+    checks); the page shows the pending and the expired ones."""
+    rows = [(row.status, row) for row in await identity.list_invitations(session, scope=scope)]
     return OpenInvitations(
-        pending=[row for row in open_rows if row.expires_at > now],
-        expired=[row for row in open_rows if row.expires_at <= now],
+        pending=[row for status, row in rows if status == "pending"],
+        expired=[row for status, row in rows if status == "expired"],
     )
 
 
