@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pyotp
@@ -20,6 +22,7 @@ from bizosaas.identity.tokens import hash_secret
 from bizosaas.kit import crypto
 from bizosaas.kit.db import Database, utcnow
 from bizosaas.settings import Settings
+from tests.conftest import own_database
 from tests.identity.conftest import API, Account, Register, login
 
 
@@ -422,3 +425,54 @@ async def test_a_plain_text_secret_from_an_older_version_is_encrypted_on_use(
     # Every time step in the window is spent; a recovery code is checked after the secret
     # has been decrypted for the TOTP check, so this proves the sealed secret still opens.
     assert (await _complete(client, token, codes[0])).status_code == 200
+
+
+async def test_the_sweep_passes_over_a_challenge_another_sign_in_holds(tmp_path: Path) -> None:
+    """On PostgreSQL the sweep skips rows another transaction has locked (a challenge being
+    completed) instead of waiting for them; the held one stays, the loose one goes."""
+    async with own_database("postgres", tmp_path) as target:
+        database = Database.from_url(target.app_url)
+        try:
+            expired = utcnow() - timedelta(minutes=10)
+            async with database.unit_of_work() as session:
+                user = User(email=f"held-{secrets.token_hex(4)}@example.com")
+                session.add(user)
+                await session.flush()
+                held, loose = (
+                    MfaChallengeToken(
+                        user_id=user.id,
+                        token_hash=secrets.token_hex(32),
+                        channel=SessionChannel.api.value,
+                        expires_at=expired,
+                    )
+                    for _ in range(2)
+                )
+                session.add_all([held, loose])
+                await session.flush()
+                user_id, held_id, loose_id = user.id, held.id, loose.id
+
+            async with database.unit_of_work() as completing:
+                await completing.execute(
+                    select(MfaChallengeToken.id)
+                    .where(MfaChallengeToken.id == held_id)
+                    .with_for_update()
+                )
+                async with database.unit_of_work() as password_step:
+                    someone = await password_step.get(User, user_id)
+                    assert someone is not None
+                    # Waiting for the held row would wait for `completing`, which waits here.
+                    await asyncio.wait_for(
+                        challenges.issue(
+                            password_step,
+                            user=someone,
+                            tenant_slug=None,
+                            channel=SessionChannel.api,
+                            ip=None,
+                        ),
+                        timeout=10,
+                    )
+            async with database.unit_of_work() as session:
+                left = set(await session.scalars(select(MfaChallengeToken.id)))
+            assert held_id in left and loose_id not in left and len(left) == 2
+        finally:
+            await database.dispose()
