@@ -283,9 +283,12 @@ async def revoke_invitation(
     invitation = await session.scalar(select(Invitation).where(Invitation.id == invitation_id))
     if invitation is None:
         raise InvitationNotFound()
-    if invitation.accepted_at is not None or invitation.revoked_at is not None:
+    now = utcnow()
+    if invitation_status(
+        invitation.accepted_at, invitation.revoked_at, invitation.expires_at, now
+    ) in ("accepted", "revoked"):
         raise InvitationInvalid("This invitation was already used or revoked.")
-    invitation.revoked_at = utcnow()
+    invitation.revoked_at = now
     await audit.record(
         session,
         tenant_id=scope.tenant_id,

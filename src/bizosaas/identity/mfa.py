@@ -3,9 +3,10 @@
 Enrolment stores a new secret and answers the otpauth URI (and a QR code of it); the factor is
 on only after the user confirms one code. The secret is stored encrypted (AES-GCM under the
 data-encryption key, bound to the user's id: kit/crypto.py); a secret stored in plain text by an
-older version is encrypted the next time it is used. Each code is accepted once (the last used time step
-is kept), with one step of clock drift either way. Ten recovery codes are issued on
-confirmation, stored hashed, each usable once in place of a code.
+older version is encrypted at the module's start or, failing that, the next time it is used.
+Each code is accepted once (the last used time step is kept), with one step of clock drift
+either way. Ten recovery codes are issued on confirmation, stored hashed, each usable once in
+place of a code.
 """
 
 from __future__ import annotations

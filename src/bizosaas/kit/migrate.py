@@ -21,14 +21,12 @@ from sqlalchemy.engine import Connection, make_url
 from bizosaas.kit.db import create_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[3] / "migrations"
+_ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 class MigrationRefused(RuntimeError):
     """A migration found the data in a state it cannot carry over and stopped, changing
     nothing; its message says why and what to do."""
-
-
-_ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 def alembic_config(url: str) -> Config:

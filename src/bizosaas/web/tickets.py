@@ -11,7 +11,6 @@ from __future__ import annotations
 from fastapi import Request
 from starlette.responses import Response
 
-from bizosaas.identity.challenges import CHALLENGE_TTL
 from bizosaas.identity.schemas import MfaChallenge
 from bizosaas.web.shell import is_secure, settings_of
 
@@ -23,7 +22,7 @@ def issue(request: Request, response: Response, challenge: MfaChallenge) -> None
     response.set_cookie(
         MFA_COOKIE,
         challenge.mfa_token,
-        max_age=min(challenge.expires_in, CHALLENGE_TTL),
+        max_age=challenge.expires_in,
         httponly=True,
         samesite="strict",
         secure=is_secure(settings_of(request)),
