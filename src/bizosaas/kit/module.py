@@ -1,21 +1,39 @@
-"""The contract between the gateway and a domain package.
+"""The contract between the platform and a domain package.
 
-Every domain's `__init__.py` exports `module = DomainModule(...)`. The gateway mounts `router`
-under `/api/brain/<name>/` and `web` at the site root, the worker registers `workflows` and
-`activities`, the agent runtime loads `toolsets`, and `bizosaas up` / `bizosaas demo seed` call
-`seed` (which must be idempotent).
+Every domain's `__init__.py` exports `module = DomainModule(...)`, and the platform wires
+everything the module declares; nothing registers itself at import time. See
+docs/domains.md ("Adding a domain") for the whole walk-through.
+
+| field | wired by |
+|---|---|
+| `router` | the gateway, under `/api/brain/<name>/` |
+| `web`, `navigation`, `templates` | the web shell: pages at the site root, links in each app's navigation, a template folder in the app's Jinja loader |
+| `migrations` | Alembic: one more version location in the one history (`bizosaas db upgrade`) |
+| `permissions`, `role_grants` | the permission matrix (and the roles editor); unknown permissions stop start-up |
+| `events`, `event_handlers` | typed outbox events (payload validated on write, listed in the docs) and bus subscriptions |
+| `workflows`, `activities` | the Temporal worker (`bizosaas worker`, and in-process under `up`) |
+| `toolsets` | the agent runtime's catalogue of tools over tenant data |
+| `seed` | `bizosaas up` and `bizosaas demo seed` (idempotent) |
+| `health_checks` | `/api/brain/health` (503 naming the component that failed) |
+| `settings` | the module's own `BIZOSAAS_<NAME>_*` settings, validated at start-up |
+| `startup`, `shutdown` | once per process, around serving |
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 from fastapi import APIRouter
+from pydantic import BaseModel
+from pydantic_settings import BaseSettings
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bizosaas.kit.auth import Principal
 from bizosaas.kit.cache import Cache
 from bizosaas.kit.db import Database
 from bizosaas.kit.events import EventBus, Handler
@@ -39,8 +57,8 @@ HealthCheck = Callable[[], Awaitable[None]]
 
 @dataclass(slots=True)
 class Services:
-    """What a module's `startup` hook may use and provide. The gateway exposes `provided`
-    entries on `app.state` (e.g. identity provides `authenticator`)."""
+    """What a module's hooks may use and provide. The gateway exposes `provided` entries on
+    `app.state` (e.g. identity provides `authenticator`)."""
 
     settings: Settings
     database: Database
@@ -63,6 +81,87 @@ class Services:
 
 
 Lifecycle = Callable[[Services], Awaitable[None]]
+ActivityFactory = Callable[[Services], Sequence[Callable[..., Any]]]
+"""Builds a module's Temporal activities around the process's services (database, bus ...),
+so an activity reaches what it needs through its closure, not through a global."""
+ModuleHealthCheck = Callable[[Services], Awaitable[None]]
+"""Raises when the component is down; called with the process's services."""
+
+
+# -- pages ----------------------------------------------------------------------------------
+
+
+class WebApp(StrEnum):
+    """The web apps a module can add pages to."""
+
+    admin = "admin"
+    """The platform admin console at /admin (platform administrators)."""
+    workspace = "workspace"
+    """A tenant's workspace at /app."""
+    public = "public"
+    """Public pages (sign-in, storefront, marketing site)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NavLink:
+    """A navigation entry a module adds to one of the apps' sections."""
+
+    app: WebApp
+    section: str
+    """A section the shell defines for `app` (see web/navigation.py); unknown ones stop start-up."""
+    label: str
+    href: str
+    permission: str | None = None
+    """Shown only to a viewer whose principal `can()` this permission."""
+    roles: frozenset[str] = frozenset()
+    """Shown only to a viewer holding one of these roles (empty: any role)."""
+    super_admin: bool = False
+    icon: str = "dot"
+    """Name of an icon in the shell's sprite (templates/icons.html)."""
+
+    def visible_to(self, principal: Principal) -> bool:
+        if self.super_admin and not principal.is_super_admin:
+            return False
+        if self.roles and not (self.roles & principal.roles) and not principal.is_super_admin:
+            return False
+        return self.permission is None or principal.can(self.permission)
+
+    def is_current(self, path: str) -> bool:
+        root = self.href.rstrip("/")
+        if root in {"/app", "/admin"}:
+            return path.rstrip("/") == root
+        return path == root or path.startswith(root + "/")
+
+
+# -- events and tools -----------------------------------------------------------------------
+
+PayloadT = TypeVar("PayloadT", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class EventType(Generic[PayloadT]):
+    """A domain event: its name (`<domain>.<event>`) and the schema of its payload.
+
+    Code records it with `kit.outbox.record_event(session, EVENT, Payload(...))`; the payload is
+    validated against `schema` when written, and handlers read it back with `EVENT.parse(event)`.
+    """
+
+    name: str
+    schema: type[PayloadT]
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Toolset:
+    """Tools an agent may use over a domain's tenant data. `id` is a stable contract."""
+
+    id: str
+    title: str
+    description: str
+    tools: Sequence[Callable[..., Any]] = ()
+
+
+# -- the module -----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,16 +169,32 @@ class DomainModule:
     name: str
     """The URL segment: routes live under /api/brain/<name>/."""
     title: str = ""
+    """What people call the module (admin console, docs, `bizosaas` output)."""
     router: APIRouter | None = None
     web: APIRouter | None = None
-    workflows: Sequence[type] = ()
-    activities: Sequence[Callable[..., Any]] = ()
-    toolsets: Sequence[Any] = ()
+    """Page routes, mounted at the site root (`route_class=web.shell.WebRoute`)."""
+    navigation: Sequence[NavLink] = ()
+    templates: Path | None = None
+    """A folder added to the web apps' template loader; its templates live in a sub-folder
+    named after the module (`<domain>/templates/<domain>/page.html`)."""
+    migrations: Path | None = None
+    """An Alembic versions folder holding this module's migrations (one history with the
+    platform's own: the module's first revision names its branch label)."""
     permissions: Mapping[str, str] = field(default_factory=dict)
     """Permission string (`<domain>.<resource>:<action>`) -> what it allows."""
+    role_grants: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    """Role -> permission patterns this module grants it, beyond the platform's matrix."""
+    events: Sequence[EventType[Any]] = ()
+    """The events this module emits."""
     event_handlers: Mapping[str, Handler] = field(default_factory=dict)
     """Event name pattern -> idempotent handler, subscribed on the process's bus."""
+    workflows: Sequence[type] = ()
+    activities: ActivityFactory | None = None
+    toolsets: Sequence[Toolset] = ()
     seed: Seeder | None = None
+    health_checks: Mapping[str, ModuleHealthCheck] = field(default_factory=dict)
+    settings: type[BaseSettings] | None = None
+    """The module's own settings class (env prefix `BIZOSAAS_<NAME>_`)."""
     startup: Lifecycle | None = None
     """Called once per process before serving (after the database and bus are ready)."""
     shutdown: Lifecycle | None = None
