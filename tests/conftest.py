@@ -17,14 +17,14 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-import tests.support.notes_module  # noqa: F401 - registers the test module's tables
+import tests.support.notes  # noqa: F401 - registers the test module's tables
 from bizosaas.gateway.app import create_app
 from bizosaas.kit.db import Database, create_engine
 from bizosaas.settings import Settings
 from tests.support import backends
 from tests.support.backends import DatabaseTarget
 
-NOTES_MODULE = "tests.support.notes_module:module"
+NOTES_MODULE = "tests.support.notes:module"
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -15,7 +15,7 @@ from bizosaas.identity.mfa import totp_associated_data
 from bizosaas.kit import crypto
 from tests.support import processes
 
-NOTES = "tests.support.notes_module:module"
+NOTES = "tests.support.notes:module"
 
 
 def run(args: list[str], *, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:

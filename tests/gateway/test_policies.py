@@ -13,7 +13,7 @@ from bizosaas.kit.outbox import OutboxRelay, record_event
 from bizosaas.kit.tenancy import bind_tenant, trusted_scope
 from tests.gateway.conftest import GatewayFactory
 from tests.gateway.support import add_member, echo_upstream, register_account, services_json
-from tests.support.notes_module import Note
+from tests.support.notes.models import Note
 
 TENANT = uuid.UUID("0195f3a0-0000-7000-8000-0000000000f1")
 NOTES = f"/api/brain/notes/tenants/{TENANT}/notes"

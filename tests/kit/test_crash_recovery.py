@@ -19,7 +19,7 @@ from bizosaas.kit.db import create_engine
 from bizosaas.kit.outbox import OutboxEvent
 from tests.support import processes
 from tests.support.backends import DatabaseTarget
-from tests.support.notes_module import DELIVERY_LOG_ENV
+from tests.support.notes import DELIVERY_LOG_ENV
 
 TENANT = uuid.UUID("0195f3a0-0000-7000-8000-00000000c0de")
 WRITERS = 12
@@ -77,7 +77,7 @@ async def test_sigkill_loses_no_committed_write_or_event(
         **subprocess_env,
         "BIZOSAAS_DATA_DIR": str(tmp_path / "data"),
         "BIZOSAAS_DATABASE_URL": fresh_target.app_url,
-        "BIZOSAAS_EXTRA_MODULES": "tests.support.notes_module:module",
+        "BIZOSAAS_EXTRA_MODULES": "tests.support.notes:module",
         "BIZOSAAS_LOG_LEVEL": "WARNING",
         "BIZOSAAS_OUTBOX_RELAY_ENABLED": "false",
         DELIVERY_LOG_ENV: str(delivery_log),

@@ -13,7 +13,7 @@ from bizosaas.kit.db import Database
 from bizosaas.kit.events import Event, InProcessEventBus
 from bizosaas.kit.outbox import OutboxEvent, OutboxRelay, record_event
 from bizosaas.kit.tenancy import bind_tenant, trusted_scope
-from tests.support.notes_module import Note
+from tests.support.notes.models import Note
 
 TENANT = uuid.UUID("0195f3a0-0000-7000-8000-0000000000c1")
 

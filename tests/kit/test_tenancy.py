@@ -18,7 +18,7 @@ from bizosaas.kit.tenancy import (
     trusted_scope,
 )
 from tests.support.backends import POSTGRES_ONLY
-from tests.support.notes_module import Note
+from tests.support.notes.models import Note
 
 TENANT_A = uuid.UUID("0195f3a0-0000-7000-8000-00000000000a")
 TENANT_B = uuid.UUID("0195f3a0-0000-7000-8000-00000000000b")

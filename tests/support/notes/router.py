@@ -1,38 +1,22 @@
-"""A small domain module that exists only in the tests, to prove the DomainModule contract.
-
-Its routes take the tenant from the path and issue a trusted scope: here the test stands in
-for the auth layer (product modules get their scope from a verified token only).
-"""
+"""The example module's API. Its routes take the tenant from the path and issue a trusted
+scope: here the test stands in for the auth layer (product modules get their scope from a
+verified token only)."""
 
 from __future__ import annotations
 
-import asyncio
-import os
 import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
-from sqlalchemy import String, func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 
-from bizosaas.kit.db import Base, IdMixin
 from bizosaas.kit.deps import get_session
 from bizosaas.kit.errors import NotFound
-from bizosaas.kit.events import Event
-from bizosaas.kit.module import DomainModule, SeedContext
 from bizosaas.kit.outbox import record_event
-from bizosaas.kit.tenancy import TenantOwned, bind_tenant, trusted_scope
-
-DEMO_TENANT = uuid.UUID("00000000-0000-7000-8000-00000000d3e0")
-DELIVERY_LOG_ENV = "BIZOSAAS_TEST_DELIVERY_LOG"
-
-
-class Note(IdMixin, TenantOwned, Base):
-    __tablename__ = "test_notes"
-
-    body: Mapped[str] = mapped_column(String(500))
+from bizosaas.kit.tenancy import bind_tenant, trusted_scope
+from tests.support.notes.models import Note
 
 
 class NoteCreate(BaseModel):
@@ -88,35 +72,3 @@ async def get_note(note_id: uuid.UUID, session: TenantSession) -> NoteRead:
 @router.get("/boom", summary="Fails unexpectedly")
 async def boom() -> None:
     raise RuntimeError("secret internals must not leak")
-
-
-async def seed(context: SeedContext) -> None:
-    await bind_tenant(context.session, trusted_scope(DEMO_TENANT))
-    existing = await context.session.scalar(select(func.count()).select_from(Note))
-    if not existing:
-        context.session.add(Note(body="Welcome note"))
-        context.say("created the welcome note")
-    context.credentials.append(("Notes demo", "notes@example.com", "not-a-real-login"))
-
-
-async def log_delivery(event: Event) -> None:
-    """Append the event id to the delivery log (consumers are idempotent: readers dedupe)."""
-    path = os.environ.get(DELIVERY_LOG_ENV)
-    if path:
-        line = f"{event.id} {event.payload.get('note_id')}\n"
-        await asyncio.to_thread(_append, path, line)
-
-
-def _append(path: str, line: str) -> None:
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(line)
-
-
-module = DomainModule(
-    name="notes",
-    title="Notes (test module)",
-    router=router,
-    permissions={"notes.note:read": "Read notes", "notes.note:write": "Write notes"},
-    event_handlers={"notes.*": log_delivery},
-    seed=seed,
-)

@@ -1,0 +1,52 @@
+"""A small domain module that exists only in the tests, to prove the DomainModule contract
+end to end: it is loaded as an extra module (`BIZOSAAS_EXTRA_MODULES=tests.support.notes:module`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+
+from sqlalchemy import func, select
+
+from bizosaas.kit.events import Event
+from bizosaas.kit.module import DomainModule, SeedContext
+from bizosaas.kit.tenancy import bind_tenant, trusted_scope
+from tests.support.notes.models import Note
+from tests.support.notes.router import router
+
+DEMO_TENANT = uuid.UUID("00000000-0000-7000-8000-00000000d3e0")
+DELIVERY_LOG_ENV = "BIZOSAAS_TEST_DELIVERY_LOG"
+
+
+async def seed(context: SeedContext) -> None:
+    await bind_tenant(context.session, trusted_scope(DEMO_TENANT))
+    existing = await context.session.scalar(select(func.count()).select_from(Note))
+    if not existing:
+        context.session.add(Note(body="Welcome note"))
+        context.say("created the welcome note")
+    context.credentials.append(("Notes demo", "notes@example.com", "not-a-real-login"))
+
+
+async def log_delivery(event: Event) -> None:
+    """Append the event id to the delivery log (consumers are idempotent: readers dedupe)."""
+    path = os.environ.get(DELIVERY_LOG_ENV)
+    if path:
+        line = f"{event.id} {event.payload.get('note_id')}\n"
+        await asyncio.to_thread(_append, path, line)
+
+
+def _append(path: str, line: str) -> None:
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(line)
+
+
+module = DomainModule(
+    name="notes",
+    title="Notes (test module)",
+    router=router,
+    permissions={"notes.note:read": "Read notes", "notes.note:write": "Write notes"},
+    event_handlers={"notes.*": log_delivery},
+    seed=seed,
+)
