@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from bizosaas.kit.events import Event
 from bizosaas.kit.module import DomainModule, SeedContext
 from bizosaas.kit.tenancy import bind_tenant, trusted_scope
+from tests.support.notes.events import NOTE_CREATED
 from tests.support.notes.models import Note
 from tests.support.notes.router import router
 
@@ -30,10 +31,12 @@ async def seed(context: SeedContext) -> None:
 
 
 async def log_delivery(event: Event) -> None:
-    """Append the event id to the delivery log (consumers are idempotent: readers dedupe)."""
+    """Append the event id and its note to the delivery log (consumers are idempotent: readers
+    dedupe)."""
     path = os.environ.get(DELIVERY_LOG_ENV)
     if path:
-        line = f"{event.id} {event.payload.get('note_id')}\n"
+        created = NOTE_CREATED.parse(event)
+        line = f"{event.id} {created.note_id}\n"
         await asyncio.to_thread(_append, path, line)
 
 
@@ -47,6 +50,7 @@ module = DomainModule(
     title="Notes (test module)",
     router=router,
     permissions={"notes.note:read": "Read notes", "notes.note:write": "Write notes"},
-    event_handlers={"notes.*": log_delivery},
+    events=[NOTE_CREATED],
+    event_handlers={NOTE_CREATED.name: log_delivery},
     seed=seed,
 )
