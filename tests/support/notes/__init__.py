@@ -16,6 +16,8 @@ from bizosaas.kit.tenancy import bind_tenant, trusted_scope
 from tests.support.notes.events import NOTE_CREATED
 from tests.support.notes.models import Note
 from tests.support.notes.router import router
+from tests.support.notes.tools import toolset
+from tests.support.notes.workflows import CountNotes, activities
 
 DEMO_TENANT = uuid.UUID("00000000-0000-7000-8000-00000000d3e0")
 DELIVERY_LOG_ENV = "BIZOSAAS_TEST_DELIVERY_LOG"
@@ -52,5 +54,8 @@ module = DomainModule(
     permissions={"notes.note:read": "Read notes", "notes.note:write": "Write notes"},
     events=[NOTE_CREATED],
     event_handlers={NOTE_CREATED.name: log_delivery},
+    workflows=[CountNotes],
+    activities=activities,
+    toolsets=[toolset],
     seed=seed,
 )
