@@ -24,6 +24,7 @@ from bizosaas.demo import is_seeded, read_credentials, seed_demo
 from bizosaas.gateway.platform import Platform
 from bizosaas.identity.cli import keys_app, tenants_app, users_app
 from bizosaas.kit import migrate
+from bizosaas.kit.catalog import events_markdown
 from bizosaas.kit.db import Database
 from bizosaas.kit.net import bind_error
 from bizosaas.kit.observability import configure_logging
@@ -386,6 +387,25 @@ def show_settings(
     table = Table("Variable", "Value", title="Effective configuration", title_justify="left")
     for variable, value in effective_values(settings_or_exit()):
         table.add_row(variable, value)
+    Console().print(table)
+
+
+@app.command("events")
+def show_events(
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the reference with payload schemas.")
+    ] = False,
+) -> None:
+    """List every enabled module's events, or their reference (docs/events.md) as Markdown."""
+    modules = enabled_modules(settings_or_exit())
+    if markdown:
+        typer.echo(events_markdown(modules), nl=False)
+        return
+    table = Table("Event", "Module", "Payload fields", "Meaning", title="Events")
+    for module in modules:
+        for event in module.events:
+            fields = ", ".join(event.schema.model_fields)
+            table.add_row(event.name, module.name, fields, event.description)
     Console().print(table)
 
 

@@ -12,19 +12,19 @@ from bizosaas.kit.module import EventType
 
 class MailRequested(BaseModel):
     to: str = Field(description="The recipient's e-mail address.")
-    subject: str
+    subject: str = Field(description="The subject line.")
     body: str = Field(description="Plain-text body.")
 
 
 class TenantCreated(BaseModel):
     tenant_id: uuid.UUID
     slug: str = Field(description="The tenant's unique URL name.")
-    name: str
+    name: str = Field(description="The tenant's display name.")
 
 
 class MemberJoined(BaseModel):
     tenant_id: uuid.UUID
-    user_id: uuid.UUID
+    user_id: uuid.UUID = Field(description="The new member's user id.")
     role: str = Field(description="The role the member joined with.")
 
 
