@@ -56,7 +56,7 @@ def check_declarations(
             if _PATTERN_CHARACTERS & set(name) or name in declared:
                 continue
             if name in declared_elsewhere:
-                log.warning("event_producer_disabled", module=module.name, event=name)
+                log.warning("event_producer_disabled", module=module.name, event_name=name)
                 continue
             raise DeclarationError(
                 f"module {module.name} handles {name!r}, an event no module declares: declare it "

@@ -31,6 +31,7 @@ from typing import Any, Generic, TypeVar
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticSerializationError
 from pydantic_settings import BaseSettings
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -174,9 +175,9 @@ class EventType(Generic[PayloadT]):
                 f"{self.name} takes a {self.schema.__name__} payload, not {type(payload).__name__}"
             )
         try:
-            data = payload.model_dump(mode="json")
+            data = payload.model_dump(mode="json", warnings="error")
             self.schema.model_validate(data)
-        except (ValidationError, ValueError, TypeError) as error:
+        except (ValidationError, PydanticSerializationError) as error:
             raise InvalidEventPayload(f"invalid {self.name} payload: {error}") from error
         return data
 
