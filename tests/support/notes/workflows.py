@@ -41,7 +41,7 @@ class NoteActivities:
     @activity.defn(name="notes.count_notes")
     async def count_notes(self, request: NotesOfTenant) -> NoteCount:
         async with self._database.unit_of_work(trusted_scope(request.tenant_id)) as session:
-            bodies = list(await session.scalars(select(Note.body).order_by(Note.id)))
+            bodies = list(await session.scalars(select(Note.body).order_by(Note.body)))
         return NoteCount(tenant_id=request.tenant_id, count=len(bodies), bodies=bodies)
 
 
