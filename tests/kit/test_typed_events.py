@@ -3,6 +3,7 @@ handlers get the typed payload back, and start-up refuses modules that contradic
 
 from __future__ import annotations
 
+import subprocess
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ from bizosaas.kit.outbox import OutboxEvent, OutboxRelay, record_event
 from bizosaas.kit.tenancy import trusted_scope
 from bizosaas.modules import BUILTIN_MODULES, ModuleLoadError, enabled_modules
 from bizosaas.settings import Settings
-from tests.support import notes
+from tests.support import notes, processes
 from tests.support.notes.events import NOTE_CREATED, NoteCreated
 from tests.support.notes.models import Note
 from tests.support.notes.tools import toolset as notes_toolset
@@ -162,3 +163,18 @@ def test_events_reference_is_current(repo_root: Path) -> None:
     )
     assert "### `identity.member_joined`" in document
     assert '"format": "uuid"' in document
+
+
+def test_events_command_prints_the_reference(
+    subprocess_env: dict[str, str], tmp_path: Path
+) -> None:
+    result = subprocess.run(
+        [processes.BIZOSAAS, "events", "--markdown"],
+        check=False,
+        env={**subprocess_env, "BIZOSAAS_DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == events_markdown(BUILTIN_MODULES)

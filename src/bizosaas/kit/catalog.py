@@ -80,7 +80,9 @@ EVENTS_HEADER = """# Events
 Domain events are written to the outbox in the transaction of the change they describe and
 relayed after commit (at least once: handlers are idempotent, keyed on the event id). Each has a
 name (`<domain>.<event>`) and a payload schema; the payload is validated when the event is
-written. This page is generated from the modules' declarations by `bizosaas events --markdown`;
+written, and handlers read it back typed (`EVENT.parse(event)`). A handler subscribed to an exact
+name that no enabled module declares stops start-up (patterns such as `identity.*` are not
+checked). This page is generated from the modules' declarations by `bizosaas events --markdown`;
 a test keeps it current.
 """
 

@@ -10,9 +10,9 @@ docs/domains.md ("Adding a domain") for the whole walk-through.
 | `web`, `navigation`, `templates` | the web shell: pages at the site root, links in each app's navigation, a template folder in the app's Jinja loader |
 | `migrations` | Alembic: one more version location in the one history (`bizosaas db upgrade`) |
 | `permissions`, `role_grants` | the permission matrix (and the roles editor); unknown permissions stop start-up |
-| `events`, `event_handlers` | typed outbox events (payload validated on write, listed in the docs) and bus subscriptions |
+| `events`, `event_handlers` | typed outbox events (payload validated on write, listed in docs/events.md) and bus subscriptions (an exact name no module declares stops start-up) |
 | `workflows`, `activities` | the Temporal worker (`bizosaas worker`, and in-process under `up`) |
-| `toolsets` | the agent runtime's catalogue of tools over tenant data |
+| `toolsets` | the agent runtime's catalogue of tools over tenant data (`GET /api/brain/platform/toolsets`; ids unique) |
 | `seed` | `bizosaas up` and `bizosaas demo seed` (idempotent) |
 | `health_checks` | `/api/brain/health` (503 naming the component that failed) |
 | `settings` | the module's own `BIZOSAAS_<NAME>_*` settings, validated at start-up |
