@@ -21,8 +21,10 @@ from sqlalchemy.exc import DBAPIError
 
 from bizosaas import __version__
 from bizosaas.demo import is_seeded, read_credentials, seed_demo
+from bizosaas.gateway.platform import Platform
 from bizosaas.identity.cli import keys_app, tenants_app, users_app
 from bizosaas.kit import migrate
+from bizosaas.kit.catalog import events_markdown
 from bizosaas.kit.db import Database
 from bizosaas.kit.net import bind_error
 from bizosaas.kit.observability import configure_logging
@@ -30,6 +32,7 @@ from bizosaas.kit.settings_doc import effective_values, markdown_reference
 from bizosaas.modules import ModuleLoadError, enabled_modules
 from bizosaas.settings import ConfigurationError, LogFormat, Settings, load_settings
 from bizosaas.workflows.devserver import DevServerError, TemporalDevServer
+from bizosaas.workflows.worker import WorkerError, has_work
 
 console = Console(stderr=True)
 app = typer.Typer(
@@ -157,7 +160,7 @@ PortOption = Annotated[int | None, typer.Option(help="Port to listen on (default
 @app.command()
 def up(host: HostOption = None, port: PortOption = None) -> None:
     """Embedded all-in-one: migrate, seed demo data on first run, start the Temporal dev
-    server, and serve the platform."""
+    server, and serve the platform with the modules' Temporal worker in the same process."""
     settings = settings_or_exit(host=host, port=port)
     _export(settings, host=host, port=port)
     ensure_port_free(settings.host, settings.port)
@@ -179,6 +182,9 @@ def up(host: HostOption = None, port: PortOption = None) -> None:
                 console.print("  demo data created")
         if temporal is not None:
             _await_temporal(settings, temporal)
+        if temporal is not None or settings.temporal_address:
+            # One process does it all: the gateway also runs the modules' Temporal worker.
+            _export(settings, temporal_worker=True)
         _print_welcome(settings)
         _run_server(settings)
     finally:
@@ -216,6 +222,69 @@ def _await_temporal(settings: Settings, server: TemporalDevServer) -> None:
     _export(settings, temporal_address=server.address)
     if server.ui_port:
         console.print(f"  Temporal UI: http://127.0.0.1:{server.ui_port}")
+
+
+QueueOption = Annotated[
+    str | None,
+    typer.Option(help="Task queue to poll (default BIZOSAAS_TEMPORAL_TASK_QUEUE: default)."),
+]
+ConcurrencyOption = Annotated[
+    int | None,
+    typer.Option(
+        min=2, max=1000, help="Most activities, and most workflow tasks, run at once (default 20)."
+    ),
+]
+
+
+@app.command()
+def worker(queue: QueueOption = None, concurrency: ConcurrencyOption = None) -> None:
+    """Run a Temporal worker for every enabled module's workflows and activities, until
+    SIGINT or SIGTERM (scaled mode; `up` runs one inside its own process)."""
+    settings = settings_or_exit(
+        temporal_task_queue=queue, temporal_worker_concurrency=concurrency, temporal_worker=True
+    )
+    if not settings.temporal_address:
+        fail(
+            "BIZOSAAS_TEMPORAL_ADDRESS is not set: the worker needs a Temporal frontend "
+            "(host:port). `bizosaas up` runs a worker of its own beside its dev server.",
+            code=2,
+        )
+    if not has_work(enabled_modules(settings)):
+        fail("no enabled module declares workflows or activities: nothing to run", code=2)
+    configure_logging(level=settings.log_level, json=settings.log_format is LogFormat.json)
+    with database_errors(settings):
+        try:
+            asyncio.run(_run_worker(settings))
+        except (WorkerError, RuntimeError) as error:
+            fail(str(error))
+
+
+async def _run_worker(settings: Settings) -> None:
+    """Start the process's services and its worker, without HTTP; stop both on a signal."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    platform = Platform.build(settings)
+    await platform.start()
+    try:
+        if platform.worker is None:
+            raise WorkerError("no Temporal worker started")
+        console.print(
+            f"[green]✓[/] worker polling task queue {platform.worker.task_queue!r} "
+            f"at {settings.temporal_address} (Ctrl+C stops it)"
+        )
+        stopped = asyncio.create_task(stop.wait())
+        running = asyncio.create_task(platform.worker.wait())
+        await asyncio.wait({stopped, running}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if running.done() and running.exception() is not None:
+            raise WorkerError(f"the Temporal worker stopped: {running.exception()}")
+        running.cancel()
+    finally:
+        with console.status("Stopping the worker ..."):
+            await platform.stop()
+    console.print("[green]✓[/] worker stopped")
 
 
 @app.command()
@@ -318,6 +387,25 @@ def show_settings(
     table = Table("Variable", "Value", title="Effective configuration", title_justify="left")
     for variable, value in effective_values(settings_or_exit()):
         table.add_row(variable, value)
+    Console().print(table)
+
+
+@app.command("events")
+def show_events(
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the reference with payload schemas.")
+    ] = False,
+) -> None:
+    """List every enabled module's events, or their reference (docs/events.md) as Markdown."""
+    modules = enabled_modules(settings_or_exit())
+    if markdown:
+        typer.echo(events_markdown(modules), nl=False)
+        return
+    table = Table("Event", "Module", "Payload fields", "Meaning", title="Events")
+    for module in modules:
+        for event in module.events:
+            fields = ", ".join(event.schema.model_fields)
+            table.add_row(event.name, module.name, fields, event.description)
     Console().print(table)
 
 

@@ -109,6 +109,23 @@ class Settings(BaseSettings):
         description="Port of the embedded Temporal dev server (0 picks a free one, no web UI); "
         "its web UI listens 1000 above.",
     )
+    temporal_task_queue: str = Field(
+        default="default",
+        min_length=1,
+        description="Task queue the worker polls and workflows are started on "
+        "(`bizosaas worker --queue` overrides it for one worker).",
+    )
+    temporal_worker: bool = Field(
+        default=False,
+        description="Run a Temporal worker for every enabled module's workflows and activities "
+        "inside this process (`bizosaas up` turns it on; `bizosaas worker` is such a process).",
+    )
+    temporal_worker_concurrency: int = Field(
+        default=20,
+        ge=2,
+        le=1000,
+        description="Most activities, and most workflow tasks, a worker runs at once.",
+    )
 
     # -- The Brain gateway (docs/gateway.md) ---------------------------------------------------
     gateway_services: str | None = Field(

@@ -13,6 +13,7 @@ from bizosaas.kit.outbox import OutboxRelay, record_event
 from bizosaas.kit.tenancy import bind_tenant, trusted_scope
 from tests.gateway.conftest import GatewayFactory
 from tests.gateway.support import add_member, echo_upstream, register_account, services_json
+from tests.support.notes.events import NOTE_CREATED, NoteCreated
 from tests.support.notes.models import Note
 
 TENANT = uuid.UUID("0195f3a0-0000-7000-8000-0000000000f1")
@@ -120,7 +121,7 @@ async def test_cache_invalidated_by_outbox_event(
             note = Note(body="from a worker")
             session.add(note)
             await session.flush()
-            record_event(session, "notes.created", {"note_id": str(note.id)})
+            record_event(session, NOTE_CREATED, NoteCreated(note_id=note.id, body=note.body))
         stale = await client.get(url)
         assert stale.headers["x-cache"] == "hit" and stale.json() == [], "not yet relayed"
         await OutboxRelay(database, app.state.bus).drain()

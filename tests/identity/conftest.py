@@ -80,7 +80,7 @@ def register(client: httpx.AsyncClient, unique: str) -> Register:
 async def deliver_mail(database: Database) -> None:
     """Relay committed outbox events to a bus carrying the identity mailer (as a worker would)."""
     bus = InProcessEventBus()
-    bus.subscribe(MAIL_REQUESTED, mail.deliver)
+    bus.subscribe(MAIL_REQUESTED.name, mail.deliver)
     await OutboxRelay(database, bus).drain()
 
 

@@ -24,7 +24,7 @@ async def test_relay_delivers_mail_to_the_sink(tmp_path: Path) -> None:
     runtime.install(runtime.build(settings, database=database))
     try:
         bus = InProcessEventBus()
-        bus.subscribe(MAIL_REQUESTED, mail.deliver)
+        bus.subscribe(MAIL_REQUESTED.name, mail.deliver)
         async with database.unit_of_work() as session:
             mail.request_mail(session, to="someone@example.com", subject="Hello", body="Hi there")
         assert await OutboxRelay(database, bus).drain() == 1

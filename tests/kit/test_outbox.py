@@ -13,6 +13,7 @@ from bizosaas.kit.db import Database
 from bizosaas.kit.events import Event, InProcessEventBus
 from bizosaas.kit.outbox import OutboxEvent, OutboxRelay, record_event
 from bizosaas.kit.tenancy import bind_tenant, trusted_scope
+from tests.support.notes.events import NOTE_CREATED, NoteCreated
 from tests.support.notes.models import Note
 
 TENANT = uuid.UUID("0195f3a0-0000-7000-8000-0000000000c1")
@@ -35,7 +36,7 @@ async def _write_note(database: Database, body: str) -> None:
         note = Note(body=body)
         session.add(note)
         await session.flush()
-        record_event(session, "notes.created", {"note_id": str(note.id), "body": body})
+        record_event(session, NOTE_CREATED, NoteCreated(note_id=note.id, body=body))
 
 
 async def test_event_commits_with_its_change_and_is_relayed(database: Database) -> None:
@@ -61,9 +62,10 @@ async def test_rolled_back_change_leaves_no_event(database: Database) -> None:
     with pytest.raises(RuntimeError):
         async with database.unit_of_work() as session:
             await bind_tenant(session, trusted_scope(TENANT))
-            session.add(Note(body="doomed"))
-            record_event(session, "notes.created", {"body": "doomed"})
+            note = Note(body="doomed")
+            session.add(note)
             await session.flush()
+            record_event(session, NOTE_CREATED, NoteCreated(note_id=note.id, body="doomed"))
             raise RuntimeError("the use case failed")
     await relay.drain()
     assert received.events == []

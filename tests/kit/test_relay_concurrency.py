@@ -7,15 +7,26 @@ import asyncio
 import uuid
 from collections import Counter
 
+from pydantic import BaseModel
+
 from bizosaas.kit.db import Database
 from bizosaas.kit.events import Event, InProcessEventBus
 from bizosaas.kit.meta import get_fact, set_fact
+from bizosaas.kit.module import EventType
 from bizosaas.kit.outbox import OutboxRelay, record_event
 from bizosaas.kit.tenancy import bind_tenant, trusted_scope
 from tests.support.backends import DatabaseTarget
 
 TENANT = uuid.UUID("0195f3a0-0000-7000-8000-0000000000e1")
 EVENTS = 300
+
+
+class Numbered(BaseModel):
+    n: int
+
+
+COUNTED = EventType("test.counted", Numbered)
+MAILED = EventType("test.mailed", Numbered)
 
 
 async def test_concurrent_relays_publish_each_event_once(fresh_target: DatabaseTarget) -> None:
@@ -32,7 +43,7 @@ async def test_concurrent_relays_publish_each_event_once(fresh_target: DatabaseT
             async with writer.unit_of_work() as session:
                 await bind_tenant(session, trusted_scope(TENANT))
                 for number in range(50):
-                    record_event(session, "test.counted", {"n": batch * 50 + number})
+                    record_event(session, COUNTED, Numbered(n=batch * 50 + number))
         relays = []
         for database in relays_databases:
             bus = InProcessEventBus()
@@ -63,7 +74,7 @@ async def test_handlers_may_write_while_the_relay_publishes(fresh_target: Databa
     try:
         async with database.unit_of_work() as session:
             await bind_tenant(session, trusted_scope(TENANT))
-            events = [record_event(session, "test.mailed", {"n": n}) for n in range(3)]
+            events = [record_event(session, MAILED, Numbered(n=n)) for n in range(3)]
         # Far above the normal milliseconds, far below three busy timeouts of 10 s each.
         assert await asyncio.wait_for(relay.drain(), timeout=15) == 3
         async with database.unit_of_work() as session:

@@ -114,6 +114,27 @@ async def test_postgres_rls_with_raw_sql(database: Database) -> None:
         await session.rollback()
 
 
+async def test_unit_of_work_bound_to_a_scope_acts_for_that_tenant(database: Database) -> None:
+    """Background work (activities, tools) opens its unit of work with the scope it was given."""
+    await _add_notes(database, TENANT_A, "a1")
+    await _add_notes(database, TENANT_B, "b1")
+    async with database.unit_of_work(trusted_scope(TENANT_B)) as session:
+        assert (await session.scalars(select(Note.body))).all() == ["b1"]
+        session.add(Note(body="b2"))
+    async with database.unit_of_work(trusted_scope(TENANT_B)) as session:
+        assert sorted((await session.scalars(select(Note.body))).all()) == ["b1", "b2"]
+
+
+@POSTGRES_ONLY
+async def test_postgres_rls_holds_in_a_unit_of_work_bound_to_a_scope(database: Database) -> None:
+    """Raw SQL, which the ORM filter never sees: only row-level security keeps tenants apart."""
+    await _add_notes(database, TENANT_A, "a1", "a2")
+    await _add_notes(database, TENANT_B, "b1")
+    async with database.unit_of_work(trusted_scope(TENANT_A)) as session:
+        rows = (await session.execute(text("SELECT body FROM test_notes"))).scalars().all()
+    assert sorted(rows) == ["a1", "a2"]
+
+
 @POSTGRES_ONLY
 async def test_postgres_every_tenant_table_forces_rls(database: Database) -> None:
     tenant_tables = sorted(

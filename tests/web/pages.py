@@ -103,7 +103,7 @@ async def mailbox(database: Database, to: str) -> list[MailRead]:
     """Relay committed outbox events to the identity mailer (as the platform's relay does) and
     read the mail sink for `to`, newest first."""
     bus = InProcessEventBus()
-    bus.subscribe(MAIL_REQUESTED, mail.deliver)
+    bus.subscribe(MAIL_REQUESTED.name, mail.deliver)
     await OutboxRelay(database, bus).drain()
     async with database.unit_of_work() as session:
         return await identity.list_mail(session, to=to)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -13,14 +12,6 @@ from bizosaas.gateway.app import create_app
 from bizosaas.kit.db import Database
 from bizosaas.settings import Settings
 from bizosaas.workflows.devserver import DevServerError, TemporalDevServer
-
-
-@pytest.fixture(scope="module")
-def temporal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TemporalDevServer]:
-    server = TemporalDevServer(data_dir=tmp_path_factory.mktemp("temporal"), port=0)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.mark.slow

@@ -10,11 +10,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
 from bizosaas import __version__
-from bizosaas.gateway import health
+from bizosaas.gateway import catalog, health
 from bizosaas.gateway.assembly import BrainApp, install_gateway
 from bizosaas.gateway.middleware import RequestContextMiddleware
 from bizosaas.gateway.platform import Platform
 from bizosaas.gateway.problems import install_problem_handlers
+from bizosaas.kit.catalog import describe_toolsets
 from bizosaas.kit.db import Database
 from bizosaas.settings import Settings
 
@@ -52,12 +53,15 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     app.state.database = platform.database
     app.state.bus = platform.bus
     app.state.cache = platform.cache
+    # Described once: a tool whose signature cannot be described stops start-up here.
+    app.state.toolsets = describe_toolsets(platform.modules)
 
     install_problem_handlers(app)
     gateway = install_gateway(app, platform)
     app.add_middleware(RequestContextMiddleware)
 
     app.include_router(health.router, prefix=API_PREFIX)
+    app.include_router(catalog.router, prefix=API_PREFIX)
     for module in platform.modules:
         if module.router is not None:
             app.include_router(module.router, prefix=f"{API_PREFIX}/{module.name}")

@@ -1,4 +1,6 @@
-"""The runtime of one process: settings, database, cache, event bus, relay and modules."""
+"""The runtime of one process: settings, database, cache, event bus, relay, modules and (when
+configured) the Temporal worker. The gateway serves HTTP around it; `bizosaas worker` runs it
+without HTTP."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from bizosaas.kit.module import DomainModule, Services
 from bizosaas.kit.outbox import OutboxRelay
 from bizosaas.modules import ModuleLoadError, enabled_modules
 from bizosaas.settings import Settings
+from bizosaas.workflows.worker import ModuleWorker, WorkerError, start_worker
 
 log = structlog.get_logger(__name__)
 
@@ -29,6 +32,8 @@ class Platform:
     relay: OutboxRelay | None = None
     owns_database: bool = True
     services: Services = field(init=False)
+    worker: ModuleWorker | None = field(default=None, init=False)
+    """The Temporal worker, when this process runs one (`BIZOSAAS_TEMPORAL_WORKER`)."""
 
     def __post_init__(self) -> None:
         self.services = Services(
@@ -81,9 +86,18 @@ class Platform:
                 await module.startup(self.services)
         if self.relay is not None:
             self.relay.start()
+        if self.settings.temporal_worker:
+            try:
+                self.worker = start_worker(self.modules, self.services)
+            except WorkerError:
+                await self.stop()
+                raise
         log.info("platform_started", modules=[m.name for m in self.modules])
 
     async def stop(self) -> None:
+        if self.worker is not None:
+            await self.worker.stop()
+            self.worker = None
         if self.relay is not None:
             await self.relay.stop()
         for module in reversed(self.modules):

@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bizosaas.identity import mail, mfa, runtime
 from bizosaas.identity.authenticator import IdentityAuthenticator
-from bizosaas.identity.events import MAIL_REQUESTED
+from bizosaas.identity.events import IDENTITY_EVENTS, MAIL_REQUESTED
 from bizosaas.identity.permissions import IDENTITY_PERMISSIONS
 from bizosaas.identity.router import router, web
 from bizosaas.identity.seed import seed
@@ -43,7 +43,8 @@ module = DomainModule(
     router=router,
     web=web,
     permissions=IDENTITY_PERMISSIONS,
-    event_handlers={MAIL_REQUESTED: mail.deliver},
+    events=IDENTITY_EVENTS,
+    event_handlers={MAIL_REQUESTED.name: mail.deliver},
     seed=seed,
     startup=startup,
 )

@@ -1,15 +1,47 @@
-"""Identity event names (outbox) and audit actions."""
+"""Identity's events (written to the outbox, with typed payloads) and audit actions."""
 
 from __future__ import annotations
 
+import uuid
 from enum import StrEnum
 
-MAIL_REQUESTED = "identity.mail_requested"
-"""Payload: {"to": str, "subject": str, "body": str}. Delivered by the mailer (mail.py)."""
-TENANT_CREATED = "identity.tenant_created"
-"""Payload: {"tenant_id": str, "slug": str, "name": str}."""
-MEMBER_JOINED = "identity.member_joined"
-"""Payload: {"tenant_id": str, "user_id": str, "role": str}."""
+from pydantic import BaseModel, Field
+
+from bizosaas.kit.module import EventType
+
+
+class MailRequested(BaseModel):
+    to: str = Field(description="The recipient's e-mail address.")
+    subject: str = Field(description="The subject line.")
+    body: str = Field(description="Plain-text body.")
+
+
+class TenantCreated(BaseModel):
+    tenant_id: uuid.UUID
+    slug: str = Field(description="The tenant's unique URL name.")
+    name: str = Field(description="The tenant's display name.")
+
+
+class MemberJoined(BaseModel):
+    tenant_id: uuid.UUID
+    user_id: uuid.UUID = Field(description="The new member's user id.")
+    role: str = Field(description="The role the member joined with.")
+
+
+MAIL_REQUESTED = EventType(
+    "identity.mail_requested",
+    MailRequested,
+    description="An e-mail is to be sent; the mailer delivers it (SMTP, or the local mail sink).",
+)
+TENANT_CREATED = EventType(
+    "identity.tenant_created", TenantCreated, description="A new tenant (workspace) exists."
+)
+MEMBER_JOINED = EventType(
+    "identity.member_joined",
+    MemberJoined,
+    description="A user accepted an invitation and is now a member of the tenant.",
+)
+IDENTITY_EVENTS = (MAIL_REQUESTED, TENANT_CREATED, MEMBER_JOINED)
 
 
 class AuditAction(StrEnum):

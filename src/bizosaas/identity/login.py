@@ -14,7 +14,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.identity import audit, challenges, mfa, onetime, repository, runtime
-from bizosaas.identity.events import TENANT_CREATED, AuditAction
+from bizosaas.identity.events import TENANT_CREATED, AuditAction, TenantCreated
 from bizosaas.identity.exceptions import (
     EmailTaken,
     InvalidCredentials,
@@ -98,7 +98,7 @@ async def create_tenant(session: AsyncSession, *, name: str, slug: str | None = 
     record_event(
         session,
         TENANT_CREATED,
-        {"tenant_id": str(tenant.id), "slug": tenant.slug, "name": tenant.name},
+        TenantCreated(tenant_id=tenant.id, slug=tenant.slug, name=tenant.name),
         tenant_id=tenant.id,
     )
     return tenant

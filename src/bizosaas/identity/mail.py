@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.identity import runtime
-from bizosaas.identity.events import MAIL_REQUESTED
+from bizosaas.identity.events import MAIL_REQUESTED, MailRequested
 from bizosaas.identity.exceptions import MailNotFound
 from bizosaas.identity.models import MailMessage
 from bizosaas.kit.events import Event
@@ -43,7 +43,7 @@ def request_mail(
     record_event(
         session,
         MAIL_REQUESTED,
-        {"to": to, "subject": subject, "body": body},
+        MailRequested(to=to, subject=subject, body=body),
         tenant_id=tenant_id,
     )
 

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.identity import audit, repository, runtime
-from bizosaas.identity.events import MEMBER_JOINED, AuditAction
+from bizosaas.identity.events import MEMBER_JOINED, AuditAction, MemberJoined
 from bizosaas.identity.exceptions import (
     AlreadyMember,
     InvitationInvalid,
@@ -347,7 +347,7 @@ async def accept_invitation(
     record_event(
         session,
         MEMBER_JOINED,
-        {"tenant_id": str(tenant_id), "user_id": str(user.id), "role": invitation.role},
+        MemberJoined(tenant_id=tenant_id, user_id=user.id, role=invitation.role),
     )
     await audit.record(
         session,

@@ -25,6 +25,7 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 from bizosaas.kit.ids import uuid7
+from bizosaas.kit.tenancy import TenantScope, bind_tenant
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -142,13 +143,17 @@ class Database:
         self._after_commit_hooks.append(hook)
 
     @asynccontextmanager
-    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
-        """A session committed when the block ends normally and rolled back otherwise.
+    async def unit_of_work(self, scope: TenantScope | None = None) -> AsyncIterator[AsyncSession]:
+        """A session committed when the block ends normally and rolled back otherwise; with
+        `scope`, bound to that tenant before its first statement (background work: activities,
+        tools, jobs).
 
         A block that never touched the database (a refresh served from Redis, say) costs no
         commit and no close: the session holds no connection and no objects then.
         """
         session = self.sessionmaker()
+        if scope is not None:
+            await bind_tenant(session, scope)
         try:
             yield session
             if session.in_transaction() or session.new or session.dirty or session.deleted:

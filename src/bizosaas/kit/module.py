@@ -10,9 +10,9 @@ docs/domains.md ("Adding a domain") for the whole walk-through.
 | `web`, `navigation`, `templates` | the web shell: pages at the site root, links in each app's navigation, a template folder in the app's Jinja loader |
 | `migrations` | Alembic: one more version location in the one history (`bizosaas db upgrade`) |
 | `permissions`, `role_grants` | the permission matrix (and the roles editor); unknown permissions stop start-up |
-| `events`, `event_handlers` | typed outbox events (payload validated on write, listed in the docs) and bus subscriptions |
+| `events`, `event_handlers` | typed outbox events (payload validated on write, listed in docs/events.md) and bus subscriptions (an exact name no module declares stops start-up) |
 | `workflows`, `activities` | the Temporal worker (`bizosaas worker`, and in-process under `up`) |
-| `toolsets` | the agent runtime's catalogue of tools over tenant data |
+| `toolsets` | the agent runtime's catalogue of tools over tenant data (`GET /api/brain/platform/toolsets`; ids unique) |
 | `seed` | `bizosaas up` and `bizosaas demo seed` (idempotent) |
 | `health_checks` | `/api/brain/health` (503 naming the component that failed) |
 | `settings` | the module's own `BIZOSAAS_<NAME>_*` settings, validated at start-up |
@@ -21,6 +21,8 @@ docs/domains.md ("Adding a domain") for the whole walk-through.
 
 from __future__ import annotations
 
+import inspect
+import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -28,7 +30,8 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticSerializationError
 from pydantic_settings import BaseSettings
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,7 +39,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bizosaas.kit.auth import Principal
 from bizosaas.kit.cache import Cache
 from bizosaas.kit.db import Database
-from bizosaas.kit.events import EventBus, Handler
+from bizosaas.kit.events import Event, EventBus, Handler
+from bizosaas.kit.tenancy import TenantScope
 from bizosaas.settings import Settings
 
 
@@ -136,6 +140,13 @@ class NavLink:
 # -- events and tools -----------------------------------------------------------------------
 
 PayloadT = TypeVar("PayloadT", bound=BaseModel)
+_EVENT_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+_TOOLSET_ID = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+
+class InvalidEventPayload(ValueError):
+    """A payload that is not an instance of its event's schema, or whose data the schema
+    refuses. Raised before anything is written, so a bad event never reaches the outbox."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,15 +161,73 @@ class EventType(Generic[PayloadT]):
     schema: type[PayloadT]
     description: str = ""
 
+    def __post_init__(self) -> None:
+        if not _EVENT_NAME.match(self.name):
+            raise ValueError(f"event name {self.name!r} must read '<domain>.<event>' (lowercase)")
+        if not (isinstance(self.schema, type) and issubclass(self.schema, BaseModel)):
+            raise TypeError(f"the schema of {self.name} must be a Pydantic model class")
+
+    def dump(self, payload: PayloadT) -> dict[str, Any]:
+        """The payload as stored (JSON types), after checking it against the schema again: a
+        model built with `model_construct` or mutated after validation is caught here."""
+        if type(payload) is not self.schema:
+            raise InvalidEventPayload(
+                f"{self.name} takes a {self.schema.__name__} payload, not {type(payload).__name__}"
+            )
+        try:
+            data = payload.model_dump(mode="json", warnings="error")
+            self.schema.model_validate(data)
+        except (ValidationError, PydanticSerializationError) as error:
+            raise InvalidEventPayload(f"invalid {self.name} payload: {error}") from error
+        return data
+
+    def parse(self, event: Event) -> PayloadT:
+        """The typed payload of a relayed `event` of this type (for handlers)."""
+        if event.name != self.name:
+            raise ValueError(f"event {event.id} is {event.name}, not {self.name}")
+        return self.schema.model_validate(event.payload)
+
+    def json_schema(self) -> dict[str, Any]:
+        return self.schema.model_json_schema()
+
+
+@dataclass(frozen=True, slots=True)
+class ToolContext:
+    """What a tool runs with: the process's services and the tenant the agent acts for (from
+    the verified principal that started the run). A tool opens its own unit of work bound to
+    `scope`, so the ORM filter and row-level security hold as in a request."""
+
+    services: Services
+    scope: TenantScope
+
 
 @dataclass(frozen=True, slots=True)
 class Toolset:
-    """Tools an agent may use over a domain's tenant data. `id` is a stable contract."""
+    """Tools an agent may use over a domain's tenant data. `id` is a stable contract.
+
+    A tool is an async function whose first parameter is a `ToolContext` and whose other
+    parameters (annotated, with `Field(description=...)` where a name is not enough) are what
+    the model fills in; its docstring tells the model what it does. Ids are unique across the
+    enabled modules (a duplicate stops start-up).
+    """
 
     id: str
     title: str
     description: str
     tools: Sequence[Callable[..., Any]] = ()
+
+    def __post_init__(self) -> None:
+        if not _TOOLSET_ID.match(self.id):
+            raise ValueError(f"toolset id {self.id!r} must be lowercase letters, digits, - or _")
+        names = [tool.__name__ for tool in self.tools]
+        if len(set(names)) != len(names):
+            raise ValueError(f"toolset {self.id}: tool names must be unique: {names}")
+        for tool in self.tools:
+            if not inspect.iscoroutinefunction(tool) or not (tool.__doc__ or "").strip():
+                raise ValueError(
+                    f"toolset {self.id}: {tool.__name__} must be an async function with a "
+                    "docstring (the model reads it)"
+                )
 
 
 # -- the module -----------------------------------------------------------------------------

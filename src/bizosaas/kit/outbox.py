@@ -1,7 +1,8 @@
 """The transactional outbox and its relay.
 
 `record_event` adds an event row to the caller's session, so it commits (or not) with the
-change it describes. The relay reads unpublished rows, publishes them to the event bus and
+change it describes. Events are typed (`kit.module.EventType`): the payload is a Pydantic model,
+checked against the event's schema before it is written and stored as JSON. The relay reads unpublished rows, publishes them to the event bus and
 marks them published. A crash between publish and mark means the batch is published again:
 delivery is at-least-once and consumers are idempotent. On PostgreSQL several relays share the
 work with `FOR UPDATE SKIP LOCKED`; on SQLite (one process) handlers may write while the relay
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bizosaas.kit.db import Base, Database, IdMixin, utcnow
 from bizosaas.kit.events import Event, EventBus
+from bizosaas.kit.module import EventType, PayloadT
 from bizosaas.kit.tasks import cancel_and_wait
 from bizosaas.kit.tenancy import current_tenant
 
@@ -57,13 +59,18 @@ class OutboxEvent(IdMixin, Base):
 
 def record_event(
     session: AsyncSession,
-    name: str,
-    payload: dict[str, Any],
+    event: EventType[PayloadT],
+    payload: PayloadT,
     *,
     tenant_id: uuid.UUID | None = None,
 ) -> OutboxEvent:
-    """Write `name` to the outbox in the session's transaction. Tenant defaults to the scope's."""
-    row = OutboxEvent(name=name, payload=payload, tenant_id=tenant_id or current_tenant(session))
+    """Write `event` to the outbox in the session's transaction. Tenant defaults to the scope's.
+
+    The payload must be an instance of the event's schema and valid against it; otherwise
+    `InvalidEventPayload` is raised and nothing is added to the session.
+    """
+    data = event.dump(payload)
+    row = OutboxEvent(name=event.name, payload=data, tenant_id=tenant_id or current_tenant(session))
     session.add(row)
     session.sync_session.info[_PENDING_KEY] = True
     return row

@@ -1,5 +1,8 @@
 """The Temporal client of a process: connected at start-up when an address is configured, and
-reported as the `temporal` component of `/api/brain/health`."""
+reported as the `temporal` component of `/api/brain/health`.
+
+Workflow and activity inputs and results are Pydantic models (the client's data converter
+serialises them), so both ends of a workflow share one typed contract."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import asyncio
 
 import structlog
 from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
 
 from bizosaas.kit.module import Services
 
@@ -26,7 +30,10 @@ async def connect(address: str, namespace: str, *, within: float = CONNECT_TIMEO
         remaining = deadline - loop.time()
         try:
             return await asyncio.wait_for(
-                Client.connect(address, namespace=namespace), timeout=max(remaining, 0.1)
+                Client.connect(
+                    address, namespace=namespace, data_converter=pydantic_data_converter
+                ),
+                timeout=max(remaining, 0.1),
             )
         except RuntimeError as error:  # the SDK's core reports connect failures this way
             if loop.time() + delay >= deadline:

@@ -13,8 +13,11 @@ from sqlalchemy import func, select
 from bizosaas.kit.events import Event
 from bizosaas.kit.module import DomainModule, SeedContext
 from bizosaas.kit.tenancy import bind_tenant, trusted_scope
+from tests.support.notes.events import NOTE_CREATED
 from tests.support.notes.models import Note
 from tests.support.notes.router import router
+from tests.support.notes.tools import toolset
+from tests.support.notes.workflows import CountNotes, activities
 
 DEMO_TENANT = uuid.UUID("00000000-0000-7000-8000-00000000d3e0")
 DELIVERY_LOG_ENV = "BIZOSAAS_TEST_DELIVERY_LOG"
@@ -30,10 +33,12 @@ async def seed(context: SeedContext) -> None:
 
 
 async def log_delivery(event: Event) -> None:
-    """Append the event id to the delivery log (consumers are idempotent: readers dedupe)."""
+    """Append the event id and its note to the delivery log (consumers are idempotent: readers
+    dedupe)."""
     path = os.environ.get(DELIVERY_LOG_ENV)
     if path:
-        line = f"{event.id} {event.payload.get('note_id')}\n"
+        created = NOTE_CREATED.parse(event)
+        line = f"{event.id} {created.note_id}\n"
         await asyncio.to_thread(_append, path, line)
 
 
@@ -47,6 +52,10 @@ module = DomainModule(
     title="Notes (test module)",
     router=router,
     permissions={"notes.note:read": "Read notes", "notes.note:write": "Write notes"},
-    event_handlers={"notes.*": log_delivery},
+    events=[NOTE_CREATED],
+    event_handlers={NOTE_CREATED.name: log_delivery},
+    workflows=[CountNotes],
+    activities=activities,
+    toolsets=[toolset],
     seed=seed,
 )

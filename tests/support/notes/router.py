@@ -16,6 +16,7 @@ from bizosaas.kit.deps import get_session
 from bizosaas.kit.errors import NotFound
 from bizosaas.kit.outbox import record_event
 from bizosaas.kit.tenancy import bind_tenant, trusted_scope
+from tests.support.notes.events import NOTE_CREATED, NoteCreated
 from tests.support.notes.models import Note
 
 
@@ -51,7 +52,7 @@ async def create_note(payload: NoteCreate, session: TenantSession) -> NoteRead:
     note = Note(body=payload.body)
     session.add(note)
     await session.flush()
-    record_event(session, "notes.created", {"note_id": str(note.id)})
+    record_event(session, NOTE_CREATED, NoteCreated(note_id=note.id, body=note.body))
     return NoteRead(id=note.id, tenant_id=note.tenant_id, body=note.body)
 
 

@@ -1,0 +1,153 @@
+"""One Temporal worker for every enabled module's workflows and activities.
+
+`bizosaas worker` runs it as a process of its own (scaled mode); `bizosaas up` runs it inside
+the gateway process beside the embedded dev server (`BIZOSAAS_TEMPORAL_WORKER`). Either way it
+shares the process's `Services`: each module's `ActivityFactory` is called with them, so an
+activity reaches the database and the bus through its closure. Activities are async and run on
+the process's event loop.
+
+Workflow code runs in Temporal's sandbox, with the platform's packages and the packages that
+define the workflows passed through: a domain package imports its models, and importing them
+again in the sandbox would define their tables twice. Temporal's runtime checks (no I/O, no
+wall clock, no randomness in workflow code) still apply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from bizosaas.kit.module import DomainModule, Services
+
+log = structlog.get_logger(__name__)
+
+# Activities still running at shutdown get this long to finish before they are cancelled
+# (Temporal retries a cancelled attempt on another worker).
+SHUTDOWN_GRACE = timedelta(seconds=10)
+
+
+class WorkerError(RuntimeError):
+    """The worker cannot be assembled or cannot run; the message says why."""
+
+
+def has_work(modules: Sequence[DomainModule]) -> bool:
+    return any(module.workflows or module.activities for module in modules)
+
+
+def collect(
+    modules: Sequence[DomainModule], services: Services
+) -> tuple[list[type], list[Callable[..., Any]]]:
+    """Every module's workflow classes, and its activities built around `services`."""
+    workflows = [workflow for module in modules for workflow in module.workflows]
+    activities: list[Callable[..., Any]] = []
+    for module in modules:
+        if module.activities is None:
+            continue
+        for activity in module.activities(services):
+            if not inspect.iscoroutinefunction(activity):
+                raise WorkerError(
+                    f"module {module.name}: activity {getattr(activity, '__name__', activity)!r} "
+                    "must be async (activities run on the process's event loop)"
+                )
+            activities.append(activity)
+    return workflows, activities
+
+
+def build_worker(
+    client: Client,
+    modules: Sequence[DomainModule],
+    services: Services,
+    *,
+    task_queue: str,
+    concurrency: int,
+) -> Worker:
+    workflows, activities = collect(modules, services)
+    if not workflows and not activities:
+        raise WorkerError("no enabled module declares workflows or activities")
+    packages = {workflow.__module__.partition(".")[0] for workflow in workflows}
+    restrictions = SandboxRestrictions.default.with_passthrough_modules("bizosaas", *packages)
+    try:
+        return Worker(
+            client,
+            task_queue=task_queue,
+            workflows=workflows,
+            activities=activities,
+            workflow_runner=SandboxedWorkflowRunner(restrictions=restrictions),
+            max_concurrent_activities=concurrency,
+            max_concurrent_workflow_tasks=concurrency,
+            graceful_shutdown_timeout=SHUTDOWN_GRACE,
+        )
+    except (TypeError, ValueError, RuntimeError) as error:  # e.g. a duplicate activity name
+        raise WorkerError(f"cannot assemble the Temporal worker: {error}") from error
+
+
+class ModuleWorker:
+    """A worker running as a task of this process's event loop."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def task_queue(self) -> str:
+        return str(self.worker.config()["task_queue"])
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self.worker.run(), name="temporal-worker")
+
+    async def wait(self) -> None:
+        """Return when the worker stops; raise what stopped it if it failed."""
+        if self._task is not None:
+            await asyncio.shield(self._task)
+
+    async def stop(self) -> None:
+        """Stop polling, let running activities finish (within `SHUTDOWN_GRACE`), and return
+        once the worker is down."""
+        if self._task is None:
+            return
+        task, self._task = self._task, None
+        if not task.done():
+            await self.worker.shutdown()
+        try:
+            await task
+        except Exception:  # it failed earlier; stopping is what was asked
+            log.exception("temporal_worker_failed")
+
+
+def start_worker(modules: Sequence[DomainModule], services: Services) -> ModuleWorker | None:
+    """Start the process's worker on the configured queue; None when no module has any work."""
+    settings = services.settings
+    if not has_work(modules):
+        log.info("temporal_worker_idle", reason="no enabled module declares workflows")
+        return None
+    client = services.provided.get("temporal")
+    if not isinstance(client, Client):
+        raise WorkerError(
+            "the Temporal worker needs a Temporal frontend: set BIZOSAAS_TEMPORAL_ADDRESS "
+            "(host:port) and keep the workflows module enabled"
+        )
+    running = ModuleWorker(
+        build_worker(
+            client,
+            modules,
+            services,
+            task_queue=settings.temporal_task_queue,
+            concurrency=settings.temporal_worker_concurrency,
+        )
+    )
+    running.start()
+    log.info(
+        "temporal_worker_started",
+        task_queue=settings.temporal_task_queue,
+        concurrency=settings.temporal_worker_concurrency,
+    )
+    return running
