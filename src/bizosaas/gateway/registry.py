@@ -150,18 +150,15 @@ class Registry:
         open_seconds: float = 5.0,
         redis: Redis | None = None,
         clock: Callable[[], float] = time.time,
-        circuit_clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """`clock` dates registrations: wall-clock time, because their expiry is shared with
-        other gateway processes through Redis. `circuit_clock` times the circuits' open periods,
-        which stay in this process."""
+        other gateway processes through Redis."""
         self.local = local
         self.services: dict[str, Service] = {}
         self._failure_threshold = failure_threshold
         self._open_seconds = open_seconds
         self._redis = redis
         self._clock = clock
-        self._circuit_clock = circuit_clock
         self._configured: dict[str, ServiceSpec] = {}
         self._registrations: dict[tuple[str, str], Registration] = {}
         self._drained: set[tuple[str, str]] = set()
@@ -246,7 +243,6 @@ class Registry:
         circuit = CircuitBreaker(
             failure_threshold=self._failure_threshold,
             open_seconds=self._open_seconds,
-            clock=self._circuit_clock,
             listener=on_change,
         )
         return Instance(service=name, url=url, source=source, circuit=circuit, clock=self._clock)
