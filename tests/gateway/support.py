@@ -66,6 +66,8 @@ class EchoUpstream:
 
     url: str = ""
     seen: list[dict[str, Any]] = field(default_factory=list)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    """Requests to `/hold` wait for this (set at shutdown at the latest)."""
 
 
 @contextlib.asynccontextmanager
@@ -94,8 +96,8 @@ async def echo_upstream(*, port: int | None = None) -> AsyncIterator[EchoUpstrea
             await response.write_eof()
             return response
         if request.path.startswith("/hold"):
-            # Answers after `seconds`: a request that stays in flight as long as a test needs.
-            await asyncio.sleep(float(request.query.get("seconds", "1")))
+            # Stays in flight until the test releases it, however slowly the test runs.
+            await echo.release.wait()
             return web.json_response(record)
         if request.path.startswith("/status/"):
             return web.json_response(record, status=int(request.path.rsplit("/", 1)[1]))
@@ -113,6 +115,7 @@ async def echo_upstream(*, port: int | None = None) -> AsyncIterator[EchoUpstrea
     try:
         yield echo
     finally:
+        echo.release.set()
         await runner.cleanup()
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
-from bizosaas.gateway.registry import DRAINED_KEY, INSTANCES_KEY, instance_id
+from bizosaas.gateway.registry import DRAINED_KEY, INSTANCES_KEY, Registry, instance_id
 from tests.gateway.conftest import GatewayFactory
 from tests.gateway.support import (
     bearer,
@@ -20,6 +22,9 @@ from tests.gateway.support import (
     services_json,
     super_admin,
 )
+from tests.support import backends
+from tests.support.clock import ManualClock
+from tests.support.waiting import eventually, wait_until
 
 SERVICE_TOKEN = "service-credential-for-tests-0123456789"
 SERVICE = bearer(SERVICE_TOKEN)
@@ -69,32 +74,86 @@ async def test_self_registration_needs_the_service_credential(gateway: GatewayFa
     assert routed.status_code == 200 and routed.json()["path"] == "/x?y=1"
 
 
+async def test_registration_lives_its_ttl_and_heartbeats_extend_it() -> None:
+    clock = ManualClock()
+    registry = Registry(local=frozenset(), clock=clock)
+    url = "http://127.0.0.1:9/jobs"
+    instance = await registry.register("jobs", url, ttl=10)
+    clock.advance(9.5)
+    await registry.sync()
+    assert registry.find("jobs", instance.id) is not None
+    assert registry.describe()[0]["instances"][0]["expires_in"] == 0.5
+
+    for _ in range(5):  # heartbeats keep it alive long past its first TTL
+        assert await registry.heartbeat("jobs", instance.id, ttl=10)
+        clock.advance(9.5)
+        await registry.sync()
+        assert registry.find("jobs", instance.id) is not None
+
+    clock.advance(0.5)  # no more heartbeats: dropped the moment its TTL is over
+    await registry.sync()
+
+    assert registry.find("jobs", instance.id) is None
+    assert await registry.heartbeat("jobs", instance.id, ttl=10) is False
+    service = registry.remote("jobs")
+    assert service is not None and service.pick() is None, "known, but with no instance"
+
+
+async def test_registrations_expire_by_the_clock_through_redis(redis_client: Redis) -> None:
+    """Registrations shared through Redis expire by the registering clock for every reader."""
+    await redis_client.delete(INSTANCES_KEY, DRAINED_KEY)
+    clock = ManualClock(start=float(int(time.time())))
+    try:
+        writer = Registry(local=frozenset(), redis=redis_client, clock=clock)
+        reader = Registry(local=frozenset(), redis=redis_client, clock=clock)
+        instance = await writer.register("jobs", "http://127.0.0.1:9", ttl=10)
+        clock.advance(9.5)
+        await reader.sync()
+        assert reader.find("jobs", instance.id) is not None
+        clock.advance(0.5)
+        await reader.sync()
+        assert reader.find("jobs", instance.id) is None
+        assert await redis_client.hlen(INSTANCES_KEY) == 0, "the expired entry is removed"
+    finally:
+        await redis_client.delete(INSTANCES_KEY, DRAINED_KEY)
+
+
 async def test_registration_expires_without_heartbeats(gateway: GatewayFactory) -> None:
     async with (
         echo_upstream() as echo,
-        gateway(service_token=SERVICE_TOKEN, gateway_registry_sync_interval=0.1) as (_a, client),
+        gateway(service_token=SERVICE_TOKEN, gateway_registry_sync_interval=0.05) as (_a, client),
     ):
         registered = await client.post(
             "/api/brain/registry/services",
-            json={"name": "jobs", "url": echo.url, "ttl": 0.6},
+            json={"name": "jobs", "url": echo.url, "ttl": 3600},
             headers=SERVICE,
         )
         heartbeat = "/api/brain/registry/services/jobs/instances/{}/heartbeat".format(
             registered.json()["id"]
         )
-        for _ in range(4):  # heartbeats keep it alive past its TTL
-            await asyncio.sleep(0.3)
-            beat = await client.put(heartbeat + "?ttl=0.6", headers=SERVICE)
-            assert beat.status_code == 204
         alive = await client.get("/api/brain/jobs/x")
-        await asyncio.sleep(1.0)  # no more heartbeats: dropped
-        expired = await client.get("/api/brain/jobs/x")
+        # A heartbeat sets the TTL from now: a short one makes the instance expire soon.
+        beat = await client.put(heartbeat + "?ttl=0.05", headers=SERVICE)
+        expired = await eventually(
+            lambda: client.get("/api/brain/jobs/x"),
+            until=lambda response: response.status_code != 200,
+            what="the registration's expiry",
+        )
         late_beat = await client.put(heartbeat, headers=SERVICE)
-    assert alive.status_code == 200
+    assert alive.status_code == 200 and beat.status_code == 204
     assert expired.status_code == 503
     assert expired.json()["code"] == "gateway.service_unavailable"
     assert expired.json()["service"] == "jobs"
     assert late_beat.status_code == 404, "an expired instance must register again"
+
+
+async def shared_instances(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> dict[str, dict[str, Any]]:
+    """The instances of the service `shared` one gateway knows, by URL."""
+    listing = (await client.get("/api/brain/services", headers=admin)).json()
+    found = [service for service in listing if service["name"] == "shared"]
+    return {i["url"]: i for i in found[0]["instances"]} if found else {}
 
 
 async def test_registrations_and_drains_are_shared_through_redis(
@@ -103,8 +162,8 @@ async def test_registrations_and_drains_are_shared_through_redis(
     await redis_client.delete(INSTANCES_KEY, DRAINED_KEY)
     shared = {
         "service_token": SERVICE_TOKEN,
-        "redis_url": "redis://127.0.0.1:6379/15",
-        "gateway_registry_sync_interval": 0.1,
+        "redis_url": backends.redis_test_url(),
+        "gateway_registry_sync_interval": 0.05,
     }
     try:
         async with (
@@ -117,11 +176,15 @@ async def test_registrations_and_drains_are_shared_through_redis(
             for url in (first.url, second.url):
                 answer = await one.post(
                     "/api/brain/registry/services",
-                    json={"name": "shared", "url": url, "ttl": 30},
+                    json={"name": "shared", "url": url, "ttl": 3600},
                     headers=SERVICE,
                 )
                 assert answer.status_code == 201
-            await asyncio.sleep(0.3)
+            await eventually(
+                lambda: shared_instances(two, admin),
+                until=lambda instances: len(instances) == 2,
+                what="the second gateway's sync",
+            )
             seen_by_two = [await two.get("/api/brain/shared/x") for _ in range(4)]
             listing = (await two.get("/api/brain/services", headers=admin)).json()
             instance = next(
@@ -130,7 +193,11 @@ async def test_registrations_and_drains_are_shared_through_redis(
             drained = await two.post(
                 f"/api/brain/services/shared/instances/{instance['id']}/drain", headers=admin
             )
-            await asyncio.sleep(0.3)
+            await eventually(
+                lambda: shared_instances(one, admin),
+                until=lambda instances: instances[first.url]["draining"] is True,
+                what="the first gateway's sync",
+            )
             first.seen.clear()
             second.seen.clear()
             after_drain = [await one.get("/api/brain/shared/x") for _ in range(4)]
@@ -168,12 +235,13 @@ async def test_least_outstanding_prefers_the_idle_instance(gateway: GatewayFacto
     async with echo_upstream() as fast, echo_upstream() as slow:
         services = services_json(lo={"urls": [slow.url, fast.url], "balancer": "least_outstanding"})
         async with gateway(gateway_services=services) as (_app, client):
-            stuck = asyncio.create_task(client.get("/api/brain/lo/hold?seconds=3"))
-            while not (slow.seen or fast.seen):
-                await asyncio.sleep(0.01)
+            stuck = asyncio.create_task(client.get("/api/brain/lo/hold"))
+            await wait_until(lambda: bool(slow.seen or fast.seen), what="the held request")
             for _ in range(5):
                 assert (await client.get("/api/brain/lo/x")).status_code == 200
-            stuck.cancel()
+            slow.release.set()
+            fast.release.set()
+            assert (await stuck).status_code == 200
     busy_one, idle_one = (slow, fast) if slow.seen[0]["path"].startswith("/hold") else (fast, slow)
     assert len(busy_one.seen) == 1, "nothing more goes to the instance with a request in flight"
     assert len(idle_one.seen) == 5

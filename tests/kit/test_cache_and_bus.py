@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -13,6 +12,8 @@ from redis.asyncio import Redis
 from bizosaas.kit.cache import Cache, MemoryCache, RedisCache
 from bizosaas.kit.events import Event, RedisEventBus
 from tests.support import backends
+from tests.support.clock import ManualClock
+from tests.support.waiting import eventually, wait_until
 
 
 @pytest.fixture
@@ -27,14 +28,36 @@ async def cache(cache_backend: str, unique: str) -> AsyncIterator[Cache]:
     await redis.aclose()
 
 
-async def test_cache_round_trip_and_expiry(cache: Cache) -> None:
-    await cache.set("k", b"value", ttl=0.2)
+async def test_cache_round_trip(cache: Cache) -> None:
+    await cache.set("k", b"value", ttl=60)
     assert await cache.get("k") == b"value"
     await cache.delete("k")
     assert await cache.get("k") is None
-    await cache.set("short", b"x", ttl=0.05)
-    await asyncio.sleep(0.15)
+
+
+async def test_memory_cache_entry_lives_exactly_its_ttl() -> None:
+    clock = ManualClock()
+    cache = MemoryCache(clock=clock)
+    await cache.set("short", b"x", ttl=5)
+    clock.advance(4.999)
+    assert await cache.get("short") == b"x"
+    clock.advance(0.001)
     assert await cache.get("short") is None
+    await cache.set("short", b"y", ttl=5)
+    assert await cache.get("short") == b"y", "a new value starts a new TTL"
+
+
+async def test_redis_cache_entry_expires_with_its_ttl(redis_client: Redis, unique: str) -> None:
+    cache = RedisCache(redis_client, prefix=f"test:{unique}:")
+    await cache.set("long", b"x", ttl=30)
+    remaining_ms = await redis_client.pttl(f"test:{unique}:long")
+    assert 0 < remaining_ms <= 30_000, "Redis holds the entry for the TTL given, no longer"
+    await cache.set("short", b"x", ttl=0.01)
+    # Redis expires the entry itself; a generous deadline only catches one that never goes.
+    await eventually(
+        lambda: cache.get("short"), until=lambda value: value is None, what="expiry in Redis"
+    )
+    await cache.delete("long")
 
 
 async def test_memory_cache_is_bounded() -> None:
@@ -74,10 +97,7 @@ async def test_redis_bus_delivers_to_every_process(redis_client: Redis, unique: 
             tenant_id=uuid.uuid4(),
         )
         await first.publish(event)
-        for _ in range(200):
-            if got_first and got_second:
-                break
-            await asyncio.sleep(0.01)
+        await wait_until(lambda: bool(got_first and got_second), what="delivery to both")
     finally:
         await first.close()
         await second.close()

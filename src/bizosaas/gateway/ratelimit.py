@@ -12,6 +12,7 @@ from __future__ import annotations
 import fnmatch
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,8 +74,17 @@ def make_storage(redis_url: str | None) -> Storage:
 
 
 class RateLimiter:
-    def __init__(self, rules: tuple[RateLimitRule, ...], storage: Storage) -> None:
+    def __init__(
+        self,
+        rules: tuple[RateLimitRule, ...],
+        storage: Storage,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """`clock` must be the one the storage dates its windows by (wall-clock time for the
+        `limits` storages), since a window's end is computed from both."""
         self.storage = storage
+        self._clock = clock
         self.configure(rules)
 
     def configure(self, rules: tuple[RateLimitRule, ...]) -> None:
@@ -135,7 +145,7 @@ class RateLimiter:
         method: str = scope["method"]
         tightest: tuple[int, int, int] | None = None
         allowed = True
-        now = time.time()
+        now = self._clock()
         for limit in self.candidates(service):
             if not limit.matches(service, rest, method):
                 continue

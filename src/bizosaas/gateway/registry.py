@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -61,6 +62,8 @@ class Instance:
     outstanding: int = 0
     latency_ms: float | None = None
     """Exponentially weighted time to response headers."""
+    clock: Callable[[], float] = field(default=time.time, repr=False)
+    """The registry's clock, which dates `expires_at`."""
     id: str = field(init=False)
     origin: str = field(init=False)
 
@@ -91,7 +94,7 @@ class Instance:
             "consecutive_failures": self.circuit.failures,
             "expires_in": None
             if self.expires_at is None
-            else round(max(0.0, self.expires_at - time.time()), 1),
+            else round(max(0.0, self.expires_at - self.clock()), 1),
         }
 
 
@@ -146,12 +149,16 @@ class Registry:
         failure_threshold: int = 3,
         open_seconds: float = 5.0,
         redis: Redis | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """`clock` dates registrations: wall-clock time, because their expiry is shared with
+        other gateway processes through Redis."""
         self.local = local
         self.services: dict[str, Service] = {}
         self._failure_threshold = failure_threshold
         self._open_seconds = open_seconds
         self._redis = redis
+        self._clock = clock
         self._configured: dict[str, ServiceSpec] = {}
         self._registrations: dict[tuple[str, str], Registration] = {}
         self._drained: set[tuple[str, str]] = set()
@@ -171,7 +178,7 @@ class Registry:
         self._rebuild()
 
     def _rebuild(self) -> None:
-        now = time.time()
+        now = self._clock()
         wanted: dict[str, ServiceSpec] = dict(self._configured)
         for (name, _), registration in self._registrations.items():
             if name not in wanted and name not in self.local:
@@ -238,7 +245,7 @@ class Registry:
             open_seconds=self._open_seconds,
             listener=on_change,
         )
-        return Instance(service=name, url=url, source=source, circuit=circuit)
+        return Instance(service=name, url=url, source=source, circuit=circuit, clock=self._clock)
 
     # -- lookups ---------------------------------------------------------------------------
 
@@ -269,7 +276,7 @@ class Registry:
         registration = Registration(
             service=service,
             url=url,
-            expires_at=time.time() + ttl,
+            expires_at=self._clock() + ttl,
             health_path=health_path,
             timeout=timeout,
         )
@@ -334,7 +341,7 @@ class Registry:
             await self._sync()
 
     async def _sync(self) -> None:
-        now = time.time()
+        now = self._clock()
         if self._redis is not None:
             raw: dict[Any, Any] = await self._redis.hgetall(INSTANCES_KEY)
             registrations: dict[tuple[str, str], Registration] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Protocol
 
 from redis.asyncio import Redis
@@ -22,23 +23,26 @@ class Cache(Protocol):
 class MemoryCache:
     """LRU-bounded in-process cache; entries expire lazily."""
 
-    def __init__(self, *, max_entries: int = 10_000) -> None:
+    def __init__(
+        self, *, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._max_entries = max_entries
+        self._clock = clock
 
     async def get(self, key: str) -> bytes | None:
         entry = self._entries.get(key)
         if entry is None:
             return None
         expires_at, value = entry
-        if expires_at <= time.monotonic():
+        if expires_at <= self._clock():
             del self._entries[key]
             return None
         self._entries.move_to_end(key)
         return value
 
     async def set(self, key: str, value: bytes, *, ttl: float) -> None:
-        self._entries[key] = (time.monotonic() + ttl, value)
+        self._entries[key] = (self._clock() + ttl, value)
         self._entries.move_to_end(key)
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
