@@ -1,10 +1,10 @@
-"""The platform admin console at /admin (platform administrators only)."""
+"""Identity's pages in the platform admin console at /admin (platform administrators only)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from bizosaas.web.admin import pages, platform
+from bizosaas.identity.web.admin import pages, platform
 from bizosaas.web.shell import WebRoute
 
 router = APIRouter(include_in_schema=False, route_class=WebRoute)
