@@ -28,6 +28,6 @@ module = DomainModule(
     name="web",
     title="Web apps",
     web=router,
-    navigation=services_page.NAVIGATION,
+    navigation=services_page.NAV_LINKS,
     startup=startup,
 )

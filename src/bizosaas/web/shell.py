@@ -1,6 +1,7 @@
-"""The web shell every app shares: templates, page rendering, flash messages and CSRF.
+"""The web shell every app shares: page rendering, flash messages, CSRF and error pages.
 
-Pages are rendered on the server with Jinja2 and work without JavaScript. Every POST form
+Pages are rendered on the server with Jinja2 (the application's template loader: see
+runtime.py) and work without JavaScript. Every POST form
 carries a CSRF token: an HMAC, under the platform's web secret, of the browser's session cookie
 (or, before login, of a random pre-session cookie), so a token is useless with any other
 session and cannot be forged by a site that can only set cookies.

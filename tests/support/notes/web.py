@@ -18,7 +18,7 @@ from tests.support.notes.models import Note
 NoteReader = Annotated[Viewer, Depends(require_permission("notes.note:read"))]
 
 router = APIRouter(prefix="/app/notes", include_in_schema=False, route_class=WebRoute)
-NAVIGATION = (
+NAV_LINKS = (
     NavLink(
         WebApp.workspace,
         "business",

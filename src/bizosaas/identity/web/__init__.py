@@ -23,7 +23,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 _workspace = WebApp.workspace
 _admin = WebApp.admin
-NAVIGATION: tuple[NavLink, ...] = (
+NAV_LINKS: tuple[NavLink, ...] = (
     NavLink(_workspace, "overview", "Dashboard", "/app", icon="home"),
     NavLink(
         _workspace, "organisation", "Members", "/app/members", "identity.member:read", icon="users"

@@ -16,7 +16,7 @@ from bizosaas.web.session import SuperAdmin
 from bizosaas.web.shell import WebRoute
 
 router = APIRouter(prefix="/admin", route_class=WebRoute)
-NAVIGATION = (
+NAV_LINKS = (
     NavLink(
         WebApp.admin, "platform", "Services", "/admin/services", super_admin=True, icon="server"
     ),
