@@ -43,6 +43,12 @@ def headings(html: str) -> list[str]:
     return re.findall(r"<h1>(.*?)</h1>", html)
 
 
+def nav_links(html: str) -> list[str]:
+    """The labels of the side navigation's links, in order."""
+    nav = html.split('<nav class="sidenav"', 1)[1].split("</nav>", 1)[0]
+    return re.findall(r"<span>([^<]+)</span></a>", nav)
+
+
 def stat_value(dashboard_html: str, label: str) -> int:
     """The number a dashboard shows on its card labelled `label`."""
     found = re.search(

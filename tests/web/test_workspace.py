@@ -27,6 +27,7 @@ from tests.web.pages import (
     join_workspace,
     link_in,
     mailbox,
+    nav_links,
     new_client,
     post_form,
     sign_in,
@@ -38,11 +39,6 @@ from tests.web.pages import (
 NEW_PASSWORD = "a much longer passphrase 2026"
 
 
-def nav_links(html: str) -> list[str]:
-    nav = html.split('<nav class="sidenav"', 1)[1].split("</nav>", 1)[0]
-    return re.findall(r"<span>([^<]+)</span></a>", nav)
-
-
 async def test_a_client_sees_only_its_own_pages(
     app: FastAPI, client: httpx.AsyncClient, database: Database, unique: str
 ) -> None:
@@ -51,6 +47,7 @@ async def test_a_client_sees_only_its_own_pages(
     admin_nav = nav_links((await client.get("/app")).text)
     assert admin_nav == [
         "Dashboard",
+        "Notes",
         "Members",
         "Invitations",
         "Roles",

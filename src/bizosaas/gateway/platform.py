@@ -42,6 +42,7 @@ class Platform:
             cache=self.cache,
             bus=self.bus,
             redis=self.redis,
+            modules=tuple(self.modules),
         )
 
     @classmethod

@@ -1,21 +1,26 @@
 """Identity and access: tenants, users, memberships, roles, tokens, sessions, API keys, MFA.
 
-Routes under /api/brain/auth/ (see router.py), the JWKS document also at the site root, the
-service layer for the web apps in service.py, and the `Authenticator` every domain relies on.
+Routes under /api/brain/auth/ (see router.py), the JWKS document also at the site root, its
+pages in the web apps (web/), the service layer in service.py, and the `Authenticator` every
+domain relies on.
 """
 
 from __future__ import annotations
 
 import structlog
+from fastapi import APIRouter
 from sqlalchemy.exc import SQLAlchemyError
 
-from bizosaas.identity import mail, mfa, runtime
+from bizosaas.identity import mail, mfa, runtime, web
 from bizosaas.identity.authenticator import IdentityAuthenticator
 from bizosaas.identity.events import IDENTITY_EVENTS, MAIL_REQUESTED
 from bizosaas.identity.permissions import IDENTITY_PERMISSIONS
-from bizosaas.identity.router import router, web
+from bizosaas.identity.router import router
+from bizosaas.identity.router import web as well_known
 from bizosaas.identity.seed import seed
+from bizosaas.identity.web.profiles import IdentityProfiles
 from bizosaas.kit.module import DomainModule, Services
+from bizosaas.kit.viewer import PROFILES
 
 log = structlog.get_logger(__name__)
 
@@ -35,13 +40,21 @@ async def startup(services: Services) -> None:
             log.info("totp_secrets_sealed", count=sealed)
     services.provide("authenticator", IdentityAuthenticator(identity, services.database))
     services.provide("identity", identity)
+    services.provide(PROFILES, IdentityProfiles())
 
+
+site = APIRouter(include_in_schema=False)
+"""Everything identity serves at the site root: the JWKS document and its pages."""
+site.include_router(well_known)
+site.include_router(web.router)
 
 module = DomainModule(
     name="auth",
     title="Identity",
     router=router,
-    web=web,
+    web=site,
+    navigation=web.NAV_LINKS,
+    templates=web.TEMPLATES,
     permissions=IDENTITY_PERMISSIONS,
     events=IDENTITY_EVENTS,
     event_handlers={MAIL_REQUESTED.name: mail.deliver},

@@ -69,6 +69,9 @@ class Services:
     cache: Cache
     bus: EventBus
     redis: Redis | None
+    modules: Sequence[DomainModule] = ()
+    """Every enabled module, so a hook can read the others' declarations (in split mode too,
+    where this process serves only one of them)."""
     provided: dict[str, Any] = field(default_factory=dict)
     health_checks: dict[str, HealthCheck] = field(default_factory=dict)
     """Required components reported by /api/brain/health (503 when one fails)."""

@@ -1,4 +1,5 @@
-"""The web module's router: static files, the start page, and every app's pages."""
+"""The shell's own routes: static files, the start page and the admin console's Services page.
+Every other page belongs to the module that owns it (`DomainModule.web`)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
-from bizosaas.web import admin, auth_pages, workspace
+from bizosaas.web.admin import services
+from bizosaas.web.runtime import STATIC_DIR
 from bizosaas.web.session import MaybeViewer
-from bizosaas.web.shell import STATIC_DIR, WebRoute, redirect
+from bizosaas.web.shell import WebRoute, redirect
 
 STATIC_MAX_AGE = 3600
 _static = StaticFiles(directory=STATIC_DIR)
@@ -27,7 +29,7 @@ async def static(path: str, request: Request) -> Response:
 
 @router.get("/")
 async def start(request: Request, viewer: MaybeViewer) -> Response:
-    """Where a bare visit lands: the workspace, the admin console, or the login page."""
+    """Where a bare visit lands: the workspace, the admin console, or the sign-in page."""
     if viewer is None:
         return redirect(request, "/login", status=302)
     if viewer.tenant_id is None and viewer.is_super_admin:
@@ -35,6 +37,4 @@ async def start(request: Request, viewer: MaybeViewer) -> Response:
     return redirect(request, "/app", status=302)
 
 
-router.include_router(auth_pages.router)
-router.include_router(admin.router)
-router.include_router(workspace.router)
+router.include_router(services.router)

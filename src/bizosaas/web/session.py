@@ -1,8 +1,10 @@
 """The browser session: the `bizosaas_session` cookie and who is looking at a page.
 
-The cookie holds the opaque token of an identity session opened on the browser channel. The
-identity module's authenticator accepts it on every request, so revoking that session (from
-the sessions page, by logout in any app, or by an administrator) closes every app at once.
+The cookie holds the opaque token of a session the sign-in pages opened on the browser
+channel. The authenticator (`kit.auth`, provided by identity) accepts it on every request, so
+revoking that session (from the sessions page, by logout in any app, or by an administrator)
+closes every app at once. What the top bar shows about the person comes from the provided
+`ProfileSource` (see kit/viewer.py).
 """
 
 from __future__ import annotations
@@ -10,18 +12,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, cast
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from bizosaas.identity.schemas import BrowserSession
 from bizosaas.kit.auth import Principal, optional_principal
+from bizosaas.kit.db import Database
 from bizosaas.kit.deps import DbSession
 from bizosaas.kit.errors import PermissionDenied, Unauthenticated
-from bizosaas.web import profiles
-from bizosaas.web.profiles import TenantChoice
+from bizosaas.kit.viewer import PROFILES, Profile, ProfileSource, TenantChoice
 from bizosaas.web.shell import SESSION_COOKIE, is_secure, settings_of
 
 
@@ -37,12 +39,14 @@ class NoWorkspace(PermissionDenied):
     title = "No workspace"
 
 
-def set_session_cookie(request: Request, response: Response, browser: BrowserSession) -> None:
-    """Hand the browser its identity session; the cookie expires with the session."""
+def set_session_cookie(
+    request: Request, response: Response, *, token: str, expires_at: datetime
+) -> None:
+    """Hand the browser the token of its session; the cookie expires with the session."""
     response.set_cookie(
         SESSION_COOKIE,
-        browser.cookie_token,
-        expires=browser.expires_at,
+        token,
+        expires=expires_at,
         httponly=True,
         samesite="lax",
         secure=is_secure(settings_of(request)),
@@ -115,7 +119,7 @@ async def _viewer(request: Request, session: AsyncSession | None = None) -> View
         # A revoked or expired session: forget the cookie (see shell.finish_response).
         request.state.web_drop_session = True
         return None
-    profile = await profiles.load(request, principal, session)
+    profile = await _profile(request, principal, session)
     viewer = Viewer(
         principal=principal,
         email=profile.email,
@@ -128,6 +132,18 @@ async def _viewer(request: Request, session: AsyncSession | None = None) -> View
     )
     request.state.web_viewer = viewer
     return viewer
+
+
+async def _profile(request: Request, principal: Principal, session: AsyncSession | None) -> Profile:
+    """The profile, read in the request's session when it has one."""
+    source = cast(ProfileSource | None, getattr(request.app.state, PROFILES, None))
+    if source is None:
+        raise RuntimeError("no enabled module provides the viewers' profiles (identity does)")
+    if session is not None:
+        return await source.load(session, principal)
+    database = cast(Database, request.app.state.database)
+    async with database.unit_of_work() as own:
+        return await source.load(own, principal)
 
 
 async def optional_viewer(request: Request, session: DbSession) -> Viewer | None:

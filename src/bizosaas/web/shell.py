@@ -1,6 +1,7 @@
-"""The web shell every app shares: templates, page rendering, flash messages and CSRF.
+"""The web shell every app shares: page rendering, flash messages, CSRF and error pages.
 
-Pages are rendered on the server with Jinja2 and work without JavaScript. Every POST form
+Pages are rendered on the server with Jinja2 (the application's template loader: see
+runtime.py) and work without JavaScript. Every POST form
 carries a CSRF token: an HMAC, under the platform's web secret, of the browser's session cookie
 (or, before login, of a random pre-session cookie), so a token is useless with any other
 session and cannot be forged by a site that can only set cookies.
@@ -11,11 +12,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import re
 import secrets
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol, TypeVar, cast
 
 import orjson
@@ -23,26 +22,19 @@ import structlog
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup, escape
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, Response
 
-from bizosaas import __version__
 from bizosaas.kit.errors import PermissionDenied, Problem
 from bizosaas.settings import Settings
+from bizosaas.web.runtime import CSRF_FIELD, runtime_of
 
 log = structlog.get_logger(__name__)
-
-WEB_DIR = Path(__file__).resolve().parent
-TEMPLATES_DIR = WEB_DIR / "templates"
-STATIC_DIR = WEB_DIR / "static"
 
 SESSION_COOKIE = "bizosaas_session"
 PRESESSION_COOKIE = "bizosaas_presession"
 FLASH_COOKIE = "bizosaas_flash"
-CSRF_FIELD = "csrf_token"
 SECURITY_HEADERS = {
     "content-security-policy": (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -57,57 +49,6 @@ SECURITY_HEADERS = {
 class CsrfFailed(PermissionDenied):
     code = "web.csrf_failed"
     title = "This form has expired"
-
-
-# -- Jinja2 ------------------------------------------------------------------------------
-
-
-def _static_version() -> str:
-    digest = hashlib.sha256(__version__.encode())
-    for path in sorted(STATIC_DIR.rglob("*")):
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
-
-
-_loader = ChoiceLoader([FileSystemLoader(TEMPLATES_DIR)])
-environment = Environment(
-    loader=_loader,
-    autoescape=select_autoescape(default=True),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-environment.globals["static_version"] = _static_version()
-environment.globals["csrf_field"] = CSRF_FIELD
-
-
-def add_template_dir(path: Path) -> None:
-    """Let a domain's `web.py` serve templates from `<domain>/templates/<domain>/...`."""
-    loaders = cast(list[Any], _loader.loaders)
-    if all(getattr(loader, "searchpath", None) != [str(path)] for loader in loaders):
-        loaders.append(FileSystemLoader(path))
-
-
-def _format_datetime(value: Any) -> str:
-    if value is None:
-        return "—"
-    strftime = getattr(value, "strftime", None)
-    return str(strftime("%d %b %Y, %H:%M UTC")) if strftime else str(value)
-
-
-environment.filters["datetime"] = _format_datetime
-
-_URL = re.compile(r"https?://[^\s<>\"']+")
-
-
-def _linkify(text: str) -> Markup:
-    """Escape `text` and make its http(s) addresses links (for plain-text e-mails)."""
-    escaped = str(escape(text))
-    return Markup(_URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped))  # noqa: S704 - built from escaped text
-
-
-environment.filters["linkify"] = _linkify
 
 
 # -- secrets and signing -----------------------------------------------------------------
@@ -257,7 +198,7 @@ def render(
     }
     if context:
         values.update(context)
-    html = environment.get_template(template).render(values)
+    html = runtime_of(request).templates.get_template(template).render(values)
     response = HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
     return cast(HTMLResponse, finish_response(request, response))
 

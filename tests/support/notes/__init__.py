@@ -7,12 +7,14 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+from pathlib import Path
 
 from sqlalchemy import func, select
 
 from bizosaas.kit.events import Event
 from bizosaas.kit.module import DomainModule, SeedContext
 from bizosaas.kit.tenancy import bind_tenant, trusted_scope
+from tests.support.notes import web
 from tests.support.notes.events import NOTE_CREATED
 from tests.support.notes.models import Note
 from tests.support.notes.router import router
@@ -51,6 +53,9 @@ module = DomainModule(
     name="notes",
     title="Notes (test module)",
     router=router,
+    web=web.router,
+    navigation=web.NAV_LINKS,
+    templates=Path(__file__).parent / "templates",
     permissions={"notes.note:read": "Read notes", "notes.note:write": "Write notes"},
     events=[NOTE_CREATED],
     event_handlers={NOTE_CREATED.name: log_delivery},

@@ -1,12 +1,26 @@
-"""The services the gateway routes to, with health and circuit state, read from the gateway's
-registry at runtime (the web module does not import the gateway: it serves inside it)."""
+"""The admin console's Services page: what the gateway routes to, with health and circuit
+state, read from the gateway's registry at runtime (the web module does not import the
+gateway: it serves inside it)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import Request
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from bizosaas.kit.module import NavLink, WebApp
+from bizosaas.web.apps import page
+from bizosaas.web.session import SuperAdmin
+from bizosaas.web.shell import WebRoute
+
+router = APIRouter(prefix="/admin", route_class=WebRoute)
+NAV_LINKS = (
+    NavLink(
+        WebApp.admin, "platform", "Services", "/admin/services", super_admin=True, icon="server"
+    ),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,3 +82,13 @@ def service_rows(request: Request) -> list[ServiceRow]:
             ServiceRow(name=str(entry["name"]), kind=str(entry.get("kind")), instances=instances)
         )
     return rows
+
+
+@router.get("/services")
+async def services(request: Request, viewer: SuperAdmin) -> Response:
+    context = {
+        "title": "Services",
+        "lead": "What the gateway routes to, with health checks and circuit breakers.",
+        "services": service_rows(request),
+    }
+    return page(request, WebApp.admin, viewer, "admin/services.html", context)

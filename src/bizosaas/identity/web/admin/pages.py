@@ -11,10 +11,10 @@ from starlette.responses import Response
 from bizosaas.identity import service as identity
 from bizosaas.kit.deps import DbSession
 from bizosaas.kit.errors import Problem
+from bizosaas.kit.module import WebApp
 from bizosaas.web.admin.services import service_rows
 from bizosaas.web.apps import page
 from bizosaas.web.forms import Form
-from bizosaas.web.navigation import App
 from bizosaas.web.session import SuperAdmin
 from bizosaas.web.shell import WebRoute, act_and_redirect, flash, read_form, redirect
 
@@ -47,7 +47,7 @@ async def dashboard(request: Request, viewer: SuperAdmin, session: DbSession) ->
         "stats": stats,
         "recent_tenants": tenants[:5],
     }
-    return page(request, App.admin, viewer, "admin/dashboard.html", context)
+    return page(request, WebApp.admin, viewer, "identity/admin/dashboard.html", context)
 
 
 async def _tenants_page(
@@ -61,7 +61,9 @@ async def _tenants_page(
         "values": form.safe_values() if form else {},
     }
     status = 422 if form and form.errors else 200
-    return page(request, App.admin, viewer, "admin/tenants.html", context, status=status)
+    return page(
+        request, WebApp.admin, viewer, "identity/admin/tenants.html", context, status=status
+    )
 
 
 @router.get("/tenants")
@@ -133,4 +135,4 @@ async def users(request: Request, viewer: SuperAdmin, session: DbSession) -> Res
         "lead": "Every account on the platform.",
         "users": await identity.admin_list_users(session, limit=500),
     }
-    return page(request, App.admin, viewer, "admin/users.html", context)
+    return page(request, WebApp.admin, viewer, "identity/admin/users.html", context)

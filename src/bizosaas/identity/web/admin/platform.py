@@ -1,4 +1,4 @@
-"""Admin console: services, the platform audit log and the mail sink."""
+"""Admin console: the platform audit log and the mail sink."""
 
 from __future__ import annotations
 
@@ -11,26 +11,15 @@ from starlette.responses import Response
 from bizosaas.identity import service as identity
 from bizosaas.kit.db import Database
 from bizosaas.kit.deps import DbSession
+from bizosaas.kit.module import WebApp
 from bizosaas.kit.tenancy import bind_tenant, trusted_scope
-from bizosaas.web.admin.services import service_rows
 from bizosaas.web.apps import page
-from bizosaas.web.navigation import App
 from bizosaas.web.session import SuperAdmin
 from bizosaas.web.shell import WebRoute
 
 router = APIRouter(prefix="/admin", route_class=WebRoute)
 AUDIT_TENANTS = 50
 AUDIT_PER_TENANT = 100
-
-
-@router.get("/services")
-async def services(request: Request, viewer: SuperAdmin) -> Response:
-    context = {
-        "title": "Services",
-        "lead": "What the gateway routes to, with health checks and circuit breakers.",
-        "services": service_rows(request),
-    }
-    return page(request, App.admin, viewer, "admin/services.html", context)
 
 
 @router.get("/audit")
@@ -75,7 +64,7 @@ async def audit(
         "tenants": tenants,
         "selected": tenant,
     }
-    return page(request, App.admin, viewer, "admin/audit.html", context)
+    return page(request, WebApp.admin, viewer, "identity/admin/audit.html", context)
 
 
 @router.get("/mail")
@@ -85,7 +74,7 @@ async def mail(request: Request, viewer: SuperAdmin, session: DbSession) -> Resp
         "lead": "Messages the platform sent. Without an SMTP server they are kept here only.",
         "messages": await identity.list_mail(session, limit=100),
     }
-    return page(request, App.admin, viewer, "admin/mail.html", context)
+    return page(request, WebApp.admin, viewer, "identity/admin/mail.html", context)
 
 
 @router.get("/mail/{message_id}")
@@ -94,4 +83,4 @@ async def mail_message(
 ) -> Response:
     message = await identity.get_mail(session, message_id=message_id)
     context = {"title": message.subject, "lead": f"To {message.to_address}", "message": message}
-    return page(request, App.admin, viewer, "admin/mail_message.html", context)
+    return page(request, WebApp.admin, viewer, "identity/admin/mail_message.html", context)

@@ -14,9 +14,9 @@ from bizosaas.identity import service as identity
 from bizosaas.identity.exceptions import MfaChallengeInvalid
 from bizosaas.identity.models import SessionChannel
 from bizosaas.identity.schemas import BrowserSession, InvitationAccepted, MfaChallenge
+from bizosaas.identity.web import tickets
 from bizosaas.kit.deps import DbSession
 from bizosaas.kit.errors import Problem
-from bizosaas.web import tickets
 from bizosaas.web.forms import Form, local_path
 from bizosaas.web.session import (
     MaybeViewer,
@@ -39,6 +39,11 @@ def password_hint(request: Request) -> str:
     return f"At least {minimum} characters. A phrase of several words works well."
 
 
+def keep_session(request: Request, response: Response, browser: BrowserSession) -> None:
+    """Hand the browser its identity session (the shell's session cookie)."""
+    set_session_cookie(request, response, token=browser.cookie_token, expires_at=browser.expires_at)
+
+
 def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
@@ -55,7 +60,7 @@ async def login_page(request: Request, viewer: MaybeViewer, next: NextParam = No
     if viewer is not None:
         return redirect(request, local_path(next, "/"), status=302)
     context = {"title": "Sign in", "next": local_path(next, "")}
-    return render(request, "auth/login.html", context)
+    return render(request, "identity/auth/login.html", context)
 
 
 @router.post("/login")
@@ -83,11 +88,11 @@ async def login(request: Request, session: DbSession) -> Response:
                 tickets.issue(request, response, outcome)
                 return response
             response = redirect(request, next_path or "/")
-            set_session_cookie(request, response, outcome)
+            keep_session(request, response, outcome)
             return response
     context = {"title": "Sign in", "next": next_path, "errors": form.errors}
     context["values"] = form.safe_values()
-    return render(request, "auth/login.html", context, status=422)
+    return render(request, "identity/auth/login.html", context, status=422)
 
 
 def _start_again(request: Request, *, status: int = 303) -> Response:
@@ -105,7 +110,7 @@ async def totp_page(request: Request, session: DbSession, next: NextParam = None
     ):
         return _start_again(request, status=302)
     context = {"title": "Two-factor authentication", "next": local_path(next, "")}
-    return render(request, "auth/totp.html", context)
+    return render(request, "identity/auth/totp.html", context)
 
 
 @router.post("/login/totp")
@@ -134,10 +139,10 @@ async def totp(request: Request, session: DbSession) -> Response:
         else:
             response = redirect(request, next_path or "/")
             tickets.discard(request, response)
-            set_session_cookie(request, response, outcome)
+            keep_session(request, response, outcome)
             return response
     context = {"title": "Two-factor authentication", "next": next_path, "errors": form.errors}
-    return render(request, "auth/totp.html", context, status=422)
+    return render(request, "identity/auth/totp.html", context, status=422)
 
 
 # -- sign out and switch tenant ----------------------------------------------------------------
@@ -183,7 +188,7 @@ async def switch_tenant(request: Request, session: DbSession, viewer: SignedIn) 
     names = {str(m.tenant_id): m.tenant_name for m in viewer.memberships}
     flash(request, f"You are now working in {names.get(tenant, 'the selected workspace')}.")
     response = redirect(request, target if target.startswith("/app") else "/app")
-    set_session_cookie(request, response, outcome)
+    keep_session(request, response, outcome)
     return response
 
 
@@ -192,7 +197,9 @@ async def switch_tenant(request: Request, session: DbSession, viewer: SignedIn) 
 
 @router.get("/auth/forgot-password")
 async def forgot_page(request: Request) -> Response:
-    return render(request, "auth/forgot.html", {"title": "Reset your password", "sent": False})
+    return render(
+        request, "identity/auth/forgot.html", {"title": "Reset your password", "sent": False}
+    )
 
 
 @router.post("/auth/forgot-password")
@@ -207,10 +214,10 @@ async def forgot(request: Request, session: DbSession) -> Response:
             form.fail(problem, {})
         else:
             context = {"title": "Check your e-mail", "sent": True, "values": {"email": email}}
-            return render(request, "auth/forgot.html", context)
+            return render(request, "identity/auth/forgot.html", context)
     context = {"title": "Reset your password", "sent": False, "errors": form.errors}
     context["values"] = form.safe_values()
-    return render(request, "auth/forgot.html", context, status=422)
+    return render(request, "identity/auth/forgot.html", context, status=422)
 
 
 TokenParam = Annotated[str, Query(min_length=1, max_length=300)]
@@ -223,7 +230,7 @@ async def reset_page(request: Request, token: TokenParam) -> Response:
         "token": token,
         "password_hint": password_hint(request),
     }
-    return render(request, "auth/reset.html", context)
+    return render(request, "identity/auth/reset.html", context)
 
 
 @router.post("/auth/reset-password")
@@ -251,7 +258,7 @@ async def reset(request: Request, session: DbSession) -> Response:
         "password_hint": password_hint(request),
         "errors": form.errors,
     }
-    return render(request, "auth/reset.html", context, status=422)
+    return render(request, "identity/auth/reset.html", context, status=422)
 
 
 @router.get("/auth/verify-email")
@@ -269,7 +276,7 @@ async def verify_email(
             "action_href": "/app/security" if viewer else "/login",
             "action_label": "Security settings" if viewer else "Sign in",
         }
-        return render(request, "auth/message.html", context, status=400)
+        return render(request, "identity/auth/message.html", context, status=400)
     context = {
         "title": "E-mail address confirmed",
         "heading": "Thank you",
@@ -277,7 +284,7 @@ async def verify_email(
         "action_href": "/" if viewer else "/login",
         "action_label": "Continue" if viewer else "Sign in",
     }
-    return render(request, "auth/message.html", context)
+    return render(request, "identity/auth/message.html", context)
 
 
 # -- invitations -----------------------------------------------------------------------------
@@ -297,7 +304,7 @@ def _invitation_context(
 
 @router.get("/auth/accept-invitation")
 async def invitation_page(request: Request, token: TokenParam) -> Response:
-    return render(request, "auth/invitation.html", _invitation_context(request, token))
+    return render(request, "identity/auth/invitation.html", _invitation_context(request, token))
 
 
 @router.post("/auth/accept-invitation")
@@ -335,7 +342,7 @@ async def accept_invitation(request: Request, session: DbSession, viewer: MaybeV
         else:
             return await _joined(request, session, viewer, accepted, browser)
     context = _invitation_context(request, token, form)
-    return render(request, "auth/invitation.html", context, status=422)
+    return render(request, "identity/auth/invitation.html", context, status=422)
 
 
 def _invitation_gone(request: Request, problem: Problem) -> Response:
@@ -346,7 +353,7 @@ def _invitation_gone(request: Request, problem: Problem) -> Response:
         "action_href": "/login",
         "action_label": "Go to sign in",
     }
-    return render(request, "auth/message.html", context, status=410)
+    return render(request, "identity/auth/message.html", context, status=410)
 
 
 async def _joined(
@@ -360,7 +367,7 @@ async def _joined(
     if browser is not None:
         flash(request, f"Welcome to {tenant.name}.")
         response = redirect(request, "/app")
-        set_session_cookie(request, response, browser)
+        keep_session(request, response, browser)
         return response
     same_person = viewer is not None and viewer.principal.subject == accepted.user.id
     if same_person and viewer is not None and viewer.principal.session_id is not None:
@@ -375,7 +382,7 @@ async def _joined(
         if isinstance(switched, BrowserSession):
             flash(request, f"You joined {tenant.name}.")
             response = redirect(request, "/app")
-            set_session_cookie(request, response, switched)
+            keep_session(request, response, switched)
             return response
     if viewer is not None and viewer.principal.session_id is not None:
         # Someone else is signed in here: end that session so the invited person can sign in.

@@ -11,20 +11,18 @@ from starlette.responses import Response
 
 from bizosaas.identity import service as identity
 from bizosaas.identity.schemas import InvitationRead
-from bizosaas.kit.errors import Problem
-from bizosaas.kit.tenancy import TenantScope
-from bizosaas.web.apps import (
+from bizosaas.identity.web.deps import (
     ROLE_LABELS,
     InvitationReader,
     InvitationWriter,
     MemberReader,
     MemberWriter,
-    WorkspaceSession,
-    page,
-    workspace_scope,
 )
+from bizosaas.kit.errors import Problem
+from bizosaas.kit.module import WebApp
+from bizosaas.kit.tenancy import TenantScope
+from bizosaas.web.apps import WorkspaceSession, page, workspace_scope
 from bizosaas.web.forms import Form
-from bizosaas.web.navigation import App
 from bizosaas.web.session import Viewer
 from bizosaas.web.shell import WebRoute, act_and_redirect, flash, read_form, redirect
 
@@ -45,8 +43,9 @@ async def members(request: Request, viewer: MemberReader, session: WorkspaceSess
         "can_manage": viewer.can("identity.member:write"),
         "role_options": ROLE_OPTIONS,
         "live": "identity.member_joined",
+        "role_labels": ROLE_LABELS,
     }
-    return page(request, App.workspace, viewer, "app/members.html", context)
+    return page(request, WebApp.workspace, viewer, "identity/workspace/members.html", context)
 
 
 @router.post("/members/{user_id}/role")
@@ -125,9 +124,17 @@ async def _invitations_page(
         "role_options": ROLE_OPTIONS,
         "errors": form.errors if form else {},
         "values": form.safe_values() if form else {"role": "staff"},
+        "role_labels": ROLE_LABELS,
     }
     status = 422 if form and form.errors else 200
-    return page(request, App.workspace, viewer, "app/invitations.html", context, status=status)
+    return page(
+        request,
+        WebApp.workspace,
+        viewer,
+        "identity/workspace/invitations.html",
+        context,
+        status=status,
+    )
 
 
 @router.get("/invitations")

@@ -9,18 +9,12 @@ from starlette.responses import Response
 
 from bizosaas.identity import service as identity
 from bizosaas.identity.permissions import IDENTITY_PERMISSIONS, ROLE_GRANTS, ROLES, covers
-from bizosaas.web.apps import (
-    ROLE_LABELS,
-    AuditReader,
-    MemberReader,
-    WorkspaceSession,
-    page,
-    workspace_scope,
-)
-from bizosaas.web.navigation import NAVIGATION, App
+from bizosaas.identity.web.deps import ROLE_LABELS, AuditReader, MemberReader
+from bizosaas.identity.web.workspace.people import open_invitations
+from bizosaas.kit.module import WebApp
+from bizosaas.web.apps import WorkspaceSession, page, planned_areas, workspace_scope
 from bizosaas.web.session import WorkspaceMember
 from bizosaas.web.shell import WebRoute
-from bizosaas.web.workspace.people import open_invitations
 
 router = APIRouter(prefix="/app", route_class=WebRoute)
 
@@ -61,9 +55,10 @@ async def dashboard(
         "title": f"Welcome, {viewer.full_name or viewer.email}",
         "lead": f"{viewer.tenant_name} workspace",
         "stats": stats,
-        "planned": NAVIGATION.planned(App.workspace),
+        "planned": planned_areas(request, WebApp.workspace),
+        "role_labels": ROLE_LABELS,
     }
-    return page(request, App.workspace, viewer, "app/dashboard.html", context)
+    return page(request, WebApp.workspace, viewer, "identity/workspace/dashboard.html", context)
 
 
 @router.get("/roles")
@@ -88,7 +83,7 @@ async def roles(request: Request, viewer: MemberReader, session: WorkspaceSessio
         "roles": cards,
         "matrix": matrix,
     }
-    return page(request, App.workspace, viewer, "app/roles.html", context)
+    return page(request, WebApp.workspace, viewer, "identity/workspace/roles.html", context)
 
 
 @router.get("/audit")
@@ -112,4 +107,4 @@ async def audit(request: Request, viewer: AuditReader, session: WorkspaceSession
         "events": rows,
         "show_tenant": False,
     }
-    return page(request, App.workspace, viewer, "app/audit.html", context)
+    return page(request, WebApp.workspace, viewer, "identity/workspace/audit.html", context)

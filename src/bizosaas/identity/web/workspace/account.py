@@ -13,11 +13,12 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from bizosaas.identity import service as identity
+from bizosaas.identity.web.auth_pages import PASSWORDS_DIFFER, client_ip, password_hint
+from bizosaas.identity.web.deps import ApiKeyReader, ApiKeyWriter
 from bizosaas.kit.errors import Problem
-from bizosaas.web.apps import ApiKeyReader, ApiKeyWriter, WorkspaceSession, page, workspace_scope
-from bizosaas.web.auth_pages import PASSWORDS_DIFFER, client_ip, password_hint
+from bizosaas.kit.module import WebApp
+from bizosaas.web.apps import WorkspaceSession, page, workspace_scope
 from bizosaas.web.forms import Form
-from bizosaas.web.navigation import App
 from bizosaas.web.session import Viewer, WorkspaceMember, clear_session_cookie
 from bizosaas.web.shell import WebRoute, act_and_redirect, flash, read_form, redirect
 
@@ -59,7 +60,14 @@ async def _security_page(
         "recovery_codes": None,
     }
     context.update(extra)
-    return page(request, App.workspace, viewer, "app/security.html", context, status=status)
+    return page(
+        request,
+        WebApp.workspace,
+        viewer,
+        "identity/workspace/security.html",
+        context,
+        status=status,
+    )
 
 
 @router.get("/security")
@@ -253,7 +261,7 @@ async def sessions(
         "lead": "Browsers and programs signed in to your account. Revoking one signs it out of every app.",
         "sessions": shown,
     }
-    return page(request, App.workspace, viewer, "app/sessions.html", context)
+    return page(request, WebApp.workspace, viewer, "identity/workspace/sessions.html", context)
 
 
 @router.post("/sessions/{session_id}/revoke")
@@ -301,7 +309,14 @@ async def _keys_page(
         "new_key": new_key,
     }
     status = 422 if form and form.errors else 200
-    return page(request, App.workspace, viewer, "app/api_keys.html", context, status=status)
+    return page(
+        request,
+        WebApp.workspace,
+        viewer,
+        "identity/workspace/api_keys.html",
+        context,
+        status=status,
+    )
 
 
 @router.get("/api-keys")
