@@ -32,7 +32,7 @@ from bizosaas.kit.settings_doc import effective_values, markdown_reference
 from bizosaas.modules import ModuleLoadError, enabled_modules
 from bizosaas.settings import ConfigurationError, LogFormat, Settings, load_settings
 from bizosaas.workflows.devserver import DevServerError, TemporalDevServer
-from bizosaas.workflows.worker import WorkerError, has_work
+from bizosaas.workflows.worker import WORKER, ModuleWorker, WorkerError, has_work
 
 console = Console(stderr=True)
 app = typer.Typer(
@@ -268,14 +268,15 @@ async def _run_worker(settings: Settings) -> None:
     platform = Platform.build(settings)
     await platform.start()
     try:
-        if platform.worker is None:
+        worker = platform.services.provided.get(WORKER)
+        if not isinstance(worker, ModuleWorker):
             raise WorkerError("no Temporal worker started")
         console.print(
-            f"[green]✓[/] worker polling task queue {platform.worker.task_queue!r} "
+            f"[green]✓[/] worker polling task queue {worker.task_queue!r} "
             f"at {settings.temporal_address} (Ctrl+C stops it)"
         )
         stopped = asyncio.create_task(stop.wait())
-        running = asyncio.create_task(platform.worker.wait())
+        running = asyncio.create_task(worker.wait())
         await asyncio.wait({stopped, running}, return_when=asyncio.FIRST_COMPLETED)
         stopped.cancel()
         if running.done() and running.exception() is not None:

@@ -114,8 +114,8 @@ async def test_up_runs_the_worker_inside_the_gateway_process(
     await _write_notes(database, other, "two", "three")
     app = create_app(embedded, database=database)
     async with LifespanManager(app):
-        platform = app.state.platform
-        assert platform.worker is not None and platform.worker.task_queue == queue
+        worker = app.state.temporal_worker
+        assert worker.running and worker.task_queue == queue
         result = await app.state.temporal.execute_workflow(
             CountNotes.run,
             NotesOfTenant(tenant_id=shop),
@@ -124,7 +124,7 @@ async def test_up_runs_the_worker_inside_the_gateway_process(
             execution_timeout=timedelta(seconds=60),
         )
     assert result == NoteCount(tenant_id=shop, count=1, bodies=["one"])
-    assert platform.worker is None, "stopped with the gateway"
+    assert not worker.running, "stopped with the gateway"
 
 
 def test_worker_without_a_temporal_address_is_a_clear_error(

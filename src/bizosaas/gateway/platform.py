@@ -1,6 +1,6 @@
-"""The runtime of one process: settings, database, cache, event bus, relay, modules and (when
-configured) the Temporal worker. The gateway serves HTTP around it; `bizosaas worker` runs it
-without HTTP."""
+"""The runtime of one process: settings, database, cache, event bus, relay, modules and the
+background parts they start (such as the Temporal worker). The gateway serves HTTP around it;
+`bizosaas worker` runs it without HTTP."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from bizosaas.kit.module import DomainModule, Services
 from bizosaas.kit.outbox import OutboxRelay
 from bizosaas.modules import ModuleLoadError, enabled_modules
 from bizosaas.settings import Settings
-from bizosaas.workflows.worker import ModuleWorker, WorkerError, start_worker
 
 log = structlog.get_logger(__name__)
 
@@ -32,8 +31,6 @@ class Platform:
     relay: OutboxRelay | None = None
     owns_database: bool = True
     services: Services = field(init=False)
-    worker: ModuleWorker | None = field(default=None, init=False)
-    """The Temporal worker, when this process runs one (`BIZOSAAS_TEMPORAL_WORKER`)."""
 
     def __post_init__(self) -> None:
         self.services = Services(
@@ -82,23 +79,23 @@ class Platform:
 
     async def start(self) -> None:
         await self.bus.start()
-        for module in self.modules:
-            if module.startup is not None:
-                await module.startup(self.services)
-        if self.relay is not None:
-            self.relay.start()
-        if self.settings.temporal_worker:
-            try:
-                self.worker = start_worker(self.modules, self.services)
-            except WorkerError:
-                await self.stop()
-                raise
+        try:
+            for module in self.modules:
+                if module.startup is not None:
+                    await module.startup(self.services)
+            if self.relay is not None:
+                self.relay.start()
+            for part in self.services.background.values():
+                part.start()
+        except BaseException:
+            await self.stop()
+            raise
         log.info("platform_started", modules=[m.name for m in self.modules])
 
     async def stop(self) -> None:
-        if self.worker is not None:
-            await self.worker.stop()
-            self.worker = None
+        for part in reversed(list(self.services.background.values())):
+            await part.stop()
+        self.services.background.clear()
         if self.relay is not None:
             await self.relay.stop()
         for module in reversed(self.modules):

@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ValidationError
@@ -52,6 +52,14 @@ class SeedContext:
     """Report progress to the person running the command."""
     credentials: list[tuple[str, str, str]] = field(default_factory=list)
     """(who, login, password) rows a module wants printed after seeding."""
+
+
+class Background(Protocol):
+    """A part that runs beside serving, on the process's event loop."""
+
+    def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 Seeder = Callable[[SeedContext], Awaitable[None]]
@@ -81,10 +89,19 @@ class Services:
             raise ValueError(f"{name!r} is already provided by another module")
         self.provided[name] = value
 
+    background: dict[str, Background] = field(default_factory=dict)
+    """Long-running parts a module starts (a Temporal worker ...): the platform starts them
+    once every module's startup hook has run, and stops them before any shutdown hook."""
+
     def add_health_check(self, name: str, check: HealthCheck) -> None:
         if name in self.health_checks:
             raise ValueError(f"health check {name!r} is already registered")
         self.health_checks[name] = check
+
+    def run_in_background(self, name: str, part: Background) -> None:
+        if name in self.background:
+            raise ValueError(f"background part {name!r} is already registered")
+        self.background[name] = part
 
 
 Lifecycle = Callable[[Services], Awaitable[None]]

@@ -32,6 +32,8 @@ log = structlog.get_logger(__name__)
 # Activities still running at shutdown get this long to finish before they are cancelled
 # (Temporal retries a cancelled attempt on another worker).
 SHUTDOWN_GRACE = timedelta(seconds=10)
+WORKER = "temporal_worker"
+"""The name the running worker is provided under (`Services.provided`, `app.state`)."""
 
 
 class WorkerError(RuntimeError):
@@ -100,6 +102,10 @@ class ModuleWorker:
     def task_queue(self) -> str:
         return str(self.worker.config()["task_queue"])
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self.worker.run(), name="temporal-worker")
@@ -123,9 +129,11 @@ class ModuleWorker:
             log.exception("temporal_worker_failed")
 
 
-def start_worker(modules: Sequence[DomainModule], services: Services) -> ModuleWorker | None:
-    """Start the process's worker on the configured queue; None when no module has any work."""
+def prepare_worker(services: Services) -> ModuleWorker | None:
+    """The process's worker on the configured queue, built around `services` (started by the
+    platform with the other background parts); None when no module has any work."""
     settings = services.settings
+    modules = services.modules
     if not has_work(modules):
         log.info("temporal_worker_idle", reason="no enabled module declares workflows")
         return None
@@ -135,7 +143,12 @@ def start_worker(modules: Sequence[DomainModule], services: Services) -> ModuleW
             "the Temporal worker needs a Temporal frontend: set BIZOSAAS_TEMPORAL_ADDRESS "
             "(host:port) and keep the workflows module enabled"
         )
-    running = ModuleWorker(
+    log.info(
+        "temporal_worker_prepared",
+        task_queue=settings.temporal_task_queue,
+        concurrency=settings.temporal_worker_concurrency,
+    )
+    return ModuleWorker(
         build_worker(
             client,
             modules,
@@ -144,10 +157,3 @@ def start_worker(modules: Sequence[DomainModule], services: Services) -> ModuleW
             concurrency=settings.temporal_worker_concurrency,
         )
     )
-    running.start()
-    log.info(
-        "temporal_worker_started",
-        task_queue=settings.temporal_task_queue,
-        concurrency=settings.temporal_worker_concurrency,
-    )
-    return running
