@@ -7,9 +7,8 @@ from datetime import datetime
 
 import httpx
 
-from bizosaas.identity.models import Role
-from bizosaas.identity.permissions import ROLE_GRANTS, covers
 from bizosaas.identity.schemas import Me, MembershipRead, TenantRead, UserRead
+from bizosaas.kit.permissions import ROLE_GRANTS, Role, covers
 from tests.identity.conftest import API, Invite, Register, bearer, login
 
 

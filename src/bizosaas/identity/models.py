@@ -34,16 +34,6 @@ class TenantStatus(StrEnum):
     suspended = "suspended"
 
 
-class Role(StrEnum):
-    tenant_admin = "tenant_admin"
-    manager = "manager"
-    staff = "staff"
-    client = "client"
-
-
-SUPER_ADMIN_ROLE = "super_admin"
-
-
 class SessionChannel(StrEnum):
     api = "api"
     browser = "browser"

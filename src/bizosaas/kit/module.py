@@ -37,6 +37,7 @@ from bizosaas.kit.auth import Principal
 from bizosaas.kit.cache import Cache
 from bizosaas.kit.db import Database
 from bizosaas.kit.events import EventBus, Handler
+from bizosaas.kit.permissions import PermissionCatalogue
 from bizosaas.settings import Settings
 
 
@@ -55,19 +56,40 @@ HealthCheck = Callable[[], Awaitable[None]]
 """Raises when the component is down."""
 
 
+ModuleSettingsT = TypeVar("ModuleSettingsT", bound=BaseSettings)
+
+
 @dataclass(slots=True)
 class Services:
     """What a module's hooks may use and provide. The gateway exposes `provided` entries on
-    `app.state` (e.g. identity provides `authenticator`)."""
+    `app.state` (e.g. identity provides `authenticator`), and the permission catalogue as
+    `app.state.permissions`."""
 
     settings: Settings
     database: Database
     cache: Cache
     bus: EventBus
     redis: Redis | None
+    modules: Sequence[DomainModule] = ()
+    """Every enabled module, so a hook can read the others' declarations (in split mode too,
+    where this process serves only one of them)."""
+    permissions: PermissionCatalogue = field(default_factory=PermissionCatalogue)
+    """The enabled modules' permissions and the role matrix their grants extend."""
+    loaded_settings: Mapping[str, BaseSettings] = field(default_factory=dict)
+    """Module name -> its settings object, loaded and validated at start-up."""
     provided: dict[str, Any] = field(default_factory=dict)
     health_checks: dict[str, HealthCheck] = field(default_factory=dict)
     """Required components reported by /api/brain/health (503 when one fails)."""
+
+    def module_settings(self, name: str, kind: type[ModuleSettingsT]) -> ModuleSettingsT:
+        """The settings module `name` declared (`DomainModule.settings`), as loaded at start-up:
+        `services.module_settings("notes", NotesSettings)`."""
+        loaded = self.loaded_settings.get(name)
+        if loaded is None:
+            raise LookupError(f"module {name!r} is not enabled or declares no settings")
+        if not isinstance(loaded, kind):
+            raise TypeError(f"module {name!r} settings are {type(loaded).__name__}, not {kind}")
+        return loaded
 
     def provide(self, name: str, value: Any) -> None:
         if name in self.provided:
