@@ -52,6 +52,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     app.state.database = platform.database
     app.state.bus = platform.bus
     app.state.cache = platform.cache
+    app.state.services = platform.services
     app.state.permissions = platform.services.permissions
 
     install_problem_handlers(app)

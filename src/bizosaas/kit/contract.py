@@ -113,7 +113,7 @@ def check_declared_permissions(
             "Permissions that no enabled module declares:\n"
             + "\n".join(problems)
             + "\nDeclare each in a module's `permissions` (name -> what it allows), or fix the "
-            "name; the declared ones are listed by `bizosaas modules`."
+            "name; `bizosaas modules --permissions` lists the declared ones."
         )
 
 

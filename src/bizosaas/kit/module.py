@@ -25,9 +25,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from pydantic_settings import BaseSettings
 from redis.asyncio import Redis
@@ -100,6 +100,11 @@ class Services:
         if name in self.health_checks:
             raise ValueError(f"health check {name!r} is already registered")
         self.health_checks[name] = check
+
+
+def get_services(request: Request) -> Services:
+    """Dependency: the process's `Services` (e.g. a route reading its module's settings)."""
+    return cast(Services, request.app.state.services)
 
 
 Lifecycle = Callable[[Services], Awaitable[None]]

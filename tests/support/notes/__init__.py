@@ -7,14 +7,17 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+from pathlib import Path
 
 from sqlalchemy import func, select
 
 from bizosaas.kit.events import Event
-from bizosaas.kit.module import DomainModule, SeedContext
+from bizosaas.kit.module import DomainModule, SeedContext, Services
+from bizosaas.kit.permissions import Role
 from bizosaas.kit.tenancy import bind_tenant, trusted_scope
 from tests.support.notes.models import Note
 from tests.support.notes.router import router
+from tests.support.notes.settings import NotesSettings
 
 DEMO_TENANT = uuid.UUID("00000000-0000-7000-8000-00000000d3e0")
 DELIVERY_LOG_ENV = "BIZOSAAS_TEST_DELIVERY_LOG"
@@ -42,11 +45,25 @@ def _append(path: str, line: str) -> None:
         handle.write(line)
 
 
+async def delivery_log_writable(_services: Services) -> None:
+    """Health: where deliveries are logged, the log's folder takes writes."""
+    path = os.environ.get(DELIVERY_LOG_ENV)
+    if path and not os.access(Path(path).parent, os.W_OK):
+        raise PermissionError(f"cannot write the delivery log {path}")
+
+
+PERMISSIONS = {"notes.note:read": "Read notes", "notes.note:write": "Write notes"}
+
 module = DomainModule(
     name="notes",
     title="Notes (test module)",
     router=router,
-    permissions={"notes.note:read": "Read notes", "notes.note:write": "Write notes"},
+    migrations=Path(__file__).parent / "migrations",
+    permissions=PERMISSIONS,
+    # Staff read notes; the platform's matrix alone would not let them.
+    role_grants={Role.staff: ["notes.note:read"]},
     event_handlers={"notes.*": log_delivery},
     seed=seed,
+    health_checks={"notes-delivery-log": delivery_log_writable},
+    settings=NotesSettings,
 )
