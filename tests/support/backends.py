@@ -103,10 +103,16 @@ def _is_tenant_owned(table_name: str) -> bool:
     )
 
 
-async def create_postgres_database(admin_url: str) -> DatabaseTarget:
+async def create_empty_postgres_database(admin_url: str) -> DatabaseTarget:
+    """A new database with nothing in it, used as its owner (for migration tests)."""
     name = f"bizosaas_test_{uuid.uuid4().hex[:12]}"
     await _admin(admin_url, [f'CREATE DATABASE "{name}"'])
     owner_url = _as_asyncpg(str(make_url(admin_url).set(database=name).render_as_string(False)))
+    return DatabaseTarget(backend="postgres", app_url=owner_url, owner_url=owner_url)
+
+
+async def create_postgres_database(admin_url: str) -> DatabaseTarget:
+    owner_url = (await create_empty_postgres_database(admin_url)).owner_url
     await asyncio.to_thread(migrate.upgrade, owner_url, modules=MODULES)
     await create_test_tables(owner_url)
     await _admin(owner_url, migrate.app_role_statements(APP_ROLE))

@@ -148,7 +148,7 @@ def load_module_settings(modules: Sequence[DomainModule]) -> dict[str, BaseSetti
             )
         prefix = env_prefix(module)
         try:
-            loaded[module.name] = module.settings(_env_prefix=prefix, _env_file=".env")
+            loaded[module.name] = module.settings(_env_prefix=prefix)
         except ValidationError as error:
             lines = [
                 f"  {prefix}{'.'.join(str(part) for part in problem['loc']).upper()}: "

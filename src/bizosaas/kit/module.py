@@ -29,7 +29,7 @@ from typing import Any, Generic, TypeVar, cast
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
-from pydantic_settings import BaseSettings
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -188,6 +188,19 @@ class Toolset:
     tools: Sequence[Callable[..., Any]] = ()
 
 
+# -- settings -------------------------------------------------------------------------------
+
+
+class ModuleSettings(BaseSettings):
+    """Base for a module's own settings class (`DomainModule.settings`): read like the
+    platform's, from the environment or `.env`, once at start-up, with the prefix
+    `BIZOSAAS_<NAME>_` the platform gives it (see kit/contract.py)."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+
 # -- the module -----------------------------------------------------------------------------
 
 
@@ -221,7 +234,8 @@ class DomainModule:
     seed: Seeder | None = None
     health_checks: Mapping[str, ModuleHealthCheck] = field(default_factory=dict)
     settings: type[BaseSettings] | None = None
-    """The module's own settings class (env prefix `BIZOSAAS_<NAME>_`)."""
+    """The module's own settings class, best a `ModuleSettings` (env prefix
+    `BIZOSAAS_<NAME>_`); loaded at start-up, read with `Services.module_settings`."""
     startup: Lifecycle | None = None
     """Called once per process before serving (after the database and bus are ready)."""
     shutdown: Lifecycle | None = None

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings
+
+from bizosaas.kit.module import ModuleSettings
 
 
-class NotesSettings(BaseSettings):
+class NotesSettings(ModuleSettings):
     page_size: int = Field(
         default=50, ge=1, le=500, description="Most notes one listing of `/notes` returns."
     )
