@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
@@ -277,13 +278,44 @@ def db_downgrade(
     )
 
 
+@db_app.command("revision")
+def db_revision(
+    message: Annotated[str, typer.Argument(help="What the migration does.")],
+    module: Annotated[str, typer.Option(help="The enabled module the migration belongs to.")],
+    autogenerate: Annotated[
+        bool, typer.Option(help="Fill it in from the models' differences with the database.")
+    ] = False,
+) -> None:
+    """Write a new migration in MODULE's migrations folder (its first opens the module's branch)."""
+    settings = settings_or_exit()
+    modules = enabled_modules(settings)
+    owner = next((m for m in modules if m.name == module), None)
+    if owner is None:
+        fail(f"no enabled module is named {module!r}", code=2)
+    created: list[Path] = []
+    step(
+        f"Revision written for {module}",
+        lambda: created.append(
+            migrate.new_revision(
+                settings.effective_migration_url,
+                owner,
+                message,
+                modules=modules,
+                autogenerate=autogenerate,
+            )
+        ),
+        settings,
+    )
+    console.print(f"  {created[0]}")
+
+
 @db_app.command("current")
 def db_current() -> None:
     """Print the database's revisions and the code's heads (the platform's and each module's)."""
     settings = settings_or_exit()
     modules = enabled_modules(settings)
     with database_errors(settings):
-        current = migrate.current_revisions(settings.effective_migration_url)
+        current = migrate.applied_revisions(settings.effective_migration_url, modules)
         heads = migrate.head_revisions(modules)
     typer.echo(f"current: {', '.join(current) or '(empty database)'}")
     typer.echo(f"heads:   {', '.join(heads)}")

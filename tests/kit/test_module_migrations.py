@@ -4,6 +4,7 @@ platform's, can be taken out on its own, and a folder that does not join is refu
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, text
@@ -130,3 +131,29 @@ def test_migrations_that_do_not_join_the_history_are_refused_naming_the_module(
         migrate.check_history([notes.module, broken])
     message = str(error.value)
     assert message.startswith("module 'broken'") and expected in message
+
+
+async def test_new_revisions_open_and_follow_the_modules_branch(
+    empty_target: DatabaseTarget, tmp_path: Path
+) -> None:
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    drafts = DomainModule(name="drafts", migrations=folder)
+    url = empty_target.owner_url
+    first = migrate.new_revision(url, drafts, "Drafts", modules=[drafts])
+    second = migrate.new_revision(url, drafts, "More drafts", modules=[drafts])
+    assert (first.name, second.name) == ("drafts_0001_drafts.py", "drafts_0002_more_drafts.py")
+    opening = first.read_text()
+    assert "branch_labels: str | Sequence[str] | None = ('drafts',)" in opening
+    assert f"depends_on: str | Sequence[str] | None = '{PLATFORM_HEAD}'" in opening
+    assert "down_revision: str | None = 'drafts_0001'" in second.read_text()
+
+    await _upgrade(url, [drafts])
+    # The version table keeps drafts_0002 alone (it stands for the platform head it depends
+    # on); the applied revisions name both branches, as the heads do.
+    assert await _current(url) == ("drafts_0002",)
+    applied = await asyncio.to_thread(migrate.applied_revisions, url, [drafts])
+    assert applied == migrate.head_revisions([drafts]) == (PLATFORM_HEAD, "drafts_0002")
+    await _downgrade(url, "drafts@-1", [drafts])
+    applied = await asyncio.to_thread(migrate.applied_revisions, url, [drafts])
+    assert applied == (PLATFORM_HEAD, "drafts_0001")

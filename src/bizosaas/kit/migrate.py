@@ -26,7 +26,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
 from alembic.script.revision import RevisionError
-from alembic.util import CommandError
+from alembic.util import CommandError, to_tuple
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, make_url
 
@@ -123,13 +123,7 @@ def module_revisions(script: ScriptDirectory, module: DomainModule) -> list[Scri
 def _check_branch(script: ScriptDirectory, module: DomainModule) -> None:
     if module.migrations is None:
         return
-    revisions = module_revisions(script, module)
-    if not revisions:
-        raise MigrationHistoryError(
-            f"module {module.name!r} declares migrations in {module.migrations}, "
-            "which holds no revision"
-        )
-    for revision in revisions:
+    for revision in module_revisions(script, module):
         if revision.down_revision is not None:
             continue
         if module.name not in revision.branch_labels:
@@ -179,6 +173,39 @@ def downgrade(url: str, revision: str = "-1", *, modules: Sequence[DomainModule]
     command.downgrade(alembic_config(url, modules), revision)
 
 
+def new_revision(
+    url: str,
+    module: DomainModule,
+    message: str,
+    *,
+    modules: Sequence[DomainModule],
+    autogenerate: bool = False,
+) -> Path:
+    """Write a new revision file in `module`'s migrations folder: the module's first one opens
+    its branch (labelled with its name, depending on the platform's head), later ones follow
+    the branch's head. `autogenerate` compares the models with the database at `url`."""
+    if module.migrations is None:
+        raise MigrationHistoryError(f"module {module.name!r} declares no migrations folder")
+    script = check_history(modules)
+    existing = module_revisions(script, module)
+    head, branch_label, depends_on = f"{module.name}@head", None, None
+    if not existing:
+        head, branch_label = "base", module.name
+        depends_on = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    created = command.revision(
+        alembic_config(url, modules),
+        message,
+        autogenerate=autogenerate,
+        head=head,
+        branch_label=branch_label,
+        depends_on=depends_on,
+        version_path=str(module.migrations),
+        rev_id=f"{module.name.replace('-', '_')}_{len(existing) + 1:04d}",
+    )
+    assert isinstance(created, Script) and created.path
+    return Path(created.path)
+
+
 def current_revisions(url: str) -> tuple[str, ...]:
     """The revisions the database is at (one per head of the history it has applied)."""
 
@@ -195,6 +222,35 @@ def current_revisions(url: str) -> tuple[str, ...]:
 
 def _revisions_of(connection: Connection) -> tuple[str, ...]:
     return tuple(sorted(MigrationContext.configure(connection).get_current_heads()))
+
+
+def applied_revisions(url: str, modules: Sequence[DomainModule] = ()) -> tuple[str, ...]:
+    """The newest applied revision of each branch (the platform's and each module's).
+
+    Alembic's version table leaves out a revision that another applied one `depends_on` (a
+    module depending on the platform's head stands for both); this puts it back, so the
+    answer equals `head_revisions` when the database is up to date."""
+    script = check_history(modules)
+    current = current_revisions(url)
+    known = tuple(revision for revision in current if _known(script, revision))
+    applied: dict[str, Script] = {}
+    pending = [r for r in script.revision_map.get_revisions(known) if isinstance(r, Script)]
+    while pending:
+        revision = pending.pop()
+        if revision.revision in applied:
+            continue
+        applied[revision.revision] = revision
+        below = to_tuple(revision.down_revision, default=()) + to_tuple(
+            revision.dependencies, default=()
+        )
+        pending += [r for r in script.revision_map.get_revisions(below) if isinstance(r, Script)]
+    followed = {
+        parent
+        for revision in applied.values()
+        for parent in to_tuple(revision.down_revision, default=())
+    }
+    tips = set(applied) - followed
+    return tuple(sorted(tips | (set(current) - set(known))))
 
 
 def head_revisions(modules: Sequence[DomainModule] = ()) -> tuple[str, ...]:
