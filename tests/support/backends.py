@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import pytest
@@ -111,9 +111,12 @@ async def create_empty_postgres_database(admin_url: str) -> DatabaseTarget:
     return DatabaseTarget(backend="postgres", app_url=owner_url, owner_url=owner_url)
 
 
-async def create_postgres_database(admin_url: str) -> DatabaseTarget:
+async def create_postgres_database(
+    admin_url: str, *, modules: Sequence[DomainModule] = MODULES
+) -> DatabaseTarget:
+    """A migrated database (the platform and `modules`) for the tests' non-owner role."""
     owner_url = (await create_empty_postgres_database(admin_url)).owner_url
-    await asyncio.to_thread(migrate.upgrade, owner_url, modules=MODULES)
+    await asyncio.to_thread(migrate.upgrade, owner_url, modules=modules)
     await create_test_tables(owner_url)
     await _admin(owner_url, migrate.app_role_statements(APP_ROLE))
     app_url = str(make_url(owner_url).set(username=APP_ROLE, password=None).render_as_string(False))
