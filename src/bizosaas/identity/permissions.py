@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bizosaas.kit.permissions import ROLE_GRANTS, ROLES, covers
+from bizosaas.kit.permissions import ROLE_GRANTS, ROLES, covers, permissions_for
 
-# Re-exported for the pages that still read the matrix from here.
-__all__ = ["IDENTITY_PERMISSIONS", "ROLES", "ROLE_GRANTS", "covers"]
+# The matrix lives in the kit; importable here as before.
+__all__ = ["IDENTITY_PERMISSIONS", "ROLES", "ROLE_GRANTS", "covers", "permissions_for"]
 
 IDENTITY_PERMISSIONS: Mapping[str, str] = {
     "identity.member:read": "List the members of the tenant",

@@ -19,14 +19,10 @@ import jwt
 
 from bizosaas.identity.keys import KeyStore
 from bizosaas.kit.auth import Principal
-from bizosaas.kit.jwks import (
-    ALGORITHM,
-    AUDIENCE,
-    InvalidToken,
-    decode_claims,
-    kid_of,
-    principal_from_claims,
-)
+from bizosaas.kit.jwks import ALGORITHM, AUDIENCE, decode_claims, kid_of, principal_from_claims
+
+# Shared with every verifier (kit/jwks.py); importable here as before.
+from bizosaas.kit.jwks import InvalidToken as InvalidToken  # noqa: PLC0414
 from bizosaas.kit.permissions import PermissionCatalogue
 
 REFRESH_PREFIX = "bzr_"
