@@ -35,6 +35,16 @@ async def secret(_reader: Annotated[Principal, Depends(secret_reader)]) -> dict[
 
 route_needs_undeclared = DomainModule(name="broken", router=router, permissions=DECLARED)
 
+pages = APIRouter()
+
+
+@pages.get("/app/broken-secrets")
+async def secrets_page(_reader: Annotated[Principal, Depends(secret_reader)]) -> dict[str, str]:
+    return {"secret": "kept"}
+
+
+page_needs_undeclared = DomainModule(name="broken", web=pages, permissions=DECLARED)
+
 link_needs_undeclared = DomainModule(
     name="broken",
     permissions=DECLARED,

@@ -9,7 +9,7 @@ docs/domains.md ("Adding a domain") for the whole walk-through.
 | `router` | the gateway, under `/api/brain/<name>/` |
 | `web`, `navigation`, `templates` | the web shell: pages at the site root, links in each app's navigation, a template folder in the app's Jinja loader |
 | `migrations` | Alembic: one more version location in the one history (`bizosaas db upgrade`) |
-| `permissions`, `role_grants` | the permission matrix (and the roles editor); unknown permissions stop start-up |
+| `permissions`, `role_grants` | the permission catalogue (kit/permissions.py, on `Services.permissions` and `app.state.permissions`); a route, link or exact grant naming an undeclared permission stops start-up |
 | `events`, `event_handlers` | typed outbox events (payload validated on write, listed in the docs) and bus subscriptions |
 | `workflows`, `activities` | the Temporal worker (`bizosaas worker`, and in-process under `up`) |
 | `toolsets` | the agent runtime's catalogue of tools over tenant data |
