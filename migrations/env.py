@@ -1,4 +1,11 @@
-"""Alembic environment: one migration tree for every module, run as the table owner."""
+"""Alembic environment: one history for the platform and every enabled module, run as the
+table owner.
+
+`bizosaas.kit.migrate` passes the enabled modules (and puts each module's `migrations` folder
+among the version locations); run some other way, the modules come from the settings
+(`BIZOSAAS_EXTRA_MODULES` included). A module is a Python package: loading it imports its
+models, so the metadata below holds every enabled module's tables.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +16,16 @@ from sqlalchemy.engine import Connection
 
 import bizosaas.kit.meta
 import bizosaas.kit.outbox
-import bizosaas.modules  # imports every built-in module, so their models join the metadata
 from bizosaas.kit.db import Base, create_engine
+from bizosaas.modules import enabled_modules
+from bizosaas.settings import load_settings
 
-assert bizosaas.kit.meta and bizosaas.kit.outbox and bizosaas.modules
+assert bizosaas.kit.meta and bizosaas.kit.outbox
+
+modules = context.config.attributes.get("modules")
+if modules is None:
+    modules = enabled_modules(load_settings())
+context.config.attributes["modules"] = modules
 
 target_metadata = Base.metadata
 

@@ -152,6 +152,25 @@ async def fresh_target(
         yield target
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+async def empty_target(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[DatabaseTarget]:
+    """A database of its own with no table at all (for migration tests), dropped afterwards."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+        yield DatabaseTarget(backend="sqlite", app_url=url, owner_url=url)
+        return
+    admin_url = backends.postgres_admin_url()
+    require(admin_url is not None, "PostgreSQL (BIZOSAAS_TEST_POSTGRES_URL)")
+    assert admin_url is not None
+    target = await backends.create_empty_postgres_database(admin_url)
+    try:
+        yield target
+    finally:
+        await backends.drop_postgres_database(admin_url, target)
+
+
 @pytest.fixture(params=["memory", "redis"])
 def cache_backend(request: pytest.FixtureRequest) -> str:
     if request.param == "redis":

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
 import socket
 import sqlite3
 import subprocess
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import inspect
 
 from bizosaas.identity.mfa import totp_associated_data
 from bizosaas.kit import crypto
+from bizosaas.kit.db import create_engine
 from tests.support import processes
+from tests.support.backends import DatabaseTarget
 
 NOTES = "tests.support.notes:module"
 
@@ -50,19 +56,8 @@ def embedded_env(subprocess_env: dict[str, str], tmp_path: Path) -> dict[str, st
     return {**subprocess_env, "BIZOSAAS_LOG_LEVEL": "WARNING", "BIZOSAAS_EXTRA_MODULES": NOTES}
 
 
-def _create_notes_table(cwd: Path, env: dict[str, str]) -> None:
-    """The test module's table is not in the migration tree: create it after migrating."""
-    assert run(["db", "upgrade"], env=env, cwd=cwd).returncode == 0
-    with sqlite3.connect(cwd / ".bizosaas" / "bizosaas.db") as connection:
-        connection.execute(
-            "CREATE TABLE IF NOT EXISTS test_notes (id CHAR(32) PRIMARY KEY, "
-            "tenant_id CHAR(32) NOT NULL, body VARCHAR(500) NOT NULL)"
-        )
-
-
 @pytest.mark.slow
 def test_up_serves_seeds_once_and_reuses_data(tmp_path: Path, embedded_env: dict[str, str]) -> None:
-    _create_notes_table(tmp_path, embedded_env)
     for attempt in (1, 2):
         port = processes.free_port()
         server = processes.start(
@@ -116,14 +111,124 @@ def test_unknown_extra_module_is_reported(tmp_path: Path, embedded_env: dict[str
     assert result.returncode == 2 and "no.such.module" in result.stderr
 
 
-def test_db_upgrade_current_downgrade(tmp_path: Path, embedded_env: dict[str, str]) -> None:
-    assert "(empty database)" in run(["db", "current"], env=embedded_env, cwd=tmp_path).stdout
-    assert run(["db", "upgrade"], env=embedded_env, cwd=tmp_path).returncode == 0
-    current = run(["db", "current"], env=embedded_env, cwd=tmp_path).stdout
-    lines = dict(line.split(":", 1) for line in current.strip().splitlines()[:2])
-    assert lines["current"].strip() == lines["head"].strip() != "None"
-    assert run(["db", "downgrade", "base"], env=embedded_env, cwd=tmp_path).returncode == 0
-    assert "(empty database)" in run(["db", "current"], env=embedded_env, cwd=tmp_path).stdout
+def _db_current(env: dict[str, str], cwd: Path) -> dict[str, str]:
+    output = run(["db", "current"], env=env, cwd=cwd).stdout
+    lines = dict(line.split(":", 1) for line in output.strip().splitlines()[:2])
+    return {key: value.strip() for key, value in lines.items()}
+
+
+def _tables(target: DatabaseTarget) -> set[str]:
+    async def read() -> set[str]:
+        engine = create_engine(target.owner_url, null_pool=True)
+        try:
+            async with engine.connect() as connection:
+                return set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+@pytest.fixture
+def database_env(
+    subprocess_env: dict[str, str], empty_target: DatabaseTarget
+) -> Iterator[dict[str, str]]:
+    """The command's environment on an empty database of either backend, with the notes
+    module enabled."""
+    yield {
+        **subprocess_env,
+        "BIZOSAAS_LOG_LEVEL": "WARNING",
+        "BIZOSAAS_DATABASE_URL": empty_target.owner_url,
+        "BIZOSAAS_EXTRA_MODULES": NOTES,
+    }
+
+
+def test_db_upgrade_current_downgrade_with_a_modules_migrations(
+    tmp_path: Path, database_env: dict[str, str], empty_target: DatabaseTarget
+) -> None:
+    assert _db_current(database_env, tmp_path)["current"] == "(empty database)"
+    upgraded = run(["db", "upgrade"], env=database_env, cwd=tmp_path)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "test_notes" in _tables(empty_target)
+    current = _db_current(database_env, tmp_path)
+    assert current["current"] == current["heads"] == "0004_encrypt_totp, notes_0001"
+
+    ambiguous = run(["db", "downgrade"], env=database_env, cwd=tmp_path)
+    assert ambiguous.returncode == 1 and "several heads" in ambiguous.stderr
+    assert "Traceback" not in ambiguous.stderr
+
+    out = run(["db", "downgrade", "notes@base"], env=database_env, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "test_notes" not in _tables(empty_target)
+    assert _db_current(database_env, tmp_path)["current"] == "0004_encrypt_totp"
+
+
+def test_db_upgrade_without_the_module_leaves_its_table_out(
+    tmp_path: Path, database_env: dict[str, str], empty_target: DatabaseTarget
+) -> None:
+    platform_only = {**database_env, "BIZOSAAS_EXTRA_MODULES": ""}
+    assert run(["db", "upgrade"], env=platform_only, cwd=tmp_path).returncode == 0
+    tables = _tables(empty_target)
+    assert "tenants" in tables and "test_notes" not in tables
+    current = _db_current(platform_only, tmp_path)
+    assert current["current"] == current["heads"] == "0004_encrypt_totp"
+
+
+def test_modules_lists_what_each_module_plugs_in(
+    tmp_path: Path, embedded_env: dict[str, str]
+) -> None:
+    listing = run(["modules"], env=embedded_env, cwd=tmp_path)
+    assert listing.returncode == 0, listing.stderr
+    rows = {line.split("│")[1].strip(): line for line in listing.stdout.splitlines() if "│" in line}
+    counts = [cell.strip() for cell in rows["notes"].split("│")[2:-1]]
+    # title, routes, permissions, migrations, events, workflows, toolsets
+    assert counts == ["Notes (test module)", "5", "2", "1", "0", "0", "0"]
+    assert {"auth", "workflows", "web", "notes"} <= set(rows)
+
+    declared = run(["modules", "--permissions"], env=embedded_env, cwd=tmp_path).stdout
+    line = next(line for line in declared.splitlines() if "notes.note:read" in line)
+    assert "notes" in line and "Read notes" in line and "tenant_admin, staff" in line
+
+
+@pytest.mark.parametrize(
+    ("extra", "variables", "expected"),
+    [
+        (
+            "tests.support.broken_modules:route_needs_undeclared",
+            {},
+            "module 'broken': route GET /api/brain/broken/secret uses 'broken.secret:read'",
+        ),
+        (NOTES, {"BIZOSAAS_NOTES_PAGE_SIZE": "lots"}, "BIZOSAAS_NOTES_PAGE_SIZE"),
+        (
+            "tests.support.broken_modules:migrations_unjoined",
+            {},
+            "must name the platform revision it needs",
+        ),
+    ],
+    ids=["undeclared-permission", "bad-module-setting", "unjoined-migrations"],
+)
+def test_a_module_breaking_the_contract_is_one_clear_error(
+    tmp_path: Path,
+    embedded_env: dict[str, str],
+    extra: str,
+    variables: dict[str, str],
+    expected: str,
+) -> None:
+    env = {**embedded_env, "BIZOSAAS_EXTRA_MODULES": extra, **variables}
+    command = ["db", "upgrade"] if "migrations" in extra else ["serve"]
+    result = run(command, env=env, cwd=tmp_path)
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode in (1, 2) and "error:" in output
+    assert expected in output and "Traceback" not in output
+
+
+def test_settings_lists_the_modules_settings(tmp_path: Path, embedded_env: dict[str, str]) -> None:
+    env = {**embedded_env, "BIZOSAAS_NOTES_PAGE_SIZE": "12"}
+    table = run(["settings"], env=env, cwd=tmp_path).stdout
+    assert re.search(r"BIZOSAAS_NOTES_PAGE_SIZE\s*│\s*12\s", table), table
+    reference = run(["settings", "--markdown"], env=env, cwd=tmp_path).stdout
+    assert "## Module `notes`: Notes (test module)" in reference
+    assert "| `BIZOSAAS_NOTES_PAGE_SIZE` | `50` |" in reference
 
 
 def test_help_everywhere(tmp_path: Path, embedded_env: dict[str, str]) -> None:
@@ -141,7 +246,7 @@ def test_help_everywhere(tmp_path: Path, embedded_env: dict[str, str]) -> None:
 def test_a_refused_migration_is_one_clear_line_and_changes_nothing(
     tmp_path: Path, embedded_env: dict[str, str]
 ) -> None:
-    _create_notes_table(tmp_path, embedded_env)
+    assert run(["db", "upgrade"], env=embedded_env, cwd=tmp_path).returncode == 0
     assert run(["demo", "seed"], env=embedded_env, cwd=tmp_path).returncode == 0
     database = tmp_path / ".bizosaas" / "bizosaas.db"
     with sqlite3.connect(database) as connection:

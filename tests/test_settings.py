@@ -6,8 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from bizosaas.kit.contract import load_declarations
 from bizosaas.kit.settings_doc import effective_values, markdown_reference
+from bizosaas.modules import BUILTIN_MODULES
 from bizosaas.settings import ConfigurationError, Settings, load_settings
+from tests.support import notes
 
 
 def test_defaults_run_embedded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -57,7 +60,7 @@ def test_every_setting_is_described() -> None:
 
 def test_configuration_reference_is_current(repo_root: Path) -> None:
     document = (repo_root / "docs" / "configuration.md").read_text()
-    assert document == markdown_reference(), (
+    assert document == markdown_reference(BUILTIN_MODULES), (
         "run: bizosaas settings --markdown > docs/configuration.md"
     )
 
@@ -67,3 +70,27 @@ def test_effective_values_mask_secrets() -> None:
     shown = dict(effective_values(settings))
     assert "hunter2" not in shown["BIZOSAAS_DATABASE_URL"]
     assert shown["BIZOSAAS_DATABASE_URL"].startswith("postgresql+asyncpg://app:")
+
+
+def test_module_settings_are_in_the_reference_and_the_effective_values(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BIZOSAAS_NOTES_PAGE_SIZE", "7")
+    reference = markdown_reference([notes.module])
+    assert "## Module `notes`: Notes (test module)" in reference
+    assert "| `BIZOSAAS_NOTES_PAGE_SIZE` | `50` | Most notes one listing" in reference
+    loaded = load_declarations([notes.module]).settings
+    shown = dict(effective_values(Settings(), [notes.module], loaded))
+    assert shown["BIZOSAAS_NOTES_PAGE_SIZE"] == "7"
+
+
+@pytest.mark.parametrize("value", ["lots", "0", "501"])
+def test_an_invalid_module_setting_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("BIZOSAAS_NOTES_PAGE_SIZE", value)
+    with pytest.raises(ConfigurationError) as error:
+        load_declarations([notes.module])
+    message = str(error.value)
+    assert message.startswith("Invalid configuration of module 'notes'")
+    assert "BIZOSAAS_NOTES_PAGE_SIZE" in message

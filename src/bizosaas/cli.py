@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
@@ -25,9 +26,11 @@ from bizosaas.gateway.platform import Platform
 from bizosaas.identity.cli import keys_app, tenants_app, users_app
 from bizosaas.kit import migrate
 from bizosaas.kit.catalog import events_markdown
+from bizosaas.kit.contract import ModuleContractError, load_declarations
 from bizosaas.kit.db import Database
 from bizosaas.kit.net import bind_error
 from bizosaas.kit.observability import configure_logging
+from bizosaas.kit.permissions import ROLES
 from bizosaas.kit.settings_doc import effective_values, markdown_reference
 from bizosaas.modules import ModuleLoadError, enabled_modules
 from bizosaas.settings import ConfigurationError, LogFormat, Settings, load_settings
@@ -56,11 +59,12 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def settings_or_exit(**overrides: object) -> Settings:
+    """The settings, once they and every enabled module's declarations check out."""
     clean = {key: value for key, value in overrides.items() if value is not None}
     try:
         settings = load_settings(**clean)
-        enabled_modules(settings)
-    except (ConfigurationError, ModuleLoadError) as error:
+        load_declarations(enabled_modules(settings))
+    except (ConfigurationError, ModuleLoadError, ModuleContractError) as error:
         fail(str(error), code=2)
     if not settings.database_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -73,7 +77,7 @@ def database_errors(settings: Settings) -> Iterator[None]:
     clear line instead of a traceback."""
     try:
         yield
-    except migrate.MigrationRefused as error:
+    except (migrate.MigrationRefused, migrate.MigrationHistoryError) as error:
         fail(str(error))
     except (DBAPIError, OSError) as error:
         reason = getattr(error, "orig", None) or error
@@ -101,7 +105,7 @@ def step(label: str, action: Callable[[], object], settings: Settings) -> None:
 
 
 def _migrate(settings: Settings) -> None:
-    migrate.upgrade(settings.effective_migration_url)
+    migrate.upgrade(settings.effective_migration_url, modules=enabled_modules(settings))
     app_role = migrate.role_of(settings.effective_database_url)
     owner = migrate.role_of(settings.effective_migration_url)
     if settings.uses_postgres and app_role and app_role != owner:
@@ -313,37 +317,79 @@ def serve(
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
-    """Apply migrations up to REVISION (as the owner role)."""
+def db_upgrade(
+    revision: Annotated[
+        str, typer.Argument(help="Target revision (default: the platform and every module).")
+    ] = "heads",
+) -> None:
+    """Apply migrations up to REVISION (as the owner role), the enabled modules' included."""
     settings = settings_or_exit()
+    modules = enabled_modules(settings)
     step(
         f"Upgraded to {revision}",
-        lambda: migrate.upgrade(settings.effective_migration_url, revision),
+        lambda: migrate.upgrade(settings.effective_migration_url, revision, modules=modules),
         settings,
     )
 
 
 @db_app.command("downgrade")
-def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "-1") -> None:
-    """Revert migrations down to REVISION (default: one step)."""
+def db_downgrade(
+    revision: Annotated[
+        str, typer.Argument(help="Target revision, or `<module>@base` to take a module out.")
+    ] = "-1",
+) -> None:
+    """Revert migrations down to REVISION (default: one step, when the database has one head)."""
     settings = settings_or_exit()
+    modules = enabled_modules(settings)
     step(
         f"Downgraded to {revision}",
-        lambda: migrate.downgrade(settings.effective_migration_url, revision),
+        lambda: migrate.downgrade(settings.effective_migration_url, revision, modules=modules),
         settings,
     )
 
 
+@db_app.command("revision")
+def db_revision(
+    message: Annotated[str, typer.Argument(help="What the migration does.")],
+    module: Annotated[str, typer.Option(help="The enabled module the migration belongs to.")],
+    autogenerate: Annotated[
+        bool, typer.Option(help="Fill it in from the models' differences with the database.")
+    ] = False,
+) -> None:
+    """Write a new migration in MODULE's migrations folder (its first opens the module's branch)."""
+    settings = settings_or_exit()
+    modules = enabled_modules(settings)
+    owner = next((m for m in modules if m.name == module), None)
+    if owner is None:
+        fail(f"no enabled module is named {module!r}", code=2)
+    created: list[Path] = []
+    step(
+        f"Revision written for {module}",
+        lambda: created.append(
+            migrate.new_revision(
+                settings.effective_migration_url,
+                owner,
+                message,
+                modules=modules,
+                autogenerate=autogenerate,
+            )
+        ),
+        settings,
+    )
+    console.print(f"  {created[0]}")
+
+
 @db_app.command("current")
 def db_current() -> None:
-    """Print the database's revision and the code's head."""
+    """Print the database's revisions and the code's heads (the platform's and each module's)."""
     settings = settings_or_exit()
+    modules = enabled_modules(settings)
     with database_errors(settings):
-        current = migrate.current_revision(settings.effective_migration_url)
-    head = migrate.head_revision()
-    typer.echo(f"current: {current or '(empty database)'}")
-    typer.echo(f"head:    {head}")
-    if current != head:
+        current = migrate.applied_revisions(settings.effective_migration_url, modules)
+        heads = migrate.head_revisions(modules)
+    typer.echo(f"current: {', '.join(current) or '(empty database)'}")
+    typer.echo(f"heads:   {', '.join(heads)}")
+    if current != heads:
         typer.echo("run `bizosaas db upgrade` to migrate")
 
 
@@ -383,10 +429,17 @@ def show_settings(
 ) -> None:
     """Print the effective configuration (secrets masked), or the reference as Markdown."""
     if markdown:
-        typer.echo(markdown_reference(), nl=False)
+        try:
+            modules = enabled_modules(load_settings())
+        except (ConfigurationError, ModuleLoadError) as error:
+            fail(str(error), code=2)
+        typer.echo(markdown_reference(modules), nl=False)
         return
+    settings = settings_or_exit()
+    modules = enabled_modules(settings)
+    declarations = load_declarations(modules)
     table = Table("Variable", "Value", title="Effective configuration", title_justify="left")
-    for variable, value in effective_values(settings_or_exit()):
+    for variable, value in effective_values(settings, modules, declarations.settings):
         table.add_row(variable, value)
     Console().print(table)
 
@@ -408,6 +461,56 @@ def show_events(
             fields = ", ".join(event.schema.model_fields)
             table.add_row(event.name, module.name, fields, event.description)
     Console().print(table)
+
+
+@app.command("modules")
+def list_modules(
+    permissions: Annotated[
+        bool,
+        typer.Option("--permissions", help="List every declared permission and who holds it."),
+    ] = False,
+) -> None:
+    """List the enabled modules and what each plugs in (routes, permissions, migrations ...)."""
+    settings = settings_or_exit()
+    modules = enabled_modules(settings)
+    output = Console(width=max(Console().width, 120))
+    if permissions:
+        catalogue = load_declarations(modules).permissions
+        listing = Table("Permission", "Module", "Allows", "Roles", title="Declared permissions")
+        for name, declared in sorted(catalogue.declared.items()):
+            holders = [role for role in ROLES if catalogue.role_covers(role, name)]
+            listing.add_row(name, declared.module, declared.description, ", ".join(holders))
+        output.print(listing)
+        return
+    try:
+        script = migrate.check_history(modules)
+    except migrate.MigrationHistoryError as error:
+        fail(str(error), code=2)
+    table = Table(
+        "Name",
+        "Title",
+        "Routes",
+        "Permissions",
+        "Migrations",
+        "Events",
+        "Workflows",
+        "Toolsets",
+        title="Enabled modules",
+        title_justify="left",
+    )
+    for module in modules:
+        routes = sum(len(r.routes) for r in (module.router, module.web) if r is not None)
+        table.add_row(
+            module.name,
+            module.title,
+            str(routes),
+            str(len(module.permissions)),
+            str(len(migrate.module_revisions(script, module))),
+            str(len(module.events)),
+            str(len(module.workflows)),
+            str(len(module.toolsets)),
+        )
+    output.print(table)
 
 
 @app.command()

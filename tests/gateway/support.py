@@ -22,9 +22,10 @@ from aiohttp import web
 from fastapi import FastAPI
 
 from bizosaas.identity import login
-from bizosaas.identity.models import Role, Tenant
+from bizosaas.identity.models import Tenant
 from bizosaas.identity.schemas import TokenPair
 from bizosaas.kit.db import Database
+from bizosaas.kit.permissions import Role
 from tests.support.processes import BIZOSAAS, free_port
 
 

@@ -19,8 +19,8 @@ from bizosaas.gateway.app import create_app
 from bizosaas.gateway.assembly import Gateway
 from bizosaas.identity import login
 from bizosaas.identity.authenticator import SESSION_COOKIE
-from bizosaas.identity.models import Role
 from bizosaas.identity.schemas import BrowserSession
+from bizosaas.kit.permissions import Role
 from bizosaas.settings import Settings
 from tests.conftest import NOTES_MODULE
 from tests.gateway.support import PASSWORD, serve, tenant_account

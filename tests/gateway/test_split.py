@@ -14,15 +14,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import jwt
 import pytest
 
 from bizosaas.gateway.app import create_app
+from bizosaas.identity.keys import KeyStore
+from bizosaas.identity.tokens import issue_access_token
 from bizosaas.settings import Settings
 from tests.conftest import NOTES_MODULE
 from tests.gateway.support import (
     Process,
     app_env,
     base_env,
+    bearer,
     serve,
     start_bizosaas,
     stop,
@@ -41,6 +45,8 @@ class Brain:
     mode: str
     url: str
     processes: list[Process]
+    keys: Path
+    """The gateway's signing keys (to issue tokens with other roles)."""
 
 
 def gateway_settings(target: DatabaseTarget, data_dir: Path, modules: list[str]) -> Settings:
@@ -77,7 +83,7 @@ async def brain(
     if request.param == "local":
         settings = gateway_settings(isolated_target, tmp / "data", [NOTES_MODULE, WHOAMI_MODULE])
         async with serve(create_app(settings)) as url:
-            yield Brain(mode="local", url=url, processes=[])
+            yield Brain(mode="local", url=url, processes=[], keys=tmp / "data" / "keys")
         return
     port = free_port()
     settings = gateway_settings(isolated_target, tmp / "data", [])
@@ -99,7 +105,7 @@ async def brain(
                 await wait_healthy(process)
             await wait_routed(url, f"/api/brain/notes/tenants/{uuid.uuid4()}/notes")
             await wait_routed(url, "/api/brain/whoami/me")
-            yield Brain(mode="remote", url=url, processes=processes)
+            yield Brain(mode="remote", url=url, processes=processes, keys=tmp / "data" / "keys")
         finally:
             for process in processes:
                 stop(process)
@@ -122,7 +128,22 @@ async def register(http: httpx.AsyncClient, brain: Brain) -> dict[str, str]:
         "token": body["tokens"]["access_token"],
         "user": body["user"]["id"],
         "tenant": body["tenant"]["id"],
+        "session": body["tokens"]["session_id"],
     }
+
+
+def token_with_role(brain: Brain, account: dict[str, str], role: str) -> str:
+    """A token of the account's live session carrying another role, signed by the gateway."""
+    return issue_access_token(
+        KeyStore.open(brain.keys),
+        user_id=uuid.UUID(account["user"]),
+        tenant_id=uuid.UUID(account["tenant"]),
+        roles=[role],
+        session_id=uuid.UUID(account["session"]),
+        super_admin=False,
+        ttl=60,
+        issuer=jwt.decode(account["token"], options={"verify_signature": False})["iss"],
+    ).token
 
 
 async def test_module_routes_work_the_same(brain: Brain) -> None:
@@ -168,6 +189,24 @@ async def test_module_verifies_the_callers_identity(brain: Brain) -> None:
     }
     assert anonymous.status_code == 401 and anonymous.json()["code"] == "auth.unauthenticated"
     assert forged.status_code == 401
+
+
+async def test_module_role_grants_apply_wherever_the_module_runs(brain: Brain) -> None:
+    """The notes module grants staff `notes.note:read`; a split service derives permissions
+    from the token's roles with the same catalogue as the gateway."""
+    async with httpx.AsyncClient() as http:
+        account = await register(http, brain)
+        mine = f"{brain.url}/api/brain/notes/notes"
+        created = await http.post(
+            f"{brain.url}/api/brain/notes/tenants/{account['tenant']}/notes",
+            json={"body": f"for staff {brain.mode}"},
+        )
+        assert created.status_code == 201
+        staff = await http.get(mine, headers=bearer(token_with_role(brain, account, "staff")))
+        client = await http.get(mine, headers=bearer(token_with_role(brain, account, "client")))
+    assert staff.status_code == 200, staff.text
+    assert [note["body"] for note in staff.json()] == [f"for staff {brain.mode}"]
+    assert client.status_code == 403 and client.json()["code"] == "auth.forbidden"
 
 
 async def test_split_service_checks_tokens_without_the_gateway(brain: Brain) -> None:

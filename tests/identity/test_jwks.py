@@ -15,7 +15,8 @@ import pytest
 from fastapi import FastAPI
 
 from bizosaas.identity.keys import KeyStore
-from bizosaas.identity.tokens import InvalidToken, JwksVerifier, issue_access_token
+from bizosaas.identity.tokens import issue_access_token
+from bizosaas.kit.jwks import InvalidToken, JwksVerifier
 from bizosaas.settings import Settings
 from tests.identity.conftest import API, Register
 
@@ -43,7 +44,9 @@ async def test_plain_pyjwt_verifies_with_the_jwks_only(
     assert all("d" not in jwk for jwk in document["keys"])
 
 
-async def test_tampered_token_is_refused(client: httpx.AsyncClient, register: Register) -> None:
+async def test_tampered_token_is_refused(
+    client: httpx.AsyncClient, register: Register, app: FastAPI
+) -> None:
     account = await register()
     header, payload, signature = account.access_token.split(".")
     claims = orjson.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
@@ -55,7 +58,9 @@ async def test_tampered_token_is_refused(client: httpx.AsyncClient, register: Re
     assert response.status_code == 401
     assert response.json()["code"] == "identity.invalid_credential"
 
-    verifier = JwksVerifier(url="memory", fetch=lambda: _jwks(client))
+    verifier = JwksVerifier(
+        url="memory", permissions=app.state.permissions, fetch=lambda: _jwks(client)
+    )
     with pytest.raises(InvalidToken):
         await verifier.verify(forged)
     assert (await verifier.verify(account.access_token)).subject == account.user_id

@@ -7,9 +7,8 @@ from datetime import datetime
 
 import httpx
 
-from bizosaas.identity.models import Role
-from bizosaas.identity.permissions import ROLE_GRANTS, covers
 from bizosaas.identity.schemas import Me, MembershipRead, TenantRead, UserRead
+from bizosaas.kit.permissions import ROLE_GRANTS, Role, covers
 from tests.identity.conftest import API, Invite, Register, bearer, login
 
 
@@ -125,7 +124,8 @@ async def test_a_member_sees_their_own_profile_and_nothing_of_other_tenants(
     assert tenant["name"] == f"Home {unique}" and tenant["status"] == "active"
 
     assert me["roles"] == ["staff"]
-    assert me["permissions"] == sorted(ROLE_GRANTS[Role.staff])
+    # The platform's matrix, plus the grant of the enabled example module.
+    assert me["permissions"] == sorted([*ROLE_GRANTS[Role.staff], "notes.note:read"])
     assert covers(me["permissions"], "identity.member:read")
     for withheld in ("identity.member:write", "identity.invitation:read", "identity.audit:read"):
         assert not covers(me["permissions"], withheld)

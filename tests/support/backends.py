@@ -8,6 +8,9 @@ Environment (CI sets all three):
 
 On PostgreSQL the schema is migrated as the owner and the tests connect as `bizosaas_test_app`,
 a role that is neither owner nor superuser, so row-level security really applies.
+
+Test databases are migrated with the example module enabled (`tests.support.notes`), so its
+own migration creates its table, as a product module's would.
 """
 
 from __future__ import annotations
@@ -15,18 +18,22 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection, make_url
 
 from bizosaas.kit import migrate
 from bizosaas.kit.db import Base, create_engine
+from bizosaas.kit.module import DomainModule
 from bizosaas.kit.tenancy import TenantOwned, rls_policy_statements
+from tests.support import notes
 
 APP_ROLE = "bizosaas_test_app"
+MODULES: tuple[DomainModule, ...] = (notes.module,)
+"""Modules whose migrations every test database runs."""
 
 # Runs a database test on PostgreSQL only (row-level security has no SQLite counterpart).
 POSTGRES_ONLY = pytest.mark.parametrize("database_target", ["postgres"], indirect=True)
@@ -66,16 +73,18 @@ async def _admin(url: str, statements: Iterable[str]) -> None:
         await engine.dispose()
 
 
-def test_only_tables() -> list[str]:
-    """Tables defined by test modules (not in the migration tree)."""
-    return [name for name in Base.metadata.tables if name.startswith("test_")]
+def test_only_tables(connection: Connection) -> list[str]:
+    """Tables defined by test modules that no migration created."""
+    existing = set(inspect(connection).get_table_names())
+    return [n for n in Base.metadata.tables if n.startswith("test_") and n not in existing]
 
 
 async def create_test_tables(owner_url: str) -> None:
-    tables = [Base.metadata.tables[name] for name in test_only_tables()]
     engine = create_engine(owner_url, null_pool=True)
     try:
         async with engine.begin() as connection:
+            names = await connection.run_sync(test_only_tables)
+            tables = [Base.metadata.tables[name] for name in names]
             await connection.run_sync(Base.metadata.create_all, tables=tables)
             if connection.dialect.name == "postgresql":
                 for table in tables:
@@ -94,11 +103,20 @@ def _is_tenant_owned(table_name: str) -> bool:
     )
 
 
-async def create_postgres_database(admin_url: str) -> DatabaseTarget:
+async def create_empty_postgres_database(admin_url: str) -> DatabaseTarget:
+    """A new database with nothing in it, used as its owner (for migration tests)."""
     name = f"bizosaas_test_{uuid.uuid4().hex[:12]}"
     await _admin(admin_url, [f'CREATE DATABASE "{name}"'])
     owner_url = _as_asyncpg(str(make_url(admin_url).set(database=name).render_as_string(False)))
-    await asyncio.to_thread(migrate.upgrade, owner_url)
+    return DatabaseTarget(backend="postgres", app_url=owner_url, owner_url=owner_url)
+
+
+async def create_postgres_database(
+    admin_url: str, *, modules: Sequence[DomainModule] = MODULES
+) -> DatabaseTarget:
+    """A migrated database (the platform and `modules`) for the tests' non-owner role."""
+    owner_url = (await create_empty_postgres_database(admin_url)).owner_url
+    await asyncio.to_thread(migrate.upgrade, owner_url, modules=modules)
     await create_test_tables(owner_url)
     await _admin(owner_url, migrate.app_role_statements(APP_ROLE))
     app_url = str(make_url(owner_url).set(username=APP_ROLE, password=None).render_as_string(False))
@@ -112,6 +130,6 @@ async def drop_postgres_database(admin_url: str, target: DatabaseTarget) -> None
 
 async def create_sqlite_database(path: str) -> DatabaseTarget:
     url = f"sqlite+aiosqlite:///{path}"
-    await asyncio.to_thread(migrate.upgrade, url)
+    await asyncio.to_thread(migrate.upgrade, url, modules=MODULES)
     await create_test_tables(url)
     return DatabaseTarget(backend="sqlite", app_url=url, owner_url=url)

@@ -63,7 +63,10 @@ def server(
     admin_url = backends.postgres_admin_url() if request.param == "postgres" else None
     if request.param == "postgres":
         require(admin_url is not None, "PostgreSQL (BIZOSAAS_TEST_POSTGRES_URL)")
-    target = run_apart(backends.create_postgres_database(admin_url)) if admin_url else None
+    # `up` serves the built-in modules only: the database holds their migrations alone.
+    target = (
+        run_apart(backends.create_postgres_database(admin_url, modules=())) if admin_url else None
+    )
     if target is not None:
         env.update(
             BIZOSAAS_DATABASE_URL=target.app_url, BIZOSAAS_MIGRATION_DATABASE_URL=target.owner_url

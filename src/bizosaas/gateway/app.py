@@ -55,6 +55,8 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     app.state.cache = platform.cache
     # Described once: a tool whose signature cannot be described stops start-up here.
     app.state.toolsets = describe_toolsets(platform.modules)
+    app.state.services = platform.services
+    app.state.permissions = platform.services.permissions
 
     install_problem_handlers(app)
     gateway = install_gateway(app, platform)

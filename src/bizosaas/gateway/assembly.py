@@ -32,6 +32,7 @@ from bizosaas.gateway.response_cache import ResponseCache, ResponseCacheMiddlewa
 from bizosaas.gateway.security_headers import SecurityMiddleware
 from bizosaas.gateway.split import Registrar, split_authenticator
 from bizosaas.kit.events import Event
+from bizosaas.kit.permissions import PermissionCatalogue
 from bizosaas.kit.tasks import cancel_and_wait
 from bizosaas.settings import Settings
 
@@ -132,14 +133,15 @@ class Gateway:
 class SplitService:
     """Split mode's runtime: the JWKS authenticator and the registration with the gateway."""
 
-    def __init__(self, app: FastAPI, settings: Settings) -> None:
+    def __init__(self, app: FastAPI, settings: Settings, permissions: PermissionCatalogue) -> None:
         self.app = app
         self.settings = settings
+        self.permissions = permissions
         self.registrar = Registrar(settings) if settings.register_url else None
 
     async def start(self) -> None:
         if getattr(self.app.state, "authenticator", None) is None:
-            authenticator = split_authenticator(self.settings)
+            authenticator = split_authenticator(self.settings, self.permissions)
             if authenticator is not None:
                 self.app.state.authenticator = authenticator
         if self.registrar is not None:
@@ -155,7 +157,7 @@ def install_gateway(app: FastAPI, platform: Platform) -> Gateway | SplitService:
     middleware is added (so that one stays outermost)."""
     settings = platform.settings
     if settings.serve_only:
-        split = SplitService(app, settings)
+        split = SplitService(app, settings, platform.services.permissions)
         app.state.gateway = split
         return split
     gateway = Gateway(platform, load_gateway_config(settings))

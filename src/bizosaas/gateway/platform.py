@@ -4,20 +4,32 @@ background parts they start (such as the Temporal worker). The gateway serves HT
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import structlog
 from redis.asyncio import Redis
 
 from bizosaas.kit.cache import Cache, MemoryCache, RedisCache
+from bizosaas.kit.contract import ModuleContractError, ModuleDeclarations, load_declarations
 from bizosaas.kit.db import Database
 from bizosaas.kit.events import EventBus, InProcessEventBus, RedisEventBus
-from bizosaas.kit.module import DomainModule, Services
+from bizosaas.kit.module import DomainModule, HealthCheck, ModuleHealthCheck, Services
 from bizosaas.kit.outbox import OutboxRelay
 from bizosaas.modules import ModuleLoadError, enabled_modules
 from bizosaas.settings import Settings
 
 log = structlog.get_logger(__name__)
+
+PLATFORM_CHECKS = frozenset({"database", "redis"})
+"""Components /api/brain/health checks for every process (see gateway/health.py)."""
+
+
+def _bound(check: ModuleHealthCheck, services: Services) -> HealthCheck:
+    async def run() -> None:
+        await check(services)
+
+    return run
 
 
 @dataclass
@@ -27,6 +39,10 @@ class Platform:
     cache: Cache
     bus: EventBus
     modules: list[DomainModule]
+    """The modules this process serves (one of them in split mode)."""
+    enabled: Sequence[DomainModule]
+    """Every enabled module (their declarations: permissions, settings)."""
+    declarations: ModuleDeclarations
     redis: Redis | None = None
     relay: OutboxRelay | None = None
     owns_database: bool = True
@@ -39,11 +55,31 @@ class Platform:
             cache=self.cache,
             bus=self.bus,
             redis=self.redis,
-            modules=tuple(self.modules),
+            modules=tuple(self.enabled),
+            permissions=self.declarations.permissions,
+            loaded_settings=self.declarations.settings,
         )
+        for module in self.modules:
+            for name, check in module.health_checks.items():
+                if name in PLATFORM_CHECKS or name in self.services.health_checks:
+                    raise ModuleContractError(
+                        f"module {module.name!r} declares the health check {name!r}, "
+                        "a name the platform or another module already uses"
+                    )
+                self.services.add_health_check(name, _bound(check, self.services))
 
     @classmethod
     def build(cls, settings: Settings, *, database: Database | None = None) -> Platform:
+        """Raises `ModuleLoadError`, `ModuleContractError` or `ConfigurationError` (naming the
+        module and what to fix) before anything is opened."""
+        enabled = enabled_modules(settings)
+        declarations = load_declarations(enabled)
+        modules = enabled
+        if settings.serve_only:
+            # Split mode: this process serves one module; the gateway routes to it.
+            modules = [module for module in enabled if module.name == settings.serve_only]
+            if not modules:
+                raise ModuleLoadError(f"no enabled module is named {settings.serve_only!r}")
         redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
         bus: EventBus = RedisEventBus(redis) if redis else InProcessEventBus()
         cache: Cache = RedisCache(redis) if redis else MemoryCache()
@@ -52,12 +88,6 @@ class Platform:
             database = Database.from_url(
                 settings.effective_database_url, pool_size=settings.database_pool_size
             )
-        modules = enabled_modules(settings)
-        if settings.serve_only:
-            # Split mode: this process serves one module; the gateway routes to it.
-            modules = [module for module in modules if module.name == settings.serve_only]
-            if not modules:
-                raise ModuleLoadError(f"no enabled module is named {settings.serve_only!r}")
         for module in modules:
             for pattern, handler in module.event_handlers.items():
                 bus.subscribe(pattern, handler)
@@ -72,6 +102,8 @@ class Platform:
             cache=cache,
             bus=bus,
             modules=modules,
+            enabled=enabled,
+            declarations=declarations,
             redis=redis,
             relay=relay,
             owns_database=owns_database,

@@ -16,9 +16,10 @@ import aiohttp
 import structlog
 from starlette.requests import Request
 
-from bizosaas.identity.tokens import JwksVerifier
 from bizosaas.kit.auth import Principal
 from bizosaas.kit.errors import Unauthenticated
+from bizosaas.kit.jwks import JwksVerifier
+from bizosaas.kit.permissions import PermissionCatalogue
 from bizosaas.kit.tasks import cancel_and_wait
 from bizosaas.settings import Settings
 
@@ -61,11 +62,14 @@ def jwks_url(settings: Settings) -> str | None:
     return None
 
 
-def split_authenticator(settings: Settings) -> BearerAuthenticator | None:
-    """Identity's JWKS verifier behind the bearer scheme: signature and expiry are checked
-    with the gateway's published keys (fetched again when a token names a new `kid`)."""
+def split_authenticator(
+    settings: Settings, permissions: PermissionCatalogue
+) -> BearerAuthenticator | None:
+    """The kit's JWKS verifier behind the bearer scheme: signature and expiry are checked
+    with the gateway's published keys (fetched again when a token names a new `kid`), and
+    permissions derived from the token's roles through this process's catalogue."""
     url = jwks_url(settings)
-    return BearerAuthenticator(JwksVerifier(url=url)) if url else None
+    return BearerAuthenticator(JwksVerifier(url=url, permissions=permissions)) if url else None
 
 
 def advertised_url(settings: Settings) -> str:

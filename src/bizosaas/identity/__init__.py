@@ -28,7 +28,12 @@ log = structlog.get_logger(__name__)
 async def startup(services: Services) -> None:
     """Open the key stores (creating the first signing and data-encryption keys), install the
     runtime, encrypt TOTP secrets left in plain text, and provide the authenticator."""
-    identity = runtime.build(services.settings, database=services.database, redis=services.redis)
+    identity = runtime.build(
+        services.settings,
+        database=services.database,
+        redis=services.redis,
+        permissions=services.permissions,
+    )
     runtime.install(identity)
     try:
         async with services.database.unit_of_work() as session:
@@ -38,7 +43,10 @@ async def startup(services: Services) -> None:
     else:
         if sealed:
             log.info("totp_secrets_sealed", count=sealed)
-    services.provide("authenticator", IdentityAuthenticator(identity, services.database))
+    services.provide(
+        "authenticator",
+        IdentityAuthenticator(identity, services.database, services.permissions),
+    )
     services.provide("identity", identity)
     services.provide(PROFILES, IdentityProfiles())
 

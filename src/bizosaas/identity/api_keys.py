@@ -14,12 +14,12 @@ from bizosaas.identity.authenticator import api_key_text
 from bizosaas.identity.events import AuditAction
 from bizosaas.identity.exceptions import ApiKeyNotFound, PermissionNotHeld
 from bizosaas.identity.models import ApiKey
-from bizosaas.identity.permissions import covers
 from bizosaas.identity.schemas import ApiKeyCreated, ApiKeyRead
 from bizosaas.identity.tokens import hash_secret, new_secret
 from bizosaas.kit.auth import Principal
 from bizosaas.kit.db import utcnow
 from bizosaas.kit.errors import InvalidInput, PermissionDenied
+from bizosaas.kit.permissions import covers
 from bizosaas.kit.tenancy import TenantScope, bind_tenant
 
 

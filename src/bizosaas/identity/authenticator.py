@@ -22,7 +22,6 @@ from sqlalchemy import select
 from bizosaas.identity import repository
 from bizosaas.identity.exceptions import InvalidAccessCredential, SessionRevoked
 from bizosaas.identity.models import (
-    SUPER_ADMIN_ROLE,
     ApiKey,
     AuthSession,
     SessionChannel,
@@ -31,11 +30,12 @@ from bizosaas.identity.models import (
     User,
     api_key_status,
 )
-from bizosaas.identity.permissions import permissions_for
 from bizosaas.identity.runtime import IdentityRuntime
-from bizosaas.identity.tokens import API_KEY_PREFIX, COOKIE_PREFIX, InvalidToken, hash_secret
+from bizosaas.identity.tokens import API_KEY_PREFIX, COOKIE_PREFIX, hash_secret
 from bizosaas.kit.auth import Principal, PrincipalKind
 from bizosaas.kit.db import Database, utcnow
+from bizosaas.kit.jwks import InvalidToken
+from bizosaas.kit.permissions import SUPER_ADMIN_ROLE, PermissionCatalogue
 from bizosaas.kit.tenancy import bind_tenant, trusted_scope
 
 SESSION_COOKIE = "bizosaas_session"
@@ -62,9 +62,12 @@ def parse_api_key(key: str) -> uuid.UUID | None:
 
 
 class IdentityAuthenticator:
-    def __init__(self, identity: IdentityRuntime, database: Database) -> None:
+    def __init__(
+        self, identity: IdentityRuntime, database: Database, permissions: PermissionCatalogue
+    ) -> None:
         self._identity = identity
         self._database = database
+        self._permissions = permissions
         self._cookie_principals: dict[str, tuple[float, Principal]] = {}
 
     async def authenticate(self, request: Request) -> Principal | None:
@@ -153,7 +156,7 @@ class IdentityAuthenticator:
             kind=PrincipalKind.user,
             scope=trusted_scope(auth_session.tenant_id) if auth_session.tenant_id else None,
             roles=all_roles,
-            permissions=permissions_for(roles),
+            permissions=self._permissions.permissions_for(roles),
             session_id=auth_session.id,
             is_super_admin=user.is_super_admin,
             claims={"channel": SessionChannel.browser.value},

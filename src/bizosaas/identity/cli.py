@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bizosaas.identity import admin, repository, runtime
 from bizosaas.identity.keys import KeyStore
 from bizosaas.identity.login import add_membership, create_tenant, create_user
-from bizosaas.identity.models import Role
 from bizosaas.kit.db import Database
 from bizosaas.kit.errors import Problem
+from bizosaas.kit.permissions import Role
 from bizosaas.settings import ConfigurationError, Settings, load_settings
 
 console = Console(stderr=True)

@@ -24,7 +24,8 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-ALGORITHM = "EdDSA"
+from bizosaas.kit.jwks import ALGORITHM
+
 KEEP_KEYS = 3
 RELOAD_INTERVAL = 5.0
 _CURRENT = "current"

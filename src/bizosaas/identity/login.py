@@ -26,7 +26,6 @@ from bizosaas.identity.exceptions import (
 from bizosaas.identity.models import (
     AuthSession,
     Membership,
-    Role,
     SessionChannel,
     Tenant,
     TenantStatus,
@@ -55,6 +54,7 @@ from bizosaas.identity.tokens import (
 )
 from bizosaas.kit.db import utcnow
 from bizosaas.kit.outbox import record_event
+from bizosaas.kit.permissions import Role
 
 _SLUG_CHARS = re.compile(r"[^a-z0-9]+")
 

@@ -34,7 +34,6 @@ from bizosaas.identity.models import (
     AuthSession,
     Invitation,
     Membership,
-    Role,
     Tenant,
     TenantStatus,
     User,
@@ -47,6 +46,7 @@ from bizosaas.kit.auth import Principal
 from bizosaas.kit.db import utcnow
 from bizosaas.kit.errors import PermissionDenied
 from bizosaas.kit.outbox import record_event
+from bizosaas.kit.permissions import Role
 from bizosaas.kit.tenancy import TenantScope, bind_tenant, trusted_scope
 
 ACCEPT_PATH = "/auth/accept-invitation"

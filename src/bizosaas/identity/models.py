@@ -26,22 +26,16 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bizosaas.kit.db import Base, IdMixin, TimestampMixin, utcnow
+
+# The role names live with the permission catalogue in the kit; importable here as before.
+from bizosaas.kit.permissions import SUPER_ADMIN_ROLE as SUPER_ADMIN_ROLE  # noqa: PLC0414
+from bizosaas.kit.permissions import Role as Role  # noqa: PLC0414
 from bizosaas.kit.tenancy import TenantOwned
 
 
 class TenantStatus(StrEnum):
     active = "active"
     suspended = "suspended"
-
-
-class Role(StrEnum):
-    tenant_admin = "tenant_admin"
-    manager = "manager"
-    staff = "staff"
-    client = "client"
-
-
-SUPER_ADMIN_ROLE = "super_admin"
 
 
 class SessionChannel(StrEnum):

@@ -13,12 +13,12 @@ from bizosaas.identity.models import (
     AuthSession,
     Membership,
     RefreshToken,
-    Role,
     Tenant,
     TenantStatus,
     User,
 )
 from bizosaas.kit.db import utcnow
+from bizosaas.kit.permissions import Role
 from bizosaas.kit.tenancy import TenantScope
 
 

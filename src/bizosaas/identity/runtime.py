@@ -19,6 +19,7 @@ from bizosaas.identity.throttle import LoginThrottle
 from bizosaas.identity.tokens import LocalVerifier
 from bizosaas.kit.crypto import Keyring
 from bizosaas.kit.db import Database
+from bizosaas.kit.permissions import PermissionCatalogue
 from bizosaas.settings import Settings
 
 
@@ -45,8 +46,14 @@ _current: IdentityRuntime | None = None
 
 
 def build(
-    settings: Settings, *, database: Database | None = None, redis: Redis | None = None
+    settings: Settings,
+    *,
+    database: Database | None = None,
+    redis: Redis | None = None,
+    permissions: PermissionCatalogue | None = None,
 ) -> IdentityRuntime:
+    """`permissions`: the process's catalogue (the platform's matrix alone when omitted, for
+    code that verifies no tokens: the CLI, seeding)."""
     keys = KeyStore.open(settings.data_dir / "keys")
     return IdentityRuntime(
         settings=settings,
@@ -64,7 +71,9 @@ def build(
             # A revocation marker must outlive every credential of the session it ends.
             marker_ttl=max(settings.refresh_token_ttl, settings.browser_session_ttl) + 60,
         ),
-        verifier=LocalVerifier(keys, issuer=settings.base_url),
+        verifier=LocalVerifier(
+            keys, issuer=settings.base_url, permissions=permissions or PermissionCatalogue()
+        ),
         data_keys=data_keys_for(settings),
         database=database,
         redis=redis,

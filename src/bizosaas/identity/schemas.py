@@ -11,11 +11,11 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, computed_field
 from bizosaas.identity.models import (
     ApiKeyStatus,
     InvitationStatus,
-    Role,
     api_key_status,
     invitation_status,
 )
 from bizosaas.kit.db import utcnow
+from bizosaas.kit.permissions import Role
 
 RoleName = Literal["tenant_admin", "manager", "staff", "client"]
 Password = Field(min_length=1, max_length=1024)

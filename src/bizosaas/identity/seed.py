@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.identity import repository, runtime
 from bizosaas.identity.login import add_membership, create_tenant, create_user
-from bizosaas.identity.models import Role, Tenant, User
+from bizosaas.identity.models import Tenant, User
 from bizosaas.kit.module import SeedContext
+from bizosaas.kit.permissions import Role
 
 SUPER_ADMIN_EMAIL = "admin@bizosaas.local"
 TENANTS = (("acme", "Acme Coffee Roasters"), ("northwind", "Northwind Studio"))

@@ -87,8 +87,14 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
 
 
+_REQUIRED_PERMISSION = "required_permission"
+
+
 def require(permission: str) -> Callable[..., Awaitable[Principal]]:
-    """Dependency: the caller, if it holds `permission`; 403 `auth.forbidden` otherwise."""
+    """Dependency: the caller, if it holds `permission`; 403 `auth.forbidden` otherwise.
+
+    The dependency remembers `permission` (see `required_permission`), so start-up can check
+    that every permission a route needs is one some enabled module declares."""
 
     async def dependency(principal: CurrentPrincipal) -> Principal:
         if not principal.can(permission):
@@ -96,7 +102,14 @@ def require(permission: str) -> Callable[..., Awaitable[Principal]]:
         return principal
 
     dependency.__name__ = f"require_{permission.replace('.', '_').replace(':', '_')}"
+    setattr(dependency, _REQUIRED_PERMISSION, permission)
     return dependency
+
+
+def required_permission(dependency: object) -> str | None:
+    """The permission a `require(...)` dependency checks; None for any other callable."""
+    permission = getattr(dependency, _REQUIRED_PERMISSION, None)
+    return permission if isinstance(permission, str) else None
 
 
 def require_super_admin() -> Callable[..., Awaitable[Principal]]:

@@ -9,7 +9,7 @@ docs/domains.md ("Adding a domain") for the whole walk-through.
 | `router` | the gateway, under `/api/brain/<name>/` |
 | `web`, `navigation`, `templates` | the web shell: pages at the site root, links in each app's navigation, a template folder in the app's Jinja loader |
 | `migrations` | Alembic: one more version location in the one history (`bizosaas db upgrade`) |
-| `permissions`, `role_grants` | the permission matrix (and the roles editor); unknown permissions stop start-up |
+| `permissions`, `role_grants` | the permission catalogue (kit/permissions.py, on `Services.permissions` and `app.state.permissions`) and the roles editor; a route, link or exact grant naming an undeclared permission stops start-up |
 | `events`, `event_handlers` | typed outbox events (payload validated on write, listed in docs/events.md) and bus subscriptions (an exact name no module declares stops start-up) |
 | `workflows`, `activities` | the Temporal worker (`bizosaas worker`, and in-process under `up`) |
 | `toolsets` | the agent runtime's catalogue of tools over tenant data (`GET /api/brain/platform/toolsets`; ids unique) |
@@ -27,12 +27,12 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticSerializationError
-from pydantic_settings import BaseSettings
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,6 +40,7 @@ from bizosaas.kit.auth import Principal
 from bizosaas.kit.cache import Cache
 from bizosaas.kit.db import Database
 from bizosaas.kit.events import Event, EventBus, Handler
+from bizosaas.kit.permissions import PermissionCatalogue
 from bizosaas.kit.tenancy import TenantScope
 from bizosaas.settings import Settings
 
@@ -67,10 +68,14 @@ HealthCheck = Callable[[], Awaitable[None]]
 """Raises when the component is down."""
 
 
+ModuleSettingsT = TypeVar("ModuleSettingsT", bound=BaseSettings)
+
+
 @dataclass(slots=True)
 class Services:
     """What a module's hooks may use and provide. The gateway exposes `provided` entries on
-    `app.state` (e.g. identity provides `authenticator`)."""
+    `app.state` (e.g. identity provides `authenticator`), and the permission catalogue as
+    `app.state.permissions`."""
 
     settings: Settings
     database: Database
@@ -80,18 +85,31 @@ class Services:
     modules: Sequence[DomainModule] = ()
     """Every enabled module, so a hook can read the others' declarations (in split mode too,
     where this process serves only one of them)."""
+    permissions: PermissionCatalogue = field(default_factory=PermissionCatalogue)
+    """The enabled modules' permissions and the role matrix their grants extend."""
+    loaded_settings: Mapping[str, BaseSettings] = field(default_factory=dict)
+    """Module name -> its settings object, loaded and validated at start-up."""
     provided: dict[str, Any] = field(default_factory=dict)
     health_checks: dict[str, HealthCheck] = field(default_factory=dict)
     """Required components reported by /api/brain/health (503 when one fails)."""
+    background: dict[str, Background] = field(default_factory=dict)
+    """Long-running parts a module starts (a Temporal worker ...): the platform starts them
+    once every module's startup hook has run, and stops them before any shutdown hook."""
+
+    def module_settings(self, name: str, kind: type[ModuleSettingsT]) -> ModuleSettingsT:
+        """The settings module `name` declared (`DomainModule.settings`), as loaded at start-up:
+        `services.module_settings("notes", NotesSettings)`."""
+        loaded = self.loaded_settings.get(name)
+        if loaded is None:
+            raise LookupError(f"module {name!r} is not enabled or declares no settings")
+        if not isinstance(loaded, kind):
+            raise TypeError(f"module {name!r} settings are {type(loaded).__name__}, not {kind}")
+        return loaded
 
     def provide(self, name: str, value: Any) -> None:
         if name in self.provided:
             raise ValueError(f"{name!r} is already provided by another module")
         self.provided[name] = value
-
-    background: dict[str, Background] = field(default_factory=dict)
-    """Long-running parts a module starts (a Temporal worker ...): the platform starts them
-    once every module's startup hook has run, and stops them before any shutdown hook."""
 
     def add_health_check(self, name: str, check: HealthCheck) -> None:
         if name in self.health_checks:
@@ -102,6 +120,11 @@ class Services:
         if name in self.background:
             raise ValueError(f"background part {name!r} is already registered")
         self.background[name] = part
+
+
+def get_services(request: Request) -> Services:
+    """Dependency: the process's `Services` (e.g. a route reading its module's settings)."""
+    return cast(Services, request.app.state.services)
 
 
 Lifecycle = Callable[[Services], Awaitable[None]]
@@ -250,6 +273,19 @@ class Toolset:
                 )
 
 
+# -- settings -------------------------------------------------------------------------------
+
+
+class ModuleSettings(BaseSettings):
+    """Base for a module's own settings class (`DomainModule.settings`): read like the
+    platform's, from the environment or `.env`, once at start-up, with the prefix
+    `BIZOSAAS_<NAME>_` the platform gives it (see kit/contract.py)."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+
 # -- the module -----------------------------------------------------------------------------
 
 
@@ -283,7 +319,8 @@ class DomainModule:
     seed: Seeder | None = None
     health_checks: Mapping[str, ModuleHealthCheck] = field(default_factory=dict)
     settings: type[BaseSettings] | None = None
-    """The module's own settings class (env prefix `BIZOSAAS_<NAME>_`)."""
+    """The module's own settings class, best a `ModuleSettings` (env prefix
+    `BIZOSAAS_<NAME>_`); loaded at start-up, read with `Services.module_settings`."""
     startup: Lifecycle | None = None
     """Called once per process before serving (after the database and bus are ready)."""
     shutdown: Lifecycle | None = None

@@ -12,12 +12,14 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bizosaas.kit.events import Event
-from bizosaas.kit.module import DomainModule, SeedContext
+from bizosaas.kit.module import DomainModule, SeedContext, Services
+from bizosaas.kit.permissions import Role
 from bizosaas.kit.tenancy import bind_tenant, trusted_scope
 from tests.support.notes import web
 from tests.support.notes.events import NOTE_CREATED
 from tests.support.notes.models import Note
 from tests.support.notes.router import router
+from tests.support.notes.settings import NotesSettings
 from tests.support.notes.tools import toolset
 from tests.support.notes.workflows import CountNotes, activities
 
@@ -49,6 +51,15 @@ def _append(path: str, line: str) -> None:
         handle.write(line)
 
 
+async def delivery_log_writable(_services: Services) -> None:
+    """Health: where deliveries are logged, the log's folder takes writes."""
+    path = os.environ.get(DELIVERY_LOG_ENV)
+    if path and not os.access(Path(path).parent, os.W_OK):
+        raise PermissionError(f"cannot write the delivery log {path}")
+
+
+PERMISSIONS = {"notes.note:read": "Read notes", "notes.note:write": "Write notes"}
+
 module = DomainModule(
     name="notes",
     title="Notes (test module)",
@@ -56,11 +67,16 @@ module = DomainModule(
     web=web.router,
     navigation=web.NAV_LINKS,
     templates=Path(__file__).parent / "templates",
-    permissions={"notes.note:read": "Read notes", "notes.note:write": "Write notes"},
+    migrations=Path(__file__).parent / "migrations",
+    permissions=PERMISSIONS,
+    # Staff read notes; the platform's matrix alone would not let them.
+    role_grants={Role.staff: ["notes.note:read"]},
     events=[NOTE_CREATED],
     event_handlers={NOTE_CREATED.name: log_delivery},
     workflows=[CountNotes],
     activities=activities,
     toolsets=[toolset],
     seed=seed,
+    health_checks={"notes-delivery-log": delivery_log_writable},
+    settings=NotesSettings,
 )

@@ -1,6 +1,7 @@
-"""The example module's API. Its routes take the tenant from the path and issue a trusted
+"""The example module's API. Most routes take the tenant from the path and issue a trusted
 scope: here the test stands in for the auth layer (product modules get their scope from a
-verified token only)."""
+verified token only). `GET /notes` is the product way: the caller's token names the tenant and
+must grant `notes.note:read`."""
 
 from __future__ import annotations
 
@@ -12,12 +13,16 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bizosaas.kit.auth import Principal, require
+from bizosaas.kit.auth import TenantSession as CallerTenantSession
 from bizosaas.kit.deps import get_session
 from bizosaas.kit.errors import NotFound
+from bizosaas.kit.module import Services, get_services
 from bizosaas.kit.outbox import record_event
 from bizosaas.kit.tenancy import bind_tenant, trusted_scope
 from tests.support.notes.events import NOTE_CREATED, NoteCreated
 from tests.support.notes.models import Note
+from tests.support.notes.settings import NotesSettings
 
 
 class NoteCreate(BaseModel):
@@ -44,7 +49,19 @@ async def tenant_session(
 
 
 TenantSession = Annotated[AsyncSession, Depends(tenant_session)]
+NoteReader = Annotated[Principal, Depends(require("notes.note:read"))]
 router = APIRouter(tags=["notes"])
+
+
+@router.get("/notes", summary="List the notes of the caller's tenant")
+async def list_my_notes(
+    _reader: NoteReader,
+    session: CallerTenantSession,
+    services: Annotated[Services, Depends(get_services)],
+) -> list[NoteRead]:
+    page_size = services.module_settings("notes", NotesSettings).page_size
+    notes = await session.scalars(select(Note).order_by(Note.id).limit(page_size))
+    return [NoteRead(id=n.id, tenant_id=n.tenant_id, body=n.body) for n in notes]
 
 
 @router.post("/tenants/{tenant_id}/notes", status_code=201, summary="Create a note")
