@@ -201,9 +201,11 @@ class _Claim:
     now: datetime
 
 
-def idempotency_clock() -> datetime:
-    """The time the key store goes by (a dependency, so tests can set the clock)."""
-    return utcnow()
+def idempotency_clock(request: Request) -> datetime:
+    """The time the key store goes by: the app's `state.idempotency_clock` (a callable) when
+    one is set, as tests do to move time, else the wall clock."""
+    clock: Callable[[], datetime] | None = getattr(request.app.state, "idempotency_clock", None)
+    return clock() if clock is not None else utcnow()
 
 
 # -- the dependency an operation lists to opt in ------------------------------------------------
