@@ -65,6 +65,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
+import structlog
 from fastapi import Depends, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.params import Depends as DependsParam
@@ -98,6 +99,8 @@ from bizosaas.kit.errors import (
 )
 from bizosaas.kit.tenancy import TenantScope, bind_tenant, current_tenant
 from bizosaas.settings import Settings
+
+log = structlog.get_logger(__name__)
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -443,11 +446,16 @@ async def _release_in(session: AsyncSession, claim: _Claim) -> None:
 
 
 async def _release_after_failure(claim: _Claim) -> None:
-    # The request's transaction goes first: on SQLite it holds the write lock a new
-    # transaction would wait for.
-    await claim.session.rollback()
-    async with claim.database.unit_of_work() as session:
-        await _release_in(session, claim)
+    """Free the key after an exception; the caller re-raises that exception whatever happens
+    here (a key left in progress frees itself when its lease runs out)."""
+    try:
+        # The request's transaction goes first: on SQLite it holds the write lock a new
+        # transaction would wait for.
+        await claim.session.rollback()
+        async with claim.database.unit_of_work() as session:
+            await _release_in(session, claim)
+    except Exception:
+        log.warning("idempotency_release_failed", record_id=str(claim.record_id), exc_info=True)
 
 
 def _rowcount(result: object) -> int:
