@@ -19,12 +19,14 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select, text
+from sqlalchemy.exc import DBAPIError
 from structlog.testing import capture_logs
 
 from bizosaas.gateway.app import create_app
 from bizosaas.identity import service
-from bizosaas.kit.db import Database, utcnow
+from bizosaas.kit import migrate
+from bizosaas.kit.db import Database, create_engine, utcnow
 from bizosaas.kit.idempotency import (
     IN_PROGRESS_LEASE,
     IdempotencyRecord,
@@ -36,7 +38,7 @@ from bizosaas.settings import Settings
 from tests.conftest import NOTES_MODULE, client_address, require
 from tests.kit.idempotent_module import Gate
 from tests.support import backends
-from tests.support.backends import DatabaseTarget
+from tests.support.backends import POSTGRES_ONLY, DatabaseTarget
 from tests.support.notes.models import Note
 
 IDEM_MODULE = "tests.kit.idempotent_module:module"
@@ -443,3 +445,64 @@ async def test_an_abandoned_claim_is_taken_over_and_the_first_attempt_cannot_com
         assert await notes_of(app_b.state.database, owner.tenant_id) == (1, 1)
         replay = await a.post(f"{API}/notes", json={"body": "x"}, headers=owner.key("k-11"))
         assert replay.content == retry.content
+
+
+# -- the table --------------------------------------------------------------------------------
+
+
+def stored_record(tenant_id: uuid.UUID | None, owner: str) -> IdempotencyRecord:
+    now = utcnow()
+    return IdempotencyRecord(
+        tenant_id=tenant_id,
+        owner=owner,
+        key="k",
+        caller=owner,
+        method="POST",
+        route="/x",
+        request_hash="0" * 64,
+        attempt=uuid.uuid4(),
+        locked_until=now,
+        created_at=now,
+        expires_at=now + timedelta(days=1),
+    )
+
+
+@POSTGRES_ONLY
+async def test_row_level_security_keeps_tenants_apart(database: Database) -> None:
+    alpha, beta = uuid.uuid4(), uuid.uuid4()
+    for tenant in (alpha, beta):
+        async with database.unit_of_work() as session:
+            await bind_tenant(session, trusted_scope(tenant))
+            session.add(stored_record(tenant, f"tenant:{tenant}"))
+    async with database.unit_of_work() as session:
+        session.add(stored_record(None, "user:root"))
+
+    async def visible_to(tenant: uuid.UUID | None) -> set[str]:
+        async with database.unit_of_work() as session:
+            if tenant is not None:
+                await bind_tenant(session, trusted_scope(tenant))
+            rows = await session.execute(text("SELECT owner FROM idempotency_keys"))
+            return {row[0] for row in rows}
+
+    assert await visible_to(alpha) == {f"tenant:{alpha}", "user:root"}
+    assert await visible_to(None) == {"user:root"}
+    with pytest.raises(DBAPIError, match="row-level security"):
+        async with database.unit_of_work() as session:
+            await bind_tenant(session, trusted_scope(alpha))
+            session.add(stored_record(beta, "tenant:forged"))
+
+
+async def test_the_migration_goes_down_and_up(fresh_target: DatabaseTarget) -> None:
+    async def tables() -> set[str]:
+        engine = create_engine(fresh_target.owner_url, null_pool=True)
+        try:
+            async with engine.connect() as connection:
+                return set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
+        finally:
+            await engine.dispose()
+
+    assert "idempotency_keys" in await tables()
+    await asyncio.to_thread(migrate.downgrade, fresh_target.owner_url, "0004_encrypt_totp")
+    assert "idempotency_keys" not in await tables()
+    await asyncio.to_thread(migrate.upgrade, fresh_target.owner_url)
+    assert "idempotency_keys" in await tables()
