@@ -88,6 +88,12 @@ class Settings(BaseSettings):
         le=60,
         description="Seconds between outbox scans (commits in this process wake it at once).",
     )
+    idempotency_ttl: int = Field(
+        default=86400,
+        ge=60,
+        description="Seconds an `Idempotency-Key` answer is kept and replayed to retries "
+        "(Stripe keeps 24 hours).",
+    )
     demo_seed_on_first_run: bool = Field(
         default=True, description="`bizosaas up` seeds demo data when the database is new."
     )

@@ -29,10 +29,11 @@ from bizosaas.identity.schemas import (
 )
 from bizosaas.kit.auth import Principal, TenantSession, require
 from bizosaas.kit.deps import DbSession
+from bizosaas.kit.idempotency import IdempotencyKey, IdempotentRoute
 from bizosaas.kit.tenancy import TenantScope
 
 Responses = dict[int | str, dict[str, Any]]
-router = APIRouter(tags=["identity: tenant"])
+router = APIRouter(tags=["identity: tenant"], route_class=IdempotentRoute)
 
 NOT_FOUND: Responses = {404: {"description": "No such row in your tenant"}}
 FORBIDDEN: Responses = {403: {"description": "Your role does not allow this"}}
@@ -106,6 +107,7 @@ async def list_invitations(
     status_code=201,
     summary="Invite someone by e-mail",
     responses={**FORBIDDEN, 409: {"description": "Already a member"}},
+    dependencies=[IdempotencyKey],
 )
 async def create_invitation(
     payload: InvitationCreate, principal: InvitationWriter, request: Request, session: TenantSession
@@ -167,6 +169,7 @@ async def list_api_keys(principal: KeyReader, session: TenantSession) -> list[Ap
     status_code=201,
     summary="Create an API key (the secret is shown once)",
     responses={**FORBIDDEN},
+    dependencies=[IdempotencyKey],
 )
 async def create_api_key(
     payload: ApiKeyCreate, principal: KeyWriter, request: Request, session: TenantSession
