@@ -70,8 +70,10 @@ async def test_a_client_sees_only_its_own_pages(
         assert forged.status_code == 403
     staff_person, staff = await invited_member(app, database, owner, "staff")
     async with aclosing(staff):
+        # Staff read notes through the example module's role grant.
         assert nav_links((await staff.get("/app")).text) == [
             "Dashboard",
+            "Notes",
             "Members",
             "Roles",
             "Security",
