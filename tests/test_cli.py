@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bizosaas.identity.mfa import totp_associated_data
+from bizosaas.identity.credentials.totp import totp_associated_data
 from bizosaas.kit import crypto
 from tests.support import processes
 

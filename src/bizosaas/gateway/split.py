@@ -16,7 +16,7 @@ import aiohttp
 import structlog
 from starlette.requests import Request
 
-from bizosaas.identity.tokens import JwksVerifier
+from bizosaas.identity.credentials.tokens import JwksVerifier
 from bizosaas.kit.auth import Principal
 from bizosaas.kit.errors import Unauthenticated
 from bizosaas.kit.tasks import cancel_and_wait

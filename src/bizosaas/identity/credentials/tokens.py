@@ -32,7 +32,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from jwt.algorithms import OKPAlgorithm
 
-from bizosaas.identity.keys import ALGORITHM, KeyStore
+from bizosaas.identity.credentials.keys import ALGORITHM, KeyStore
 from bizosaas.identity.models import SUPER_ADMIN_ROLE
 from bizosaas.identity.permissions import permissions_for
 from bizosaas.kit.auth import Principal, PrincipalKind
