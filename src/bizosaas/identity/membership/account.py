@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.identity.context import IdentityContext
-from bizosaas.identity.credentials import one_time_tokens as onetime
+from bizosaas.identity.credentials import one_time_tokens
 from bizosaas.identity.credentials.passwords import check_password_policy
 from bizosaas.identity.events import AuditAction
 from bizosaas.identity.exceptions import InvalidCredentials, MailThrottled, UserNotFound
@@ -74,7 +74,7 @@ async def request_password_reset(
         return
     if not await identity.throttle.allow_mail(email=user.email):
         return  # the earlier links are still valid; the answer stays the same
-    await onetime.send_password_reset(session, settings=identity.settings, user=user)
+    await one_time_tokens.send_password_reset(session, settings=identity.settings, user=user)
 
 
 async def confirm_password_reset(
@@ -86,7 +86,9 @@ async def confirm_password_reset(
     ip: str | None = None,
 ) -> None:
     """Set a new password with a reset token; every session of the user ends."""
-    user = await onetime.consume(session, token=token, purpose=OneTimePurpose.password_reset)
+    user = await one_time_tokens.consume(
+        session, token=token, purpose=OneTimePurpose.password_reset
+    )
     await _set_password(identity, user, new_password)
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()  # the link reached the mailbox
@@ -105,12 +107,14 @@ async def request_email_verification(
         return False
     if not await identity.throttle.allow_mail(email=user.email):
         raise MailThrottled("A link was sent a moment ago; check your inbox or try later.")
-    await onetime.send_verification(session, settings=identity.settings, user=user)
+    await one_time_tokens.send_verification(session, settings=identity.settings, user=user)
     return True
 
 
 async def verify_email(session: AsyncSession, *, token: str) -> User:
-    user = await onetime.consume(session, token=token, purpose=OneTimePurpose.email_verification)
+    user = await one_time_tokens.consume(
+        session, token=token, purpose=OneTimePurpose.email_verification
+    )
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()
         await _audit_everywhere(session, user, AuditAction.email_verified, None)

@@ -74,46 +74,46 @@ class Mailer:
         """Bus handler (idempotent by event id). A failure is logged with the event id, so the
         message can be replayed from the outbox."""
         try:
-            await self._deliver(event)
+            await _deliver(event, settings=self.settings, database=self.database)
         except Exception:
             log.exception("mail_delivery_failed", event_id=str(event.id))
 
-    async def _deliver(self, event: Event) -> None:
-        settings = self.settings
-        payload = event.payload
-        transport = "smtp" if settings.smtp_host else "sink"
-        try:
-            async with self.database.unit_of_work() as session:
-                session.add(
-                    MailMessage(
-                        event_id=event.id,
-                        tenant_id=event.tenant_id,
-                        to_address=str(payload["to"]),
-                        subject=str(payload["subject"]),
-                        body=str(payload["body"]),
-                        transport=transport,
-                        status="sending" if transport == "smtp" else "stored",
-                    )
+
+async def _deliver(event: Event, *, settings: Settings, database: Database) -> None:
+    payload = event.payload
+    transport = "smtp" if settings.smtp_host else "sink"
+    try:
+        async with database.unit_of_work() as session:
+            session.add(
+                MailMessage(
+                    event_id=event.id,
+                    tenant_id=event.tenant_id,
+                    to_address=str(payload["to"]),
+                    subject=str(payload["subject"]),
+                    body=str(payload["body"]),
+                    transport=transport,
+                    status="sending" if transport == "smtp" else "stored",
                 )
-        except IntegrityError:
-            return  # this event was delivered (or is being delivered) already
-        if transport == "sink":
-            return
-        message = EmailMessage()
-        message["From"] = settings.mail_from
-        message["To"] = str(payload["to"])
-        message["Subject"] = str(payload["subject"])
-        message.set_content(str(payload["body"]))
-        status = "sent"
-        try:
-            await asyncio.to_thread(_send_smtp, settings, message)
-        except (OSError, smtplib.SMTPException):
-            status = "failed"
-            log.exception("mail_delivery_failed", event_id=str(event.id))
-        async with self.database.unit_of_work() as session:
-            row = await records.mail_message_by_event(session, event_id=event.id)
-            if row is not None:
-                row.status = status
+            )
+    except IntegrityError:
+        return  # this event was delivered (or is being delivered) already
+    if transport == "sink":
+        return
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = str(payload["to"])
+    message["Subject"] = str(payload["subject"])
+    message.set_content(str(payload["body"]))
+    status = "sent"
+    try:
+        await asyncio.to_thread(_send_smtp, settings, message)
+    except (OSError, smtplib.SMTPException):
+        status = "failed"
+        log.exception("mail_delivery_failed", event_id=str(event.id))
+    async with database.unit_of_work() as session:
+        row = await records.mail_message_by_event(session, event_id=event.id)
+        if row is not None:
+            row.status = status
 
 
 _process_mailer: Mailer | None = None

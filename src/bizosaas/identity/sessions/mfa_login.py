@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.identity.context import IdentityContext
-from bizosaas.identity.credentials import mfa_challenges as challenges
+from bizosaas.identity.credentials import mfa_challenges
 from bizosaas.identity.exceptions import InvalidMfaCode, MfaChallengeInvalid
 from bizosaas.identity.models import SessionChannel
 from bizosaas.identity.repository import accounts
@@ -38,7 +38,7 @@ async def _verify(
     tenant_slug: str | None,
     ip: str | None,
 ) -> VerifiedLogin:
-    challenge = await challenges.pending(session, token=challenge_token, channel=channel, ip=ip)
+    challenge = await mfa_challenges.pending(session, token=challenge_token, channel=channel, ip=ip)
     if tenant_slug is not None and tenant_slug.strip().lower() != challenge.tenant_slug:
         raise MfaChallengeInvalid("This sign-in was started for another tenant.")
     user = await accounts.user_by_id(session, user_id=challenge.user_id)
@@ -59,12 +59,12 @@ async def _verify(
         )
     except InvalidMfaCode as wrong:
         # The failed login was committed above: count the attempt in a transaction of its own.
-        left = await challenges.record_wrong_code(
+        left = await mfa_challenges.record_wrong_code(
             session, challenge_id=challenge_id, attempts_before=attempts_before
         )
         await commit_before_failing(session)
         raise InvalidMfaCode(wrong.detail, attempts_left=left) from None
-    await challenges.consume(session, challenge=challenge)
+    await mfa_challenges.consume(session, challenge=challenge)
     await throttle.succeeded(email=user.email)
     await complete_login(session, login=login, ip=ip, channel=channel)
     return login
@@ -125,7 +125,7 @@ async def mfa_challenge_pending(
 ) -> bool:
     """Whether the challenge can still complete a login (for showing the code form)."""
     try:
-        await challenges.pending(session, token=challenge_token, channel=channel, ip=ip)
+        await mfa_challenges.pending(session, token=challenge_token, channel=channel, ip=ip)
     except MfaChallengeInvalid:
         return False
     return True
