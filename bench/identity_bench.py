@@ -23,7 +23,7 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
-from bizosaas.identity import runtime, service
+from bizosaas.identity import service
 from bizosaas.identity.schemas import TokenPair
 from bizosaas.kit import migrate
 from bizosaas.kit.db import Database
@@ -36,19 +36,21 @@ def core_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-async def _setup(database: Database, settings: Settings, redis: Redis | None) -> tuple[str, str]:
-    runtime.install(runtime.build(settings, database=database, redis=redis))
+async def _setup(database: Database, identity: service.IdentityContext) -> tuple[str, str]:
     email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
     async with database.unit_of_work() as session:
         await service.register(
             session,
+            identity=identity,
             email=email,
             password=PASSWORD,
             full_name="Bench",
             tenant_name=f"Bench {email}",
         )
     async with database.unit_of_work() as session:
-        pair = await service.authenticate_password(session, email=email, password=PASSWORD)
+        pair = await service.authenticate_password(
+            session, identity=identity, email=email, password=PASSWORD
+        )
     assert isinstance(pair, TokenPair)
     return email, pair.refresh_token
 
@@ -67,22 +69,26 @@ class Rate:
         return count / wall, count / cpu
 
 
-async def _logins(database: Database, email: str, count: int) -> tuple[float, float]:
+async def _logins(
+    database: Database, identity: service.IdentityContext, email: str, count: int
+) -> tuple[float, float]:
     rate = Rate()
     for _ in range(count):
         async with database.unit_of_work() as session:
-            outcome = await service.authenticate_password(session, email=email, password=PASSWORD)
+            outcome = await service.authenticate_password(
+                session, identity=identity, email=email, password=PASSWORD
+            )
         assert isinstance(outcome, TokenPair)
     return rate.finish(count)
 
 
 async def _refreshes(
-    database: Database, refresh_token: str, count: int
+    database: Database, identity: service.IdentityContext, refresh_token: str, count: int
 ) -> tuple[tuple[float, float], str]:
     rate = Rate()
     for _ in range(count):
         async with database.unit_of_work() as session:
-            pair = await service.refresh(session, refresh_token=refresh_token)
+            pair = await service.refresh(session, identity=identity, refresh_token=refresh_token)
         refresh_token = pair.refresh_token
     return rate.finish(count), refresh_token
 
@@ -110,12 +116,17 @@ async def main(args: argparse.Namespace) -> None:
         database = Database.from_url(settings.effective_database_url)
         redis = Redis.from_url(args.redis_url) if args.redis_url else None
         try:
-            email, refresh_token = await _setup(database, settings, redis)
-            await _logins(database, email, 3)  # warm-up
-            login_rates = [await _logins(database, email, args.logins) for _ in range(args.rounds)]
+            identity = service.build_context(settings, database=database, redis=redis)
+            email, refresh_token = await _setup(database, identity)
+            await _logins(database, identity, email, 3)  # warm-up
+            login_rates = [
+                await _logins(database, identity, email, args.logins) for _ in range(args.rounds)
+            ]
             refresh_rates: list[tuple[float, float]] = []
             for _ in range(args.rounds):
-                rate, refresh_token = await _refreshes(database, refresh_token, args.refreshes)
+                rate, refresh_token = await _refreshes(
+                    database, identity, refresh_token, args.refreshes
+                )
                 refresh_rates.append(rate)
         finally:
             await database.dispose()

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 import tests.support.notes  # noqa: F401 - registers the test module's tables
 from bizosaas.gateway.app import create_app
+from bizosaas.identity.context import IdentityContext
 from bizosaas.kit.db import Database, create_engine
 from bizosaas.settings import Settings
 from tests.support import backends
@@ -118,6 +119,14 @@ async def app(settings: Settings, database: Database) -> AsyncIterator[FastAPI]:
     application = create_app(settings, database=database)
     async with LifespanManager(application):
         yield application
+
+
+@pytest.fixture
+def identity_context(app: FastAPI) -> IdentityContext:
+    """The identity context the app under test built at startup (its keys, throttle, guard):
+    what tests pass as `identity=` when they call identity's use cases directly."""
+    context: IdentityContext = app.state.identity
+    return context
 
 
 @pytest.fixture

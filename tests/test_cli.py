@@ -15,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import inspect
 
-from bizosaas.identity.mfa import totp_associated_data
+from bizosaas.identity.credentials.totp import totp_associated_data
 from bizosaas.kit import crypto
 from bizosaas.kit.db import create_engine
 from tests.support import processes

@@ -25,8 +25,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.engine import Connection
 
-from bizosaas.identity.mfa import totp_associated_data
-from bizosaas.identity.runtime import data_keys_for
+from bizosaas.identity.context import data_keys_for
+from bizosaas.identity.credentials.totp import totp_associated_data
 from bizosaas.kit import crypto
 from bizosaas.kit.migrate import MigrationRefused
 from bizosaas.settings import load_settings

@@ -21,7 +21,8 @@ import uvicorn
 from aiohttp import web
 from fastapi import FastAPI
 
-from bizosaas.identity import login
+from bizosaas.identity import service
+from bizosaas.identity.membership.registration import add_membership
 from bizosaas.identity.models import Tenant
 from bizosaas.identity.schemas import TokenPair
 from bizosaas.kit.db import Database
@@ -318,50 +319,69 @@ async def register_account(http: httpx.AsyncClient, base_url: str = "") -> Accou
 async def tenant_account(app: FastAPI) -> Account:
     """A new tenant and its admin, made with identity's own services (no sign-up mail)."""
     database: Database = app.state.database
+    identity: service.IdentityContext = app.state.identity
     email = f"owner-{uuid.uuid4().hex[:12]}@example.com"
     async with database.unit_of_work() as session:
-        user = await login.create_user(
-            session, email=email, password=PASSWORD, full_name="Owner", verified=True
+        user = await service.create_user(
+            session,
+            identity=identity,
+            email=email,
+            password=PASSWORD,
+            full_name="Owner",
+            verified=True,
         )
-        tenant = await login.create_tenant(session, name=f"Tenant {uuid.uuid4().hex[:8]}")
-        await login.add_membership(session, tenant=tenant, user=user, role=Role.tenant_admin)
-    return await _sign_in(database, email, tenant_slug=tenant.slug)
+        tenant = await service.create_tenant(session, name=f"Tenant {uuid.uuid4().hex[:8]}")
+        await add_membership(session, tenant=tenant, user=user, role=Role.tenant_admin)
+    return await _sign_in(database, identity, email, tenant_slug=tenant.slug)
 
 
 async def add_member(app: FastAPI, tenant: str) -> Account:
     """Another user of `tenant`, signed in with identity's own services."""
     database: Database = app.state.database
+    identity: service.IdentityContext = app.state.identity
     email = f"member-{uuid.uuid4().hex[:12]}@example.com"
     async with database.unit_of_work() as session:
-        user = await login.create_user(
-            session, email=email, password=PASSWORD, full_name="Member", verified=True
+        user = await service.create_user(
+            session,
+            identity=identity,
+            email=email,
+            password=PASSWORD,
+            full_name="Member",
+            verified=True,
         )
         found = await session.get(Tenant, uuid.UUID(tenant))
         assert found is not None
-        await login.add_membership(session, tenant=found, user=user, role=Role.staff)
-    return await _sign_in(database, email, tenant_slug=found.slug)
+        await add_membership(session, tenant=found, user=user, role=Role.staff)
+    return await _sign_in(database, identity, email, tenant_slug=found.slug)
 
 
 async def super_admin(app: FastAPI) -> Account:
     """A platform administrator, created and signed in with identity's own services."""
     database: Database = app.state.database
+    identity: service.IdentityContext = app.state.identity
     email = f"admin-{uuid.uuid4().hex[:12]}@example.com"
     async with database.unit_of_work() as session:
-        await login.create_user(
+        await service.create_user(
             session,
+            identity=identity,
             email=email,
             password=PASSWORD,
             full_name="Platform Admin",
             super_admin=True,
             verified=True,
         )
-    return await _sign_in(database, email)
+    return await _sign_in(database, identity, email)
 
 
-async def _sign_in(database: Database, email: str, tenant_slug: str | None = None) -> Account:
+async def _sign_in(
+    database: Database,
+    identity: service.IdentityContext,
+    email: str,
+    tenant_slug: str | None = None,
+) -> Account:
     async with database.unit_of_work() as session:
-        pair = await login.authenticate_password(
-            session, email=email, password=PASSWORD, tenant_slug=tenant_slug
+        pair = await service.authenticate_password(
+            session, identity=identity, email=email, password=PASSWORD, tenant_slug=tenant_slug
         )
     assert isinstance(pair, TokenPair)
     claims = jwt.decode(pair.access_token, options={"verify_signature": False})

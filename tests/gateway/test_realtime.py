@@ -17,9 +17,10 @@ from fastapi import FastAPI
 
 from bizosaas.gateway.app import create_app
 from bizosaas.gateway.assembly import Gateway
-from bizosaas.identity import login
-from bizosaas.identity.authenticator import SESSION_COOKIE
+from bizosaas.identity import service
+from bizosaas.identity.membership.registration import add_membership
 from bizosaas.identity.schemas import BrowserSession
+from bizosaas.identity.sessions.authenticator import SESSION_COOKIE
 from bizosaas.kit.permissions import Role
 from bizosaas.settings import Settings
 from tests.conftest import NOTES_MODULE
@@ -176,15 +177,23 @@ async def test_slow_consumer_is_dropped(live: Live) -> None:
 async def browser_cookie(live: Live) -> str:
     """A signed-in browser's session cookie, made with identity's own services."""
     database = live.app.state.database
+    identity = live.app.state.identity
     email = f"browser-{uuid.uuid4().hex[:12]}@example.com"
     async with database.unit_of_work() as session:
-        user = await login.create_user(
-            session, email=email, password=PASSWORD, full_name="Browser", verified=True
+        user = await service.create_user(
+            session,
+            identity=identity,
+            email=email,
+            password=PASSWORD,
+            full_name="Browser",
+            verified=True,
         )
-        tenant = await login.create_tenant(session, name=f"Tenant {uuid.uuid4().hex[:8]}")
-        await login.add_membership(session, tenant=tenant, user=user, role=Role.tenant_admin)
+        tenant = await service.create_tenant(session, name=f"Tenant {uuid.uuid4().hex[:8]}")
+        await add_membership(session, tenant=tenant, user=user, role=Role.tenant_admin)
     async with database.unit_of_work() as session:
-        opened = await login.login_browser(session, email=email, password=PASSWORD)
+        opened = await service.login_browser(
+            session, identity=identity, email=email, password=PASSWORD
+        )
     assert isinstance(opened, BrowserSession)
     return f"{SESSION_COOKIE}={opened.cookie_token}"
 

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from bizosaas.identity import admin, mail
 from bizosaas.identity.events import MAIL_REQUESTED
+from bizosaas.identity.membership import platform_admin
+from bizosaas.identity.records import mail
+from bizosaas.identity.records.mail import Mailer
 from bizosaas.identity.schemas import MailRead
 from bizosaas.kit.db import Database
 from bizosaas.kit.events import InProcessEventBus
@@ -77,17 +79,18 @@ def register(client: httpx.AsyncClient, unique: str) -> Register:
     return create
 
 
-async def deliver_mail(database: Database) -> None:
-    """Relay committed outbox events to a bus carrying the identity mailer (as a worker would)."""
+async def deliver_mail(database: Database, mailer: Mailer | None = None) -> None:
+    """Relay committed outbox events to a bus carrying identity's declared mail handler (as
+    a worker would); the app's startup pointed it at the app's database. `mailer` replaces it."""
     bus = InProcessEventBus()
-    bus.subscribe(MAIL_REQUESTED.name, mail.deliver)
+    bus.subscribe(MAIL_REQUESTED.name, mailer.deliver if mailer else mail.deliver)
     await OutboxRelay(database, bus).drain()
 
 
 async def mailbox(database: Database, to: str) -> list[MailRead]:
     await deliver_mail(database)
     async with database.unit_of_work() as session:
-        return await admin.list_mail(session, to=to)
+        return await platform_admin.list_mail(session, to=to)
 
 
 def token_in(message: MailRead) -> str:

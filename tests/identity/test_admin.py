@@ -6,18 +6,27 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bizosaas.identity import mail, service
+from bizosaas.identity import service
+from bizosaas.identity.context import IdentityContext
+from bizosaas.identity.records import mail
 from bizosaas.kit.db import Database
 from bizosaas.kit.outbox import OutboxEvent
 from tests.identity.conftest import API, PASSWORD, Account, Register, bearer, deliver_mail, login
 
 
 @pytest.fixture
-async def super_admin(client: httpx.AsyncClient, database: Database, unique: str) -> dict[str, str]:
+async def super_admin(
+    client: httpx.AsyncClient, database: Database, identity_context: IdentityContext, unique: str
+) -> dict[str, str]:
     email = f"root-{unique}@bizosaas.local"
     async with database.unit_of_work() as session:
         await service.create_user(
-            session, email=email, password=PASSWORD, full_name="Root", super_admin=True
+            session,
+            identity=identity_context,
+            email=email,
+            password=PASSWORD,
+            full_name="Root",
+            super_admin=True,
         )
     response = await login(client, email)
     assert response.status_code == 200, response.text

@@ -8,8 +8,8 @@ from datetime import timedelta
 import httpx
 from sqlalchemy import select, update
 
+from bizosaas.identity.credentials.tokens import hash_secret
 from bizosaas.identity.models import ApiKey
-from bizosaas.identity.tokens import hash_secret
 from bizosaas.kit.db import Database, utcnow
 from bizosaas.kit.tenancy import bind_tenant, trusted_scope
 from tests.identity.conftest import API, Invite, Register, bearer

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bizosaas.identity import repository, runtime
-from bizosaas.identity.login import verify_login
+from bizosaas.identity import context
+from bizosaas.identity.repository import accounts
 from bizosaas.identity.schemas import MfaChallenge
+from bizosaas.identity.sessions.password_login import verify_login
 from bizosaas.kit.db import Database
 from bizosaas.settings import Settings
 from tests.support import backends
@@ -88,14 +89,16 @@ async def test_tenants_users_and_keys(
     )
     assert root.returncode == 0, root.stderr
     database = Database.from_url(database_target.app_url)
-    runtime.ensure(Settings(data_dir=tmp_path / "other", database_url=database_target.app_url))
+    identity = context.build(
+        Settings(data_dir=tmp_path / "other", database_url=database_target.app_url)
+    )
     try:
         async with database.unit_of_work() as session:
-            login = await verify_login(session, email=email, password=password)
+            login = await verify_login(session, identity=identity, email=email, password=password)
             assert not isinstance(login, MfaChallenge)
             assert login.tenant is not None and login.tenant.slug == slug
             assert login.role == "manager"
-            admin = await repository.user_by_email(session, f"root-{unique}@bizosaas.local")
+            admin = await accounts.user_by_email(session, email=f"root-{unique}@bizosaas.local")
             assert admin is not None and admin.is_super_admin
     finally:
         await database.dispose()

@@ -14,8 +14,8 @@ import orjson
 import pytest
 from fastapi import FastAPI
 
-from bizosaas.identity.keys import KeyStore
-from bizosaas.identity.tokens import issue_access_token
+from bizosaas.identity.credentials.keys import KeyStore
+from bizosaas.identity.credentials.tokens import issue_access_token
 from bizosaas.kit.jwks import InvalidToken, JwksVerifier
 from bizosaas.settings import Settings
 from tests.identity.conftest import API, Register

@@ -10,7 +10,8 @@ from email import message_from_bytes
 
 import pytest
 
-from bizosaas.identity import runtime, service
+from bizosaas.identity import service
+from bizosaas.identity.records.mail import Mailer
 from bizosaas.kit.db import Database
 from bizosaas.settings import Settings
 from tests.identity.conftest import Register, deliver_mail
@@ -94,9 +95,8 @@ async def test_unreachable_smtp_server_is_recorded_as_failed(
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
     owner = await register()
-    identity = runtime.current()
-    identity.settings = settings.model_copy(update={"smtp_port": closed_port})
-    await deliver_mail(database)
+    unreachable = settings.model_copy(update={"smtp_port": closed_port})
+    await deliver_mail(database, Mailer(settings=unreachable, database=database))
     async with database.unit_of_work() as session:
         record = await service.list_mail(session, to=owner.email)
     assert [(r.transport, r.status) for r in record] == [("smtp", "failed")]

@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from bizosaas.identity import admin, mail, runtime
 from bizosaas.identity.events import MAIL_REQUESTED
+from bizosaas.identity.membership import platform_admin
+from bizosaas.identity.records import mail
 from bizosaas.kit import migrate
 from bizosaas.kit.db import Database
 from bizosaas.kit.events import InProcessEventBus
@@ -20,19 +21,18 @@ async def test_relay_delivers_mail_to_the_sink(tmp_path: Path) -> None:
     await asyncio.to_thread(migrate.upgrade, url)
     settings = Settings(data_dir=tmp_path / "data", database_url=url)
     database = Database.from_url(url)
-    previous = runtime.installed()
-    runtime.install(runtime.build(settings, database=database))
     try:
         bus = InProcessEventBus()
-        bus.subscribe(MAIL_REQUESTED.name, mail.deliver)
+        bus.subscribe(
+            MAIL_REQUESTED.name, mail.Mailer(settings=settings, database=database).deliver
+        )
         async with database.unit_of_work() as session:
             mail.request_mail(session, to="someone@example.com", subject="Hello", body="Hi there")
         assert await OutboxRelay(database, bus).drain() == 1
         async with database.unit_of_work() as session:
-            messages = await admin.list_mail(session, to="someone@example.com")
+            messages = await platform_admin.list_mail(session, to="someone@example.com")
         assert [(m.subject, m.transport, m.status) for m in messages] == [
             ("Hello", "sink", "stored")
         ]
     finally:
-        runtime.install(previous)
         await database.dispose()

@@ -14,11 +14,13 @@ import pyotp
 import pytest
 from sqlalchemy import select, update
 
-from bizosaas.identity import challenges, mfa
 from bizosaas.identity import service as identity
+from bizosaas.identity.context import IdentityContext
+from bizosaas.identity.credentials import mfa_challenges as challenges
+from bizosaas.identity.credentials import totp as mfa
+from bizosaas.identity.credentials.tokens import hash_secret
 from bizosaas.identity.models import MfaChallengeToken, SessionChannel, User
 from bizosaas.identity.schemas import MfaChallenge
-from bizosaas.identity.tokens import hash_secret
 from bizosaas.kit import crypto
 from bizosaas.kit.db import Database, utcnow
 from bizosaas.settings import Settings
@@ -322,7 +324,10 @@ async def test_a_password_step_sweeps_a_bounded_batch(
 
 
 async def test_a_challenge_is_bound_to_its_tenant_channel_and_address(
-    client: httpx.AsyncClient, register: Register, database: Database
+    client: httpx.AsyncClient,
+    register: Register,
+    database: Database,
+    identity_context: IdentityContext,
 ) -> None:
     account = await register()
     totp, _codes = await _enable(client, account)
@@ -334,10 +339,14 @@ async def test_a_challenge_is_bound_to_its_tenant_channel_and_address(
 
     async with database.unit_of_work() as session:
         browser = await identity.login_browser(
-            session, email=account.email, password=account.password
+            session, identity=identity_context, email=account.email, password=account.password
         )
         elsewhere = await identity.authenticate_password(
-            session, email=account.email, password=account.password, ip="203.0.113.9"
+            session,
+            identity=identity_context,
+            email=account.email,
+            password=account.password,
+            ip="203.0.113.9",
         )
     assert isinstance(browser, MfaChallenge) and isinstance(elsewhere, MfaChallenge)
     for stolen in (browser.mfa_token, elsewhere.mfa_token):
@@ -372,7 +381,10 @@ async def _stored_secret(database: Database, account: Account) -> str | None:
 
 
 async def test_the_totp_secret_is_stored_encrypted_and_bound_to_its_user(
-    client: httpx.AsyncClient, register: Register, database: Database
+    client: httpx.AsyncClient,
+    register: Register,
+    database: Database,
+    identity_context: IdentityContext,
 ) -> None:
     account = await register()
     other = await register()
@@ -392,14 +404,17 @@ async def test_the_totp_secret_is_stored_encrypted_and_bound_to_its_user(
         async with database.unit_of_work() as session:
             victim = await session.get(User, other.user_id)
             assert victim is not None
-            mfa.totp_secret(victim)
+            mfa.totp_secret(victim, data_keys=identity_context.data_keys)
 
     token = await _challenge(client, account)
     assert (await _complete(client, token, _next_code(totp))).status_code == 200
 
 
 async def test_a_plain_text_secret_from_an_older_version_is_encrypted_on_use(
-    client: httpx.AsyncClient, register: Register, database: Database
+    client: httpx.AsyncClient,
+    register: Register,
+    database: Database,
+    identity_context: IdentityContext,
 ) -> None:
     account = await register()
     totp, codes = await _enable(client, account)
@@ -418,7 +433,7 @@ async def test_a_plain_text_secret_from_an_older_version_is_encrypted_on_use(
             update(User).where(User.id == account.user_id).values(totp_secret=totp.secret)
         )
     async with database.unit_of_work() as session:
-        assert await mfa.seal_plain_secrets(session) >= 1
+        assert await mfa.seal_plain_secrets(session, data_keys=identity_context.data_keys) >= 1
     stored = await _stored_secret(database, account)
     assert stored is not None and crypto.is_sealed(stored)
     token = await _challenge(client, account)

@@ -12,10 +12,10 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from bizosaas.identity import runtime
+from bizosaas.identity.context import IdentityContext
+from bizosaas.identity.credentials.passwords import Passwords, check_password_policy
 from bizosaas.identity.exceptions import WeakPassword
 from bizosaas.identity.models import OneTimeToken, User
-from bizosaas.identity.passwords import Passwords, check_password_policy
 from bizosaas.kit.db import Database, utcnow
 from tests.identity.conftest import API, PASSWORD, Register, bearer, login, mailbox, token_in
 
@@ -153,7 +153,10 @@ async def test_email_verification(
 
 
 async def test_hash_is_upgraded_when_parameters_change(
-    client: httpx.AsyncClient, register: Register, database: Database
+    client: httpx.AsyncClient,
+    register: Register,
+    database: Database,
+    identity_context: IdentityContext,
 ) -> None:
     account = await register()
 
@@ -167,13 +170,12 @@ async def test_hash_is_upgraded_when_parameters_change(
 
     before = await stored_hash()
     assert "m=7168,t=1,p=1" in before
-    identity = runtime.current()
-    original = identity.passwords
-    identity.passwords = Passwords(time_cost=2, memory_cost=8192, parallelism=1)
+    original = identity_context.passwords
+    identity_context.passwords = Passwords(time_cost=2, memory_cost=8192, parallelism=1)
     try:
         assert (await login(client, account.email)).status_code == 200
     finally:
-        identity.passwords = original
+        identity_context.passwords = original
     after = await stored_hash()
     assert "m=8192,t=2,p=1" in after
     assert (await login(client, account.email)).status_code == 200  # old params still verify
@@ -191,11 +193,14 @@ async def test_reset_mails_to_one_address_are_limited(
 
 
 async def test_hashing_runs_off_the_event_loop_which_keeps_serving(
-    client: httpx.AsyncClient, unique: str, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient,
+    unique: str,
+    monkeypatch: pytest.MonkeyPatch,
+    identity_context: IdentityContext,
 ) -> None:
     """Every Argon2 computation of sign-up and sign-in (hash, verify, the dummy verify of an
     unknown address) runs on another thread, and the gateway answers other requests meanwhile."""
-    identity = runtime.current()
+    identity = identity_context
     original = identity.passwords
     # Costly enough (about a tenth of a second or more) that a blocked loop could not hide.
     identity.passwords = Passwords(time_cost=2, memory_cost=65536, parallelism=1)

@@ -11,9 +11,10 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from bizosaas.gateway.app import create_app
-from bizosaas.identity import runtime, service
-from bizosaas.identity.authenticator import SESSION_COOKIE
+from bizosaas.identity import service
+from bizosaas.identity.context import IdentityContext
 from bizosaas.identity.schemas import BrowserSession
+from bizosaas.identity.sessions.authenticator import SESSION_COOKIE
 from bizosaas.kit.db import Database
 from bizosaas.settings import Settings
 from tests.identity.conftest import API, Account, Register, bearer, login, mailbox, token_in
@@ -60,12 +61,15 @@ async def test_cannot_revoke_someone_elses_session(
 
 
 async def test_browser_session_cookie_is_the_same_principal(
-    client: httpx.AsyncClient, register: Register, database: Database
+    client: httpx.AsyncClient,
+    register: Register,
+    database: Database,
+    identity_context: IdentityContext,
 ) -> None:
     account = await register()
     async with database.unit_of_work() as session:
         outcome = await service.login_browser(
-            session, email=account.email, password=account.password
+            session, identity=identity_context, email=account.email, password=account.password
         )
     assert isinstance(outcome, BrowserSession)
     client.cookies.set(SESSION_COOKIE, outcome.cookie_token)
@@ -142,9 +146,6 @@ async def test_revocation_reaches_another_gateway_process_within_a_second(
     account = await register()
     second_app = create_app(settings, database=database)
     async with LifespanManager(second_app):
-        # Both "processes" share one interpreter here: give the first its own runtime back so
-        # the second one learns of the revocation only as another process would.
-        runtime.install(app.state.identity)
         transport = httpx.ASGITransport(app=second_app)
         async with httpx.AsyncClient(transport=transport, base_url="http://second") as other:
             # The second process has seen the session alive (and may remember that briefly).

@@ -6,15 +6,15 @@ from __future__ import annotations
 import asyncio
 import base64
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pyotp
 import pytest
 from sqlalchemy import text
 
-from bizosaas.identity import mfa, runtime
+from bizosaas.identity import context
+from bizosaas.identity.context import IdentityContext
+from bizosaas.identity.credentials import totp as mfa
 from bizosaas.identity.models import User
 from bizosaas.kit import crypto, migrate
 from bizosaas.kit.crypto import DataKey
@@ -30,18 +30,14 @@ def _key_text() -> str:
     return base64.b64encode(DataKey.generate().secret).decode("ascii")
 
 
-@contextmanager
-def _identity_runtime() -> Iterator[None]:
-    """The identity runtime built from the environment's settings, as a process would."""
-    previous = runtime.installed()
-    runtime.install(runtime.build(load_settings()))
-    try:
-        yield
-    finally:
-        runtime.install(previous)
+def _identity() -> IdentityContext:
+    """The identity context built from the environment's settings, as a process would."""
+    return context.build(load_settings())
 
 
-async def _user_with_totp(target: DatabaseTarget) -> tuple[uuid.UUID, str]:
+async def _user_with_totp(
+    target: DatabaseTarget, identity: IdentityContext
+) -> tuple[uuid.UUID, str]:
     """A user enrolled through the identity code: answers their id and plain secret."""
     database = Database.from_url(target.owner_url)
     try:
@@ -49,7 +45,7 @@ async def _user_with_totp(target: DatabaseTarget) -> tuple[uuid.UUID, str]:
             user = User(email=f"{uuid.uuid4().hex[:10]}@example.com")
             session.add(user)
             await session.flush()
-            enrolment = await mfa.enrol_totp(session, user_id=user.id)
+            enrolment = await mfa.enrol_totp(session, identity=identity, user_id=user.id)
         return user.id, enrolment.secret
     finally:
         await database.dispose()
@@ -91,8 +87,7 @@ async def test_a_downgrade_opens_sealed_secrets_and_the_identity_code_reads_them
     else:
         monkeypatch.delenv("BIZOSAAS_DATA_ENCRYPTION_KEY", raising=False)
     url = fresh_target.owner_url
-    with _identity_runtime():
-        user_id, secret = await _user_with_totp(fresh_target)
+    user_id, secret = await _user_with_totp(fresh_target, _identity())
     sealed = await _stored_secret(fresh_target, user_id)
     assert sealed is not None and crypto.is_sealed(sealed) and secret not in sealed
     assert len(sealed) > 64, "the sealed value needs the wider column"
@@ -109,12 +104,15 @@ async def test_a_downgrade_opens_sealed_secrets_and_the_identity_code_reads_them
     )
     database = Database.from_url(url)
     try:
-        with _identity_runtime():
-            async with database.unit_of_work() as session:
-                user = await session.get(User, user_id)
-                assert user is not None
-                code = pyotp.TOTP(secret).now()
-                assert await mfa.verify_second_factor(session, user=user, code=code) == "totp"
+        data_keys = _identity().data_keys
+        async with database.unit_of_work() as session:
+            user = await session.get(User, user_id)
+            assert user is not None
+            code = pyotp.TOTP(secret).now()
+            assert (
+                await mfa.verify_second_factor(session, data_keys=data_keys, user=user, code=code)
+                == "totp"
+            )
     finally:
         await database.dispose()
     resealed = await _stored_secret(fresh_target, user_id)
@@ -133,8 +131,7 @@ async def test_a_downgrade_without_the_sealing_key_stops_and_changes_nothing(
     users: dict[uuid.UUID, str | None] = {}
     for key in (first_key, second_key):
         monkeypatch.setenv("BIZOSAAS_DATA_ENCRYPTION_KEY", key)
-        with _identity_runtime():
-            user_id, _secret = await _user_with_totp(fresh_target)
+        user_id, _secret = await _user_with_totp(fresh_target, _identity())
         users[user_id] = await _stored_secret(fresh_target, user_id)
     assert all(sealed is not None and crypto.is_sealed(sealed) for sealed in users.values())
 

@@ -11,10 +11,10 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import update
 
-from bizosaas.identity import mail
 from bizosaas.identity import service as identity
 from bizosaas.identity.events import MAIL_REQUESTED
 from bizosaas.identity.models import Invitation
+from bizosaas.identity.records import mail
 from bizosaas.identity.schemas import MailRead
 from bizosaas.kit.db import Database, utcnow
 from bizosaas.kit.events import InProcessEventBus
@@ -59,11 +59,14 @@ def stat_value(dashboard_html: str, label: str) -> int:
     return int(found.group(1))
 
 
-async def tenant_admin(database: Database, unique: str, name: str = "Acme") -> Person:
+async def tenant_admin(
+    database: Database, context: identity.IdentityContext, unique: str, name: str = "Acme"
+) -> Person:
     email = f"owner-{uuid.uuid4().hex[:8]}@example.com"
     async with database.unit_of_work() as session:
         registration = await identity.register(
             session,
+            identity=context,
             email=email,
             password=PASSWORD,
             full_name="Olive Owner",
@@ -72,11 +75,16 @@ async def tenant_admin(database: Database, unique: str, name: str = "Acme") -> P
     return Person(email=email, user_id=registration.user.id, tenant_id=registration.tenant.id)
 
 
-async def super_admin(database: Database) -> Person:
+async def super_admin(database: Database, context: identity.IdentityContext) -> Person:
     email = f"root-{uuid.uuid4().hex[:8]}@example.com"
     async with database.unit_of_work() as session:
         user = await identity.create_user(
-            session, email=email, password=PASSWORD, full_name="Pat Platform", super_admin=True
+            session,
+            identity=context,
+            email=email,
+            password=PASSWORD,
+            full_name="Pat Platform",
+            super_admin=True,
         )
     return Person(email=email, user_id=user.id, tenant_id=None)
 

@@ -13,6 +13,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from bizosaas.gateway.app import create_app
+from bizosaas.identity.context import IdentityContext
 from bizosaas.kit.db import Database
 from bizosaas.kit.tenancy import bind_tenant, trusted_scope
 from bizosaas.settings import Settings
@@ -29,10 +30,13 @@ async def write_note(database: Database, person: Person, body: str) -> None:
 
 
 async def test_a_tenant_admin_opens_the_notes_page_and_sees_only_their_tenants_notes(
-    client: httpx.AsyncClient, database: Database, unique: str
+    client: httpx.AsyncClient,
+    database: Database,
+    identity_context: IdentityContext,
+    unique: str,
 ) -> None:
-    owner = await tenant_admin(database, unique)
-    other = await tenant_admin(database, unique, name="Globex")
+    owner = await tenant_admin(database, identity_context, unique)
+    other = await tenant_admin(database, identity_context, unique, name="Globex")
     ours, theirs = f"ours {uuid.uuid4().hex[:8]}", f"theirs {uuid.uuid4().hex[:8]}"
     await write_note(database, owner, ours)
     await write_note(database, other, theirs)
@@ -50,9 +54,12 @@ async def test_a_tenant_admin_opens_the_notes_page_and_sees_only_their_tenants_n
 
 
 async def test_a_member_without_the_permission_has_no_link_and_is_refused(
-    app: FastAPI, database: Database, unique: str
+    app: FastAPI,
+    database: Database,
+    identity_context: IdentityContext,
+    unique: str,
 ) -> None:
-    owner = await tenant_admin(database, unique)
+    owner = await tenant_admin(database, identity_context, unique)
     await write_note(database, owner, "not for clients")
     _, browser = await invited_member(app, database, owner, "client")
     async with aclosing(browser):
@@ -72,3 +79,24 @@ async def test_a_link_to_a_section_the_shell_does_not_have_stops_start_up(
     with pytest.raises(NavigationError, match=r"module 'misplaced' .* section 'sales'"):
         async with LifespanManager(application):
             pass
+
+
+async def test_the_roles_page_lists_every_modules_permissions_with_the_roles_holding_them(
+    client: httpx.AsyncClient,
+    database: Database,
+    identity_context: IdentityContext,
+    unique: str,
+) -> None:
+    owner = await tenant_admin(database, identity_context, unique)
+    await sign_in(client, owner)
+    page = await client.get("/app/roles")
+    assert page.status_code == 200
+    assert "<h2>Identity</h2>" in page.text and "<h2>Notes (test module)</h2>" in page.text
+    notes = page.text.split("<h2>Notes (test module)</h2>", 1)[1].split("</table>", 1)[0]
+    rows = {
+        row.split('<code class="small">', 1)[1].split("</code>", 1)[0]: row.count("Yes")
+        for row in notes.split("<tr><td>")[1:]
+    }
+    # Columns: tenant admin, manager, staff, client. Staff read notes through the module's
+    # role grant; the platform's matrix gives managers nothing of a domain it does not name.
+    assert rows == {"notes.note:read": 2, "notes.note:write": 1}

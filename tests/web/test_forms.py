@@ -15,6 +15,7 @@ import httpx
 from fastapi import FastAPI
 from starlette.routing import BaseRoute
 
+from bizosaas.identity.context import IdentityContext
 from bizosaas.kit.db import Database
 from bizosaas.web.shell import CSRF_FIELD, WebRoute
 from tests.web.pages import (
@@ -157,11 +158,13 @@ async def busy_workspace_owner(
     """A tenant admin whose pages show every kind of form: another member, a pending
     invitation, an API key, a second session, and a second workspace to switch to. Returns
     their signed-in browser and the other browsers opened on the way (close them)."""
-    owner = await tenant_admin(database, unique, name="Busy")
+    owner = await tenant_admin(database, app.state.identity, unique, name="Busy")
     browser = new_client(app)
     await sign_in(browser, owner)
     _, member_browser = await invited_member(app, database, owner, "staff")
-    await join_workspace(app, database, owner, browser, await tenant_admin(database, unique))
+    await join_workspace(
+        app, database, owner, browser, await tenant_admin(database, app.state.identity, unique)
+    )
     switch_back = await browser.get("/app")
     home = re.search(r'<option value="([^"]+)"[^>]*>Busy ', switch_back.text)
     assert home, "the owner can switch back to their first workspace"
@@ -183,8 +186,8 @@ async def platform_admin_with_a_suspended_tenant(
     """A platform administrator's browser; one tenant is suspended, so both the suspend and
     the reactivate buttons are on the tenants page."""
     browser = new_client(app)
-    await sign_in(browser, await super_admin(database))
-    dormant = await tenant_admin(database, unique, name="Dormant")
+    await sign_in(browser, await super_admin(database, app.state.identity))
+    dormant = await tenant_admin(database, app.state.identity, unique, name="Dormant")
     action = f"/admin/tenants/{dormant.tenant_id}/suspend"
     assert (await post_form(browser, "/admin/tenants", action, {})).status_code == 303
     return browser
@@ -247,15 +250,18 @@ def post_paths(app: FastAPI) -> list[str]:
 
 
 async def test_every_post_route_of_the_web_apps_checks_the_csrf_token(
-    app: FastAPI, database: Database, unique: str
+    app: FastAPI,
+    database: Database,
+    unique: str,
+    identity_context: IdentityContext,
 ) -> None:
     """Also the forms that only appear in the middle of a flow (the second sign-in step, a
     mailed link, two-factor set-up), each posted to by the person its app is for."""
     routes = post_paths(app)
     assert len(routes) >= POST_ROUTES_AT_LEAST, routes
     async with new_client(app) as platform, new_client(app) as owner:
-        await sign_in(platform, await super_admin(database))
-        await sign_in(owner, await tenant_admin(database, unique))
+        await sign_in(platform, await super_admin(database, identity_context))
+        await sign_in(owner, await tenant_admin(database, identity_context, unique))
         for route in routes:
             path = PATH_PARAMETER.sub(str(uuid.uuid4()), route)
             poster = platform if route.startswith("/admin") else owner

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from bizosaas.gateway.app import create_app
 from bizosaas.identity import service as identity
+from bizosaas.identity.context import IdentityContext
 from bizosaas.kit.db import Database
 from bizosaas.settings import Settings
 from tests.gateway.support import echo_upstream
@@ -42,9 +43,12 @@ def session_cookie_header(response: httpx.Response) -> str:
 
 
 async def test_sign_in_sets_an_httponly_lax_session_cookie(
-    client: httpx.AsyncClient, database: Database, unique: str
+    client: httpx.AsyncClient,
+    database: Database,
+    unique: str,
+    identity_context: IdentityContext,
 ) -> None:
-    owner = await tenant_admin(database, unique)
+    owner = await tenant_admin(database, identity_context, unique)
     response = await sign_in(client, owner)
     assert response.status_code == 303 and response.headers["location"] == "/"
     cookie = session_cookie_header(response).lower()
@@ -63,7 +67,7 @@ async def test_session_cookie_is_secure_when_the_public_url_is_https(
     secure_settings = settings.model_copy(update={"public_url": "https://biz.example.com"})
     application = create_app(secure_settings, database=database)
     async with LifespanManager(application):
-        owner = await tenant_admin(database, unique)
+        owner = await tenant_admin(database, application.state.identity, unique)
         transport = httpx.ASGITransport(app=application, client=("10.9.9.9", 1234))
         async with httpx.AsyncClient(transport=transport, base_url="https://biz.example.com") as c:
             response = await sign_in(c, owner)
@@ -72,9 +76,12 @@ async def test_session_cookie_is_secure_when_the_public_url_is_https(
 
 
 async def test_a_post_without_the_right_csrf_token_is_refused(
-    client: httpx.AsyncClient, database: Database, unique: str
+    client: httpx.AsyncClient,
+    database: Database,
+    unique: str,
+    identity_context: IdentityContext,
 ) -> None:
-    owner = await tenant_admin(database, unique)
+    owner = await tenant_admin(database, identity_context, unique)
     await client.get("/login")
     missing = await client.post("/login", data={"email": owner.email, "password": owner.password})
     assert missing.status_code == 403
@@ -104,9 +111,12 @@ async def test_a_post_without_the_right_csrf_token_is_refused(
 
 
 async def test_wrong_password_keeps_the_address_and_never_echoes_the_password(
-    client: httpx.AsyncClient, database: Database, unique: str
+    client: httpx.AsyncClient,
+    database: Database,
+    unique: str,
+    identity_context: IdentityContext,
 ) -> None:
-    owner = await tenant_admin(database, unique)
+    owner = await tenant_admin(database, identity_context, unique)
     page = await client.get("/login")
     response = await client.post(
         "/login",
@@ -137,9 +147,14 @@ async def test_wrong_password_keeps_the_address_and_never_echoes_the_password(
     ],
 )
 async def test_next_only_leads_to_pages_of_this_site(
-    client: httpx.AsyncClient, database: Database, unique: str, next_path: str, landing: str
+    client: httpx.AsyncClient,
+    database: Database,
+    unique: str,
+    next_path: str,
+    landing: str,
+    identity_context: IdentityContext,
 ) -> None:
-    owner = await tenant_admin(database, unique)
+    owner = await tenant_admin(database, identity_context, unique)
     response = await sign_in(client, owner, next_path=next_path)
     assert response.status_code == 303
     assert response.headers["location"] == landing
@@ -156,9 +171,12 @@ async def test_pages_send_anonymous_browsers_to_login(client: httpx.AsyncClient,
 
 
 async def test_admin_console_is_for_platform_administrators_only(
-    client: httpx.AsyncClient, database: Database, unique: str
+    client: httpx.AsyncClient,
+    database: Database,
+    unique: str,
+    identity_context: IdentityContext,
 ) -> None:
-    owner = await tenant_admin(database, unique)
+    owner = await tenant_admin(database, identity_context, unique)
     await sign_in(client, owner)
     for path in ("/admin", "/admin/tenants", "/admin/users", "/admin/mail"):
         response = await client.get(path)
@@ -166,7 +184,7 @@ async def test_admin_console_is_for_platform_administrators_only(
         assert headings(response.text) == ["You cannot open this page"]
         assert 'href="/admin"' not in response.text, "no admin link for a tenant admin"
 
-    root = await super_admin(database)
+    root = await super_admin(database, identity_context)
     client.cookies.clear()
     await sign_in(client, root)
     assert (await client.get("/")).headers["location"] == "/admin"
@@ -176,9 +194,12 @@ async def test_admin_console_is_for_platform_administrators_only(
 
 
 async def test_sign_out_ends_the_session_for_every_app(
-    client: httpx.AsyncClient, database: Database, unique: str
+    client: httpx.AsyncClient,
+    database: Database,
+    unique: str,
+    identity_context: IdentityContext,
 ) -> None:
-    owner = await tenant_admin(database, unique)
+    owner = await tenant_admin(database, identity_context, unique)
     await sign_in(client, owner)
     old_cookie = client.cookies["bizosaas_session"]
     response = await post_form(client, "/app", "/logout", {})
@@ -197,7 +218,9 @@ async def test_sign_out_ends_the_session_for_every_app(
 
 
 async def test_services_page_shows_a_remote_service_failing_its_health_checks(
-    settings: Settings, database: Database
+    settings: Settings,
+    database: Database,
+    identity_context: IdentityContext,
 ) -> None:
     dead = f"http://127.0.0.1:{processes.free_port()}"
     watched = settings.model_copy(
@@ -208,7 +231,7 @@ async def test_services_page_shows_a_remote_service_failing_its_health_checks(
     )
     application = create_app(watched, database=database)
     async with LifespanManager(application), new_client(application) as browser:
-        await sign_in(browser, await super_admin(database))
+        await sign_in(browser, await super_admin(database, identity_context))
         deadline = time.monotonic() + 10
         while True:
             page = await browser.get("/admin/services")
@@ -223,7 +246,9 @@ async def test_services_page_shows_a_remote_service_failing_its_health_checks(
 
 
 async def test_services_page_shows_an_instance_circuit_closed_then_open_once_it_dies(
-    settings: Settings, database: Database
+    settings: Settings,
+    database: Database,
+    identity_context: IdentityContext,
 ) -> None:
     port = processes.free_port()
     instance = f"http://127.0.0.1:{port}"
@@ -236,7 +261,7 @@ async def test_services_page_shows_an_instance_circuit_closed_then_open_once_it_
     )
     application = create_app(breaker, database=database)
     async with LifespanManager(application), new_client(application) as browser:
-        await sign_in(browser, await super_admin(database))
+        await sign_in(browser, await super_admin(database, identity_context))
         async with echo_upstream(port=port):
             served = await browser.get("/api/brain/billing/invoices")
             alive = service_row((await browser.get("/admin/services")).text, "billing")
@@ -256,14 +281,23 @@ async def test_services_page_shows_an_instance_circuit_closed_then_open_once_it_
 
 
 async def test_two_factor_sign_in_keeps_only_a_challenge_token_in_the_browser(
-    app: FastAPI, client: httpx.AsyncClient, database: Database, unique: str
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    database: Database,
+    unique: str,
+    identity_context: IdentityContext,
 ) -> None:
-    owner = await tenant_admin(database, unique)
+    owner = await tenant_admin(database, identity_context, unique)
     async with database.unit_of_work() as session:
-        enrolment = await identity.enrol_totp(session, user_id=owner.user_id)
+        enrolment = await identity.enrol_totp(
+            session, identity=identity_context, user_id=owner.user_id
+        )
         totp = pyotp.TOTP(enrolment.secret)
         await identity.confirm_totp(
-            session, user_id=owner.user_id, code=totp.at(time.time() - totp.interval)
+            session,
+            identity=identity_context,
+            user_id=owner.user_id,
+            code=totp.at(time.time() - totp.interval),
         )
 
     step_one = await sign_in(client, owner, next_path="/app/security")
@@ -320,14 +354,18 @@ async def test_the_code_step_needs_a_fresh_ticket_from_the_password_step(
 
 
 async def test_suspending_a_tenant_signs_its_members_out_until_it_is_reactivated(
-    app: FastAPI, client: httpx.AsyncClient, database: Database, unique: str
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    database: Database,
+    unique: str,
+    identity_context: IdentityContext,
 ) -> None:
-    owner = await tenant_admin(database, unique, name="Paused")
+    owner = await tenant_admin(database, identity_context, unique, name="Paused")
     async with new_client(app) as member:
         await sign_in(member, owner)
         assert (await member.get("/app")).status_code == 200
 
-        root = await super_admin(database)
+        root = await super_admin(database, identity_context)
         await sign_in(client, root)
         action = f"/admin/tenants/{owner.tenant_id}/suspend"
         suspended = await post_form(client, "/admin/tenants", action, {})

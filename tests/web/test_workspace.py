@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import update
 
 from bizosaas.gateway.app import create_app
+from bizosaas.identity.context import IdentityContext
 from bizosaas.identity.models import ApiKey
 from bizosaas.kit.db import Database, utcnow
 from bizosaas.kit.tenancy import bind_tenant, trusted_scope
@@ -40,9 +41,13 @@ NEW_PASSWORD = "a much longer passphrase 2026"
 
 
 async def test_a_client_sees_only_its_own_pages(
-    app: FastAPI, client: httpx.AsyncClient, database: Database, unique: str
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    database: Database,
+    unique: str,
+    identity_context: IdentityContext,
 ) -> None:
-    owner = await tenant_admin(database, unique)
+    owner = await tenant_admin(database, identity_context, unique)
     await sign_in(client, owner)
     admin_nav = nav_links((await client.get("/app")).text)
     assert admin_nav == [
@@ -84,9 +89,13 @@ async def test_a_client_sees_only_its_own_pages(
 
 
 async def test_owner_changes_a_role_and_removes_a_member(
-    app: FastAPI, client: httpx.AsyncClient, database: Database, unique: str
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    database: Database,
+    unique: str,
+    identity_context: IdentityContext,
 ) -> None:
-    owner = await tenant_admin(database, unique)
+    owner = await tenant_admin(database, identity_context, unique)
     staff_person, staff = await invited_member(app, database, owner, "staff")
     await sign_in(client, owner)
     members = await client.get("/app/members")
@@ -124,9 +133,13 @@ def chosen_workspace(html: str) -> str:
 
 
 async def test_an_invitation_sent_from_the_workspace_is_mailed_and_listed_until_accepted(
-    app: FastAPI, client: httpx.AsyncClient, database: Database, unique: str
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    database: Database,
+    unique: str,
+    identity_context: IdentityContext,
 ) -> None:
-    owner = await tenant_admin(database, unique)
+    owner = await tenant_admin(database, identity_context, unique)
     await sign_in(client, owner)
     invitee = f"invitee-{unique}@example.com"
     sent = await post_form(
@@ -144,7 +157,7 @@ async def test_an_invitation_sent_from_the_workspace_is_mailed_and_listed_until_
     link = link_in(message, "/auth/accept-invitation")
     # The platform's mail sink shows the same message to platform administrators.
     async with new_client(app) as platform:
-        await sign_in(platform, await super_admin(database))
+        await sign_in(platform, await super_admin(database, identity_context))
         sink = await platform.get("/admin/mail")
         assert invitee in sink.text and message.subject in sink.text
         opened = await platform.get(f"/admin/mail/{message.id}")
@@ -164,9 +177,13 @@ async def test_an_invitation_sent_from_the_workspace_is_mailed_and_listed_until_
 
 
 async def test_a_revoked_invitation_leaves_the_list_and_its_link_stops_working(
-    app: FastAPI, client: httpx.AsyncClient, database: Database, unique: str
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    database: Database,
+    unique: str,
+    identity_context: IdentityContext,
 ) -> None:
-    owner = await tenant_admin(database, unique)
+    owner = await tenant_admin(database, identity_context, unique)
     await sign_in(client, owner)
     invitee = f"revoked-{unique}@example.com"
     await post_form(
@@ -224,9 +241,13 @@ async def accept(app: FastAPI, link: str, full_name: str) -> httpx.Response:
 
 
 async def test_an_expired_invitation_is_listed_apart_and_can_be_sent_again_or_revoked(
-    app: FastAPI, client: httpx.AsyncClient, database: Database, unique: str
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    database: Database,
+    unique: str,
+    identity_context: IdentityContext,
 ) -> None:
-    owner = await tenant_admin(database, unique)
+    owner = await tenant_admin(database, identity_context, unique)
     await sign_in(client, owner)
     waiting, lapsed, dropped = (
         f"{name}-{unique}@example.com" for name in ("waiting", "lapsed", "dropped")
@@ -289,10 +310,14 @@ async def test_an_expired_invitation_is_listed_apart_and_can_be_sent_again_or_re
 
 
 async def test_a_member_of_two_workspaces_switches_between_them(
-    app: FastAPI, client: httpx.AsyncClient, database: Database, unique: str
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    database: Database,
+    unique: str,
+    identity_context: IdentityContext,
 ) -> None:
-    person = await tenant_admin(database, unique, name="First")
-    other_owner = await tenant_admin(database, unique, name="Second")
+    person = await tenant_admin(database, identity_context, unique, name="First")
+    other_owner = await tenant_admin(database, identity_context, unique, name="Second")
     await sign_in(client, person)
     await join_workspace(app, database, person, client, other_owner)
     joined = await client.get("/app")
@@ -323,9 +348,13 @@ async def test_a_member_of_two_workspaces_switches_between_them(
 
 
 async def test_api_key_is_shown_once_and_can_be_revoked(
-    app: FastAPI, client: httpx.AsyncClient, database: Database, unique: str
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    database: Database,
+    unique: str,
+    identity_context: IdentityContext,
 ) -> None:
-    owner = await tenant_admin(database, unique)
+    owner = await tenant_admin(database, identity_context, unique)
     await sign_in(client, owner)
     empty_name = await post_form(client, "/app/api-keys", "/app/api-keys", {"access": "read"})
     assert empty_name.status_code == 422 and 'id="f-name-error"' in empty_name.text
@@ -357,9 +386,12 @@ async def test_api_key_is_shown_once_and_can_be_revoked(
 
 
 async def test_an_api_key_past_its_expiry_shows_expired_and_is_not_counted_active(
-    client: httpx.AsyncClient, database: Database, unique: str
+    client: httpx.AsyncClient,
+    database: Database,
+    unique: str,
+    identity_context: IdentityContext,
 ) -> None:
-    owner = await tenant_admin(database, unique)
+    owner = await tenant_admin(database, identity_context, unique)
     await sign_in(client, owner)
     for name in ("Nightly import", "Year end"):
         created = await post_form(
@@ -387,9 +419,13 @@ async def test_an_api_key_past_its_expiry_shows_expired_and_is_not_counted_activ
 
 
 async def test_revoking_another_session_signs_that_browser_out(
-    app: FastAPI, client: httpx.AsyncClient, database: Database, unique: str
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    database: Database,
+    unique: str,
+    identity_context: IdentityContext,
 ) -> None:
-    owner = await tenant_admin(database, unique)
+    owner = await tenant_admin(database, identity_context, unique)
     await sign_in(client, owner)
     async with new_client(app) as laptop:
         await sign_in(laptop, owner)
@@ -406,9 +442,12 @@ async def test_revoking_another_session_signs_that_browser_out(
 
 
 async def test_password_change_shows_errors_by_the_field(
-    client: httpx.AsyncClient, database: Database, unique: str
+    client: httpx.AsyncClient,
+    database: Database,
+    unique: str,
+    identity_context: IdentityContext,
 ) -> None:
-    owner = await tenant_admin(database, unique)
+    owner = await tenant_admin(database, identity_context, unique)
     await sign_in(client, owner)
     wrong = await post_form(
         client,
@@ -451,9 +490,12 @@ async def test_password_change_shows_errors_by_the_field(
 
 
 async def test_password_reset_through_the_mailed_link(
-    app: FastAPI, database: Database, unique: str
+    app: FastAPI,
+    database: Database,
+    unique: str,
+    identity_context: IdentityContext,
 ) -> None:
-    owner = await tenant_admin(database, unique)
+    owner = await tenant_admin(database, identity_context, unique)
     async with new_client(app) as browser:
         asked = await post_form(
             browser, "/auth/forgot-password", "/auth/forgot-password", {"email": owner.email}
@@ -494,9 +536,12 @@ async def test_password_reset_through_the_mailed_link(
 
 
 async def test_email_verification_link(
-    client: httpx.AsyncClient, database: Database, unique: str
+    client: httpx.AsyncClient,
+    database: Database,
+    unique: str,
+    identity_context: IdentityContext,
 ) -> None:
-    owner = await tenant_admin(database, unique)
+    owner = await tenant_admin(database, identity_context, unique)
     await sign_in(client, owner)
     assert "Not verified" in (await client.get("/app/security")).text
     link = link_in((await mailbox(database, owner.email))[0], "/auth/verify-email")

@@ -1,8 +1,10 @@
 """Identity and access: tenants, users, memberships, roles, tokens, sessions, API keys, MFA.
 
-Routes under /api/brain/auth/ (see router.py), the JWKS document also at the site root, its
-pages in the web apps (web/), the service layer in service.py, and the `Authenticator` every
-domain relies on.
+Routes under /api/brain/auth/ (api/router.py), the JWKS document also at the site root, its
+pages in the web apps (web/), the use cases other packages may call in service.py, and the
+`Authenticator` every domain relies on. The sub-packages: credentials/ (what proves who someone
+is), sessions/ (signing in and staying signed in), membership/ (who belongs where), records/
+(audit log, mail), api/ (HTTP), repository/ (every query), web/ (pages).
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ import structlog
 from fastapi import APIRouter
 from sqlalchemy.exc import SQLAlchemyError
 
-from bizosaas.identity import mail, mfa, runtime, web
-from bizosaas.identity.authenticator import IdentityAuthenticator
+from bizosaas.identity import context, web
+from bizosaas.identity.api.router import router
+from bizosaas.identity.api.router import web as well_known
+from bizosaas.identity.credentials import totp
 from bizosaas.identity.events import IDENTITY_EVENTS, MAIL_REQUESTED
 from bizosaas.identity.permissions import IDENTITY_PERMISSIONS
-from bizosaas.identity.router import router
-from bizosaas.identity.router import web as well_known
+from bizosaas.identity.records import mail
 from bizosaas.identity.seed import seed
+from bizosaas.identity.sessions.authenticator import IdentityAuthenticator
 from bizosaas.identity.web.profiles import IdentityProfiles
 from bizosaas.kit.module import DomainModule, Services
 from bizosaas.kit.viewer import PROFILES
@@ -26,18 +30,20 @@ log = structlog.get_logger(__name__)
 
 
 async def startup(services: Services) -> None:
-    """Open the key stores (creating the first signing and data-encryption keys), install the
-    runtime, encrypt TOTP secrets left in plain text, and provide the authenticator."""
-    identity = runtime.build(
+    """Open the key stores (creating the first signing and data-encryption keys), build the
+    identity context, encrypt TOTP secrets left in plain text, point the mailer at this
+    process's database, and provide the context (`app.state.identity`), the authenticator and
+    the viewer profiles the web shell shows."""
+    identity = context.build(
         services.settings,
         database=services.database,
         redis=services.redis,
         permissions=services.permissions,
     )
-    runtime.install(identity)
+    mail.use_mailer(mail.Mailer(settings=services.settings, database=services.database))
     try:
         async with services.database.unit_of_work() as session:
-            sealed = await mfa.seal_plain_secrets(session)
+            sealed = await totp.seal_plain_secrets(session, data_keys=identity.data_keys)
     except SQLAlchemyError as error:  # not migrated yet: the next start tries again
         log.warning("totp_sealing_skipped", error=type(error).__name__)
     else:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from bizosaas.identity.context import IdentityContext
 from bizosaas.identity.exceptions import UserCredentialRequired
 from bizosaas.kit.auth import CurrentPrincipal, Principal, PrincipalKind
 
@@ -18,6 +19,16 @@ async def current_user(principal: CurrentPrincipal) -> Principal:
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]
+
+
+async def identity_context(request: Request) -> IdentityContext:
+    """The process's identity context, provided by identity's startup hook."""
+    identity: IdentityContext = request.app.state.identity
+    return identity
+
+
+Identity = Annotated[IdentityContext, Depends(identity_context)]
+"""What routes and pages that call identity's use cases pass on as `identity=`."""
 
 
 def client_ip(request: Request) -> str | None:

@@ -12,9 +12,13 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.identity import admin, repository, runtime
-from bizosaas.identity.keys import KeyStore
-from bizosaas.identity.login import add_membership, create_tenant, create_user
+from bizosaas.identity import context
+from bizosaas.identity.context import IdentityContext
+from bizosaas.identity.credentials.keys import KeyStore
+from bizosaas.identity.membership import platform_admin
+from bizosaas.identity.membership.registration import add_membership, create_tenant, create_user
+from bizosaas.identity.repository import accounts
+from bizosaas.identity.schemas import TenantRead
 from bizosaas.kit.db import Database
 from bizosaas.kit.errors import Problem
 from bizosaas.kit.permissions import Role
@@ -40,16 +44,17 @@ def _settings() -> Settings:
         _fail(str(error), code=2)
 
 
-def _run(action: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run `action` in one committed unit of work; problems become a clean error message."""
+def _run(action: Callable[[AsyncSession, IdentityContext], Awaitable[T]]) -> T:
+    """Run `action` in one committed unit of work, with an identity context built from the
+    settings; problems become a clean error message."""
     settings = _settings()
 
     async def main() -> T:
         database = Database.from_url(settings.effective_database_url)
-        runtime.ensure(settings, database=database)
+        identity = context.build(settings, database=database)
         try:
             async with database.unit_of_work() as session:
-                return await action(session)
+                return await action(session, identity)
         finally:
             await database.dispose()
 
@@ -66,7 +71,7 @@ def tenants_create(
 ) -> None:
     """Create a tenant."""
 
-    async def action(session: AsyncSession) -> str:
+    async def action(session: AsyncSession, _identity: IdentityContext) -> str:
         tenant = await create_tenant(session, name=name, slug=slug)
         return f"{tenant.slug}\t{tenant.id}"
 
@@ -76,7 +81,11 @@ def tenants_create(
 @tenants_app.command("list")
 def tenants_list() -> None:
     """List every tenant."""
-    tenants = _run(admin.admin_list_tenants)
+
+    async def action(session: AsyncSession, _identity: IdentityContext) -> list[TenantRead]:
+        return await platform_admin.admin_list_tenants(session)
+
+    tenants = _run(action)
     table = Table("slug", "name", "status", "id")
     for tenant in tenants:
         table.add_row(tenant.slug, tenant.name, tenant.status, str(tenant.id))
@@ -104,14 +113,15 @@ def users_create(
     """Create a user, optionally a super admin and/or a member of a tenant."""
     chosen = password or secrets.token_urlsafe(12)
 
-    async def action(session: AsyncSession) -> str:
+    async def action(session: AsyncSession, identity: IdentityContext) -> str:
         target = None
         if tenant is not None:
-            target = await repository.tenant_by_slug(session, tenant)
+            target = await accounts.tenant_by_slug(session, slug=tenant)
             if target is None:
                 _fail(f"no tenant with slug {tenant!r}")
         user = await create_user(
             session,
+            identity=identity,
             email=email,
             password=chosen,
             full_name=full_name or email.split("@", 1)[0],
@@ -134,8 +144,10 @@ def users_list(
 ) -> None:
     """List users."""
 
-    async def action(session: AsyncSession) -> list[tuple[str, str, str]]:
-        users = await admin.admin_list_users(session, query=query, limit=1000)
+    async def action(
+        session: AsyncSession, _identity: IdentityContext
+    ) -> list[tuple[str, str, str]]:
+        users = await platform_admin.admin_list_users(session, query=query, limit=1000)
         return [(u.email, u.full_name, "super admin" if u.is_super_admin else "") for u in users]
 
     table = Table("email", "name", "")

@@ -1,9 +1,11 @@
-"""The identity runtime of one process: signing and data-encryption keys, password hasher,
-throttle, session guard.
+"""The identity context of one process: settings, signing and data-encryption keys, password
+hasher, login throttle and session guard.
 
-The module's startup hook builds it and installs it; service functions reach it with
-`current()`, so their signatures stay `fn(session, *, ...)` for every caller (routers, web
-pages, CLI, seeding). One process serves one identity configuration.
+Identity's startup hook builds it from the process's `Services` and provides it as
+`app.state.identity`; routers and pages receive it through the `Identity` dependency
+(auth.py) and hand it to the use cases that need it as `identity=`. The CLI and demo seeding
+build their own with `build(settings)`. Nothing here is process-global: two contexts (two
+gateways in one test, say) never see each other's keys, throttle or guard.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from bizosaas.identity.keys import KeyStore
-from bizosaas.identity.passwords import Passwords
-from bizosaas.identity.sessions import SessionGuard
-from bizosaas.identity.throttle import LoginThrottle
-from bizosaas.identity.tokens import LocalVerifier
+from bizosaas.identity.credentials.keys import KeyStore
+from bizosaas.identity.credentials.passwords import Passwords
+from bizosaas.identity.credentials.throttle import LoginThrottle
+from bizosaas.identity.credentials.tokens import LocalVerifier
+from bizosaas.identity.sessions.guard import SessionGuard
 from bizosaas.kit.crypto import Keyring
 from bizosaas.kit.db import Database
 from bizosaas.kit.permissions import PermissionCatalogue
@@ -24,7 +26,7 @@ from bizosaas.settings import Settings
 
 
 @dataclass
-class IdentityRuntime:
+class IdentityContext:
     settings: Settings
     keys: KeyStore
     passwords: Passwords
@@ -35,14 +37,12 @@ class IdentityRuntime:
     """Encrypts secrets kept at rest (TOTP secrets): see kit/crypto.py."""
     database: Database | None = None
     redis: Redis | None = None
-    """When set, refresh tokens live in Redis (see rotation.py) and revocations are marked there."""
+    """When set, refresh tokens live in Redis (see sessions/rotation.py) and revocations are
+    marked there."""
 
     @property
     def issuer(self) -> str:
         return self.settings.base_url
-
-
-_current: IdentityRuntime | None = None
 
 
 def build(
@@ -51,11 +51,11 @@ def build(
     database: Database | None = None,
     redis: Redis | None = None,
     permissions: PermissionCatalogue | None = None,
-) -> IdentityRuntime:
+) -> IdentityContext:
     """`permissions`: the process's catalogue (the platform's matrix alone when omitted, for
     code that verifies no tokens: the CLI, seeding)."""
     keys = KeyStore.open(settings.data_dir / "keys")
-    return IdentityRuntime(
+    return IdentityContext(
         settings=settings,
         keys=keys,
         passwords=passwords_for(settings),
@@ -92,6 +92,8 @@ def data_keys_for(settings: Settings, *, create: bool = True) -> Keyring:
 
 
 _PASSWORDS: dict[tuple[int, int, int], Passwords] = {}
+"""Hashers by Argon2 parameters: building one hashes a dummy password, which is slow on
+purpose, so contexts with the same parameters share one."""
 
 
 def passwords_for(settings: Settings) -> Passwords:
@@ -101,26 +103,3 @@ def passwords_for(settings: Settings) -> Passwords:
             time_cost=params[0], memory_cost=params[1], parallelism=params[2]
         )
     return _PASSWORDS[params]
-
-
-def installed() -> IdentityRuntime | None:
-    return _current
-
-
-def install(runtime: IdentityRuntime | None) -> None:
-    global _current  # noqa: PLW0603 - the one process-wide runtime, set at startup
-    _current = runtime
-
-
-def current() -> IdentityRuntime:
-    if _current is None:
-        raise RuntimeError("the identity module has not started in this process")
-    return _current
-
-
-def ensure(settings: Settings, *, database: Database | None = None) -> IdentityRuntime:
-    """The installed runtime, or a new one for code that runs without the gateway (the CLI,
-    demo seeding)."""
-    if _current is None:
-        install(build(settings, database=database))
-    return current()

@@ -12,9 +12,11 @@ import secrets
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.identity import repository, runtime
-from bizosaas.identity.login import add_membership, create_tenant, create_user
+from bizosaas.identity import context
+from bizosaas.identity.context import IdentityContext
+from bizosaas.identity.membership.registration import add_membership, create_tenant, create_user
 from bizosaas.identity.models import Tenant, User
+from bizosaas.identity.repository import accounts
 from bizosaas.kit.module import SeedContext
 from bizosaas.kit.permissions import Role
 
@@ -39,37 +41,45 @@ def _password() -> str:
 
 
 async def _user(
-    context: SeedContext, *, who: str, email: str, full_name: str, super_admin: bool = False
+    seeding: SeedContext,
+    identity: IdentityContext,
+    *,
+    who: str,
+    email: str,
+    full_name: str,
+    super_admin: bool = False,
 ) -> User:
-    session = context.session
-    user = await repository.user_by_email(session, email)
+    session = seeding.session
+    user = await accounts.user_by_email(session, email=email)
     if user is None:
         password = _password()
         user = await create_user(
             session,
+            identity=identity,
             email=email,
             password=password,
             full_name=full_name,
             super_admin=super_admin,
             verified=True,
         )
-        context.credentials.append((who, email, password))
-        context.say(f"created {who} {email}")
+        seeding.credentials.append((who, email, password))
+        seeding.say(f"created {who} {email}")
     return user
 
 
 async def _tenant(session: AsyncSession, slug: str, name: str) -> Tenant:
-    tenant = await repository.tenant_by_slug(session, slug)
+    tenant = await accounts.tenant_by_slug(session, slug=slug)
     if tenant is None:
         tenant = await create_tenant(session, name=name, slug=slug)
     return tenant
 
 
-async def seed(context: SeedContext) -> None:
-    runtime.ensure(context.settings)
-    session = context.session
+async def seed(seeding: SeedContext) -> None:
+    identity = context.build(seeding.settings)
+    session = seeding.session
     await _user(
-        context,
+        seeding,
+        identity,
         who="Platform super admin",
         email=SUPER_ADMIN_EMAIL,
         full_name="Platform Admin",
@@ -77,8 +87,8 @@ async def seed(context: SeedContext) -> None:
     )
     tenants = {slug: await _tenant(session, slug, name) for slug, name in TENANTS}
     for who, email, full_name, grants in PEOPLE:
-        user = await _user(context, who=who, email=email, full_name=full_name)
+        user = await _user(seeding, identity, who=who, email=email, full_name=full_name)
         for slug, role in grants:
             tenant = tenants[slug]
-            if await repository.membership(session, user_id=user.id, tenant_id=tenant.id) is None:
+            if await accounts.membership(session, user_id=user.id, tenant_id=tenant.id) is None:
                 await add_membership(session, tenant=tenant, user=user, role=role)

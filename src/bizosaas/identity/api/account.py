@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from bizosaas.identity import account, mfa
-from bizosaas.identity.auth import CurrentUser, client_ip
+from bizosaas.identity.auth import CurrentUser, Identity, client_ip
+from bizosaas.identity.credentials import totp
+from bizosaas.identity.membership import account
 from bizosaas.identity.schemas import (
     EmailRequest,
     PasswordChange,
@@ -29,10 +30,15 @@ router = APIRouter(tags=["identity: account"])
     responses={401: {"description": "Current password wrong"}, 422: {"description": "Weak"}},
 )
 async def change_password(
-    payload: PasswordChange, principal: CurrentUser, request: Request, session: DbSession
+    payload: PasswordChange,
+    principal: CurrentUser,
+    request: Request,
+    session: DbSession,
+    identity: Identity,
 ) -> Response:
     await account.change_password(
         session,
+        identity=identity,
         user_id=principal.subject,
         session_id=principal.session_id,
         current_password=payload.current_password,
@@ -48,9 +54,11 @@ async def change_password(
     summary="E-mail a password reset link (same answer whether or not the account exists)",
 )
 async def request_password_reset(
-    payload: EmailRequest, request: Request, session: DbSession
+    payload: EmailRequest, request: Request, session: DbSession, identity: Identity
 ) -> dict[str, str]:
-    await account.request_password_reset(session, email=payload.email, ip=client_ip(request))
+    await account.request_password_reset(
+        session, identity=identity, email=payload.email, ip=client_ip(request)
+    )
     return {"detail": "If an account uses this address, a reset link is on its way."}
 
 
@@ -61,17 +69,25 @@ async def request_password_reset(
     responses={400: {"description": "Token expired or used"}},
 )
 async def confirm_password_reset(
-    payload: PasswordResetConfirm, request: Request, session: DbSession
+    payload: PasswordResetConfirm, request: Request, session: DbSession, identity: Identity
 ) -> Response:
     await account.confirm_password_reset(
-        session, token=payload.token, new_password=payload.new_password, ip=client_ip(request)
+        session,
+        identity=identity,
+        token=payload.token,
+        new_password=payload.new_password,
+        ip=client_ip(request),
     )
     return Response(status_code=204)
 
 
 @router.post("/email/verify/request", status_code=202, summary="Send me a verification link")
-async def request_email_verification(principal: CurrentUser, session: DbSession) -> dict[str, bool]:
-    sent = await account.request_email_verification(session, user_id=principal.subject)
+async def request_email_verification(
+    principal: CurrentUser, session: DbSession, identity: Identity
+) -> dict[str, bool]:
+    sent = await account.request_email_verification(
+        session, identity=identity, user_id=principal.subject
+    )
     return {"sent": sent}
 
 
@@ -87,8 +103,10 @@ async def verify_email(payload: TokenConfirm, session: DbSession) -> Response:
 
 
 @router.post("/mfa/totp/enrol", summary="Start TOTP enrolment (secret, otpauth URI, QR code)")
-async def enrol_totp(principal: CurrentUser, session: DbSession) -> TotpEnrolment:
-    return await mfa.enrol_totp(session, user_id=principal.subject)
+async def enrol_totp(
+    principal: CurrentUser, session: DbSession, identity: Identity
+) -> TotpEnrolment:
+    return await totp.enrol_totp(session, identity=identity, user_id=principal.subject)
 
 
 @router.post(
@@ -96,10 +114,15 @@ async def enrol_totp(principal: CurrentUser, session: DbSession) -> TotpEnrolmen
     summary="Turn TOTP on with a first code; answers the recovery codes (shown once)",
 )
 async def confirm_totp(
-    payload: TotpCode, principal: CurrentUser, request: Request, session: DbSession
+    payload: TotpCode,
+    principal: CurrentUser,
+    request: Request,
+    session: DbSession,
+    identity: Identity,
 ) -> RecoveryCodes:
-    return await mfa.confirm_totp(
+    return await totp.confirm_totp(
         session,
+        identity=identity,
         user_id=principal.subject,
         code=payload.code,
         tenant_id=principal.scope.tenant_id if principal.scope else None,
@@ -109,10 +132,15 @@ async def confirm_totp(
 
 @router.post("/mfa/totp/disable", status_code=204, summary="Turn TOTP off (password and code)")
 async def disable_totp(
-    payload: TotpDisable, principal: CurrentUser, request: Request, session: DbSession
+    payload: TotpDisable,
+    principal: CurrentUser,
+    request: Request,
+    session: DbSession,
+    identity: Identity,
 ) -> Response:
-    await mfa.disable_totp(
+    await totp.disable_totp(
         session,
+        identity=identity,
         user_id=principal.subject,
         password=payload.password,
         code=payload.code,
@@ -124,10 +152,15 @@ async def disable_totp(
 
 @router.post("/mfa/recovery-codes", summary="Replace my recovery codes (needs a current code)")
 async def regenerate_recovery_codes(
-    payload: TotpCode, principal: CurrentUser, request: Request, session: DbSession
+    payload: TotpCode,
+    principal: CurrentUser,
+    request: Request,
+    session: DbSession,
+    identity: Identity,
 ) -> RecoveryCodes:
-    return await mfa.regenerate_recovery_codes(
+    return await totp.regenerate_recovery_codes(
         session,
+        identity=identity,
         user_id=principal.subject,
         code=payload.code,
         tenant_id=principal.scope.tenant_id if principal.scope else None,

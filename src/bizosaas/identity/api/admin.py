@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from bizosaas.identity import admin
+from bizosaas.identity.auth import Identity
+from bizosaas.identity.membership import platform_admin
 from bizosaas.identity.schemas import MailRead, TenantCreate, TenantRead, UserRead
 from bizosaas.kit.auth import Principal, require_super_admin
 from bizosaas.kit.deps import DbSession
@@ -20,14 +21,14 @@ FORBIDDEN: Responses = {403: {"description": "Platform administrators only"}}
 
 @router.get("/tenants", summary="Every tenant", responses=FORBIDDEN)
 async def list_tenants(_admin: SuperAdmin, session: DbSession) -> list[TenantRead]:
-    return await admin.admin_list_tenants(session)
+    return await platform_admin.admin_list_tenants(session)
 
 
 @router.post("/tenants", status_code=201, summary="Create a tenant", responses=FORBIDDEN)
 async def create_tenant(
     payload: TenantCreate, principal: SuperAdmin, session: DbSession
 ) -> TenantRead:
-    return await admin.admin_create_tenant(
+    return await platform_admin.admin_create_tenant(
         session, name=payload.name, slug=payload.slug, actor=principal
     )
 
@@ -38,19 +39,19 @@ async def create_tenant(
     responses=FORBIDDEN,
 )
 async def suspend_tenant(
-    tenant_id: uuid.UUID, principal: SuperAdmin, session: DbSession
+    tenant_id: uuid.UUID, principal: SuperAdmin, session: DbSession, identity: Identity
 ) -> TenantRead:
-    return await admin.admin_set_tenant_status(
-        session, tenant_id=tenant_id, suspended=True, actor=principal
+    return await platform_admin.admin_set_tenant_status(
+        session, identity=identity, tenant_id=tenant_id, suspended=True, actor=principal
     )
 
 
 @router.post("/tenants/{tenant_id}/reactivate", summary="Reactivate a tenant", responses=FORBIDDEN)
 async def reactivate_tenant(
-    tenant_id: uuid.UUID, principal: SuperAdmin, session: DbSession
+    tenant_id: uuid.UUID, principal: SuperAdmin, session: DbSession, identity: Identity
 ) -> TenantRead:
-    return await admin.admin_set_tenant_status(
-        session, tenant_id=tenant_id, suspended=False, actor=principal
+    return await platform_admin.admin_set_tenant_status(
+        session, identity=identity, tenant_id=tenant_id, suspended=False, actor=principal
     )
 
 
@@ -61,7 +62,7 @@ async def list_users(
     q: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[UserRead]:
-    return await admin.admin_list_users(session, query=q, limit=limit)
+    return await platform_admin.admin_list_users(session, query=q, limit=limit)
 
 
 @router.get("/mail", summary="Messages in the local mail sink", responses=FORBIDDEN)
@@ -71,9 +72,9 @@ async def list_mail(
     to: Annotated[str | None, Query(max_length=320)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[MailRead]:
-    return await admin.list_mail(session, to=to, limit=limit)
+    return await platform_admin.list_mail(session, to=to, limit=limit)
 
 
 @router.get("/mail/{message_id}", summary="One message of the mail sink", responses=FORBIDDEN)
 async def get_mail(message_id: uuid.UUID, _admin: SuperAdmin, session: DbSession) -> MailRead:
-    return await admin.get_mail(session, message_id=message_id)
+    return await platform_admin.get_mail(session, message_id=message_id)

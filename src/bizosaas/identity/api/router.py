@@ -1,7 +1,7 @@
 """Identity API under /api/brain/auth/: sign-up, login, tokens, sessions, JWKS.
 
-Tenant administration, account security and platform administration live in
-`router_tenant.py`, `router_account.py` and `router_admin.py`, included here.
+Tenant administration, account security and platform administration live in `tenant.py`,
+`account.py` and `admin.py` beside this file, included here.
 """
 
 from __future__ import annotations
@@ -13,14 +13,12 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from bizosaas.identity import login as flows
-from bizosaas.identity import mfa_login, rotation, runtime, user_sessions
-from bizosaas.identity.auth import CurrentUser, client_ip, user_agent
+from bizosaas.identity.api.account import router as account_router
+from bizosaas.identity.api.admin import router as admin_router
+from bizosaas.identity.api.tenant import router as tenant_router
+from bizosaas.identity.auth import CurrentUser, Identity, client_ip, user_agent
 from bizosaas.identity.exceptions import MfaRequired
-from bizosaas.identity.rotation import commit_before_failing
-from bizosaas.identity.router_account import router as account_router
-from bizosaas.identity.router_admin import router as admin_router
-from bizosaas.identity.router_tenant import router as tenant_router
+from bizosaas.identity.membership import profile, registration
 from bizosaas.identity.schemas import (
     BrowserSession,
     LoginRequest,
@@ -34,6 +32,15 @@ from bizosaas.identity.schemas import (
     SwitchTenantRequest,
     TokenPair,
 )
+from bizosaas.identity.sessions import (
+    mfa_login,
+    opening,
+    password_login,
+    rotation,
+    tenant_switch,
+    user_sessions,
+)
+from bizosaas.identity.sessions.rotation import commit_before_failing
 from bizosaas.kit.deps import DbSession
 
 router = APIRouter(tags=["identity"])
@@ -45,16 +52,12 @@ PROBLEM_401: dict[int | str, dict[str, Any]] = {
 JWKS_CACHE = "public, max-age=300"
 
 
-def jwks_response() -> Response:
+def jwks_response(identity: Identity) -> Response:
     return Response(
-        content=_jwks_json(),
+        content=orjson.dumps(identity.keys.jwks()),
         media_type="application/json",
         headers={"cache-control": JWKS_CACHE},
     )
-
-
-def _jwks_json() -> bytes:
-    return orjson.dumps(runtime.current().keys.jwks())
 
 
 @router.get(
@@ -62,13 +65,13 @@ def _jwks_json() -> bytes:
     summary="Public keys that verify access tokens (JWKS)",
     response_description="A JSON Web Key Set",
 )
-async def jwks() -> Response:
-    return jwks_response()
+async def jwks(identity: Identity) -> Response:
+    return jwks_response(identity)
 
 
 @web.get("/.well-known/jwks.json")
-async def root_jwks() -> Response:
-    return jwks_response()
+async def root_jwks(identity: Identity) -> Response:
+    return jwks_response(identity)
 
 
 @router.post(
@@ -78,23 +81,28 @@ async def root_jwks() -> Response:
     responses={409: {"description": "E-mail address taken"}, 422: {"description": "Weak password"}},
 )
 async def register(
-    payload: RegisterRequest, request: Request, session: DbSession
+    payload: RegisterRequest, request: Request, session: DbSession, identity: Identity
 ) -> RegistrationResult:
-    registration = await flows.register(
+    signed_up = await registration.register(
         session,
+        identity=identity,
         email=payload.email,
         password=payload.password,
         full_name=payload.full_name,
         tenant_name=payload.tenant_name,
         ip=client_ip(request),
     )
-    login = await flows.verified_login_for(
-        session, user_id=registration.user.id, tenant_id=registration.tenant.id
+    login = await opening.verified_login_for(
+        session, user_id=signed_up.user.id, tenant_id=signed_up.tenant.id
     )
-    tokens = await flows.start_api_session(
-        session, login=login, ip=client_ip(request), user_agent=user_agent(request)
+    tokens = await opening.start_api_session(
+        session,
+        identity=identity,
+        login=login,
+        ip=client_ip(request),
+        user_agent=user_agent(request),
     )
-    return RegistrationResult(**registration.model_dump(), tokens=tokens)
+    return RegistrationResult(**signed_up.model_dump(), tokens=tokens)
 
 
 @router.post(
@@ -111,9 +119,12 @@ async def register(
         429: {"description": "Too many failed logins (see Retry-After)"},
     },
 )
-async def login(payload: LoginRequest, request: Request, session: DbSession) -> TokenPair:
-    outcome = await flows.authenticate_password(
+async def login(
+    payload: LoginRequest, request: Request, session: DbSession, identity: Identity
+) -> TokenPair:
+    outcome = await password_login.authenticate_password(
         session,
+        identity=identity,
         email=payload.email,
         password=payload.password,
         tenant_slug=payload.tenant,
@@ -145,9 +156,12 @@ async def login(payload: LoginRequest, request: Request, session: DbSession) -> 
         429: {"description": "Too many failed logins (see Retry-After)"},
     },
 )
-async def login_mfa(payload: MfaLoginRequest, request: Request, session: DbSession) -> TokenPair:
+async def login_mfa(
+    payload: MfaLoginRequest, request: Request, session: DbSession, identity: Identity
+) -> TokenPair:
     return await mfa_login.complete_mfa_login(
         session,
+        identity=identity,
         challenge_token=payload.mfa_token,
         code=payload.code,
         tenant_slug=payload.tenant,
@@ -157,28 +171,30 @@ async def login_mfa(payload: MfaLoginRequest, request: Request, session: DbSessi
 
 
 @router.post("/refresh", summary="Rotate a refresh token", responses=PROBLEM_401)
-async def refresh(payload: RefreshRequest, session: DbSession) -> TokenPair:
-    return await rotation.refresh(session, refresh_token=payload.refresh_token)
+async def refresh(payload: RefreshRequest, session: DbSession, identity: Identity) -> TokenPair:
+    return await rotation.refresh(session, identity=identity, refresh_token=payload.refresh_token)
 
 
 @router.post("/logout", status_code=204, summary="End this session", responses=PROBLEM_401)
-async def logout(principal: CurrentUser, session: DbSession) -> Response:
+async def logout(principal: CurrentUser, session: DbSession, identity: Identity) -> Response:
     assert principal.session_id is not None
-    await user_sessions.logout(session, user_id=principal.subject, session_id=principal.session_id)
+    await user_sessions.logout(
+        session, identity=identity, user_id=principal.subject, session_id=principal.session_id
+    )
     return Response(status_code=204)
 
 
 @router.post(
     "/logout-all", status_code=204, summary="End every session of this user", responses=PROBLEM_401
 )
-async def logout_all(principal: CurrentUser, session: DbSession) -> Response:
-    await user_sessions.logout_all(session, user_id=principal.subject)
+async def logout_all(principal: CurrentUser, session: DbSession, identity: Identity) -> Response:
+    await user_sessions.logout_all(session, identity=identity, user_id=principal.subject)
     return Response(status_code=204)
 
 
 @router.get("/me", summary="Who am I", responses=PROBLEM_401)
 async def me(principal: CurrentUser, session: DbSession) -> Me:
-    return await flows.me(
+    return await profile.me(
         session,
         user_id=principal.subject,
         tenant_id=principal.scope.tenant_id if principal.scope else None,
@@ -194,11 +210,16 @@ async def me(principal: CurrentUser, session: DbSession) -> Me:
     responses={**PROBLEM_401, 404: {"description": "Not a member of that tenant"}},
 )
 async def switch_tenant(
-    payload: SwitchTenantRequest, principal: CurrentUser, request: Request, session: DbSession
+    payload: SwitchTenantRequest,
+    principal: CurrentUser,
+    request: Request,
+    session: DbSession,
+    identity: Identity,
 ) -> TokenPair | BrowserSession:
     assert principal.session_id is not None
-    return await flows.switch_tenant(
+    return await tenant_switch.switch_tenant(
         session,
+        identity=identity,
         user_id=principal.subject,
         session_id=principal.session_id,
         tenant=payload.tenant,
@@ -225,9 +246,11 @@ async def sessions(principal: CurrentUser, session: DbSession) -> list[SessionRe
     responses={**PROBLEM_401, 404: {"description": "No such session of mine"}},
 )
 async def revoke_session(
-    session_id: uuid.UUID, principal: CurrentUser, session: DbSession
+    session_id: uuid.UUID, principal: CurrentUser, session: DbSession, identity: Identity
 ) -> Response:
-    await user_sessions.revoke_session(session, user_id=principal.subject, session_id=session_id)
+    await user_sessions.revoke_session(
+        session, identity=identity, user_id=principal.subject, session_id=session_id
+    )
     return Response(status_code=204)
 
 

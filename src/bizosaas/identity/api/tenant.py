@@ -13,8 +13,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
-from bizosaas.identity import api_keys, audit, members
-from bizosaas.identity.auth import client_ip
+from bizosaas.identity.auth import Identity, client_ip
+from bizosaas.identity.credentials import api_keys
+from bizosaas.identity.membership import members
+from bizosaas.identity.records import audit
 from bizosaas.identity.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -66,12 +68,15 @@ async def list_members(principal: MemberReader, session: TenantSession) -> list[
 async def change_role(
     user_id: uuid.UUID,
     payload: RoleChange,
+    *,
     principal: MemberWriter,
     request: Request,
     session: TenantSession,
+    identity: Identity,
 ) -> MemberRead:
     return await members.change_member_role(
         session,
+        identity=identity,
         scope=_scope(principal),
         actor=principal,
         user_id=user_id,
@@ -87,10 +92,19 @@ async def change_role(
     responses={**FORBIDDEN, **NOT_FOUND, 409: {"description": "Last tenant admin"}},
 )
 async def remove_member(
-    user_id: uuid.UUID, principal: MemberWriter, request: Request, session: TenantSession
+    user_id: uuid.UUID,
+    principal: MemberWriter,
+    request: Request,
+    session: TenantSession,
+    identity: Identity,
 ) -> Response:
     await members.remove_member(
-        session, scope=_scope(principal), actor=principal, user_id=user_id, ip=client_ip(request)
+        session,
+        identity=identity,
+        scope=_scope(principal),
+        actor=principal,
+        user_id=user_id,
+        ip=client_ip(request),
     )
     return Response(status_code=204)
 
@@ -110,10 +124,15 @@ async def list_invitations(
     dependencies=[IdempotencyKey],
 )
 async def create_invitation(
-    payload: InvitationCreate, principal: InvitationWriter, request: Request, session: TenantSession
+    payload: InvitationCreate,
+    principal: InvitationWriter,
+    request: Request,
+    session: TenantSession,
+    identity: Identity,
 ) -> InvitationRead:
     return await members.create_invitation(
         session,
+        identity=identity,
         scope=_scope(principal),
         actor=principal,
         email=payload.email,
@@ -148,10 +167,11 @@ async def revoke_invitation(
     responses={410: {"description": "Expired, used or revoked"}},
 )
 async def accept_invitation(
-    payload: InvitationAccept, request: Request, session: DbSession
+    payload: InvitationAccept, request: Request, session: DbSession, identity: Identity
 ) -> InvitationAccepted:
     return await members.accept_invitation(
         session,
+        identity=identity,
         token=payload.token,
         password=payload.password,
         full_name=payload.full_name,

@@ -6,21 +6,37 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.identity import audit
-from bizosaas.identity.authenticator import api_key_text
+from bizosaas.identity.credentials.tokens import API_KEY_PREFIX, hash_secret, new_secret
 from bizosaas.identity.events import AuditAction
 from bizosaas.identity.exceptions import ApiKeyNotFound, PermissionNotHeld
 from bizosaas.identity.models import ApiKey
+from bizosaas.identity.records import audit
+from bizosaas.identity.repository import credentials
 from bizosaas.identity.schemas import ApiKeyCreated, ApiKeyRead
-from bizosaas.identity.tokens import hash_secret, new_secret
 from bizosaas.kit.auth import Principal
 from bizosaas.kit.db import utcnow
 from bizosaas.kit.errors import InvalidInput, PermissionDenied
 from bizosaas.kit.permissions import covers
 from bizosaas.kit.tenancy import TenantScope, bind_tenant
+
+
+def api_key_text(tenant_id: uuid.UUID, secret: str) -> str:
+    """`bzk_<tenant id hex>_<secret>`: the tenant lets the lookup run inside that tenant."""
+    return f"{API_KEY_PREFIX}{tenant_id.hex}_{secret}"
+
+
+def parse_api_key(key: str) -> uuid.UUID | None:
+    """The tenant a `bzk_` key names, or None when the text is not shaped like a key."""
+    body = key[len(API_KEY_PREFIX) :]
+    tenant_hex, _, secret = body.partition("_")
+    if len(tenant_hex) != 32 or len(secret) < 20:
+        return None
+    try:
+        return uuid.UUID(hex=tenant_hex)
+    except ValueError:
+        return None
 
 
 def _require(actor: Principal, permission: str) -> None:
@@ -78,7 +94,7 @@ async def create_api_key(
 
 async def list_api_keys(session: AsyncSession, *, scope: TenantScope) -> list[ApiKeyRead]:
     await bind_tenant(session, scope)
-    rows = await session.scalars(select(ApiKey).order_by(ApiKey.created_at.desc()))
+    rows = await credentials.api_keys_in_scope(session, scope=scope)
     return [ApiKeyRead.model_validate(row) for row in rows]
 
 
@@ -92,7 +108,7 @@ async def revoke_api_key(
 ) -> None:
     _require(actor, "identity.api_key:write")
     await bind_tenant(session, scope)
-    api_key = await session.scalar(select(ApiKey).where(ApiKey.id == key_id))
+    api_key = await credentials.api_key_in_scope(session, scope=scope, key_id=key_id)
     if api_key is None:
         raise ApiKeyNotFound()
     if api_key.revoked_at is None:

@@ -23,13 +23,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bizosaas.identity.credentials.tokens import MFA_CHALLENGE_PREFIX, hash_secret, new_secret
 from bizosaas.identity.exceptions import MfaChallengeInvalid
 from bizosaas.identity.models import MfaChallengeToken, SessionChannel, User
+from bizosaas.identity.repository import credentials
 from bizosaas.identity.schemas import MfaChallenge
-from bizosaas.identity.tokens import MFA_CHALLENGE_PREFIX, hash_secret, new_secret
 from bizosaas.kit.db import utcnow
 
 CHALLENGE_TTL = 300
@@ -66,18 +66,7 @@ async def issue(
 async def sweep_expired(session: AsyncSession, *, now: datetime) -> int:
     """Delete up to `SWEEP_BATCH` challenges of any user that expired by `now`, used or not,
     skipping rows locked by another transaction. Answers how many went."""
-    dead = (
-        select(MfaChallengeToken.id)
-        .where(MfaChallengeToken.expires_at <= now)
-        .limit(SWEEP_BATCH)
-        .with_for_update(skip_locked=True)
-    )
-    swept = await session.execute(
-        delete(MfaChallengeToken)
-        .where(MfaChallengeToken.id.in_(dead))
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(swept, "rowcount", 0))
+    return await credentials.delete_expired_challenges(session, now=now, limit=SWEEP_BATCH)
 
 
 async def pending(
@@ -85,9 +74,7 @@ async def pending(
 ) -> MfaChallengeToken:
     """The live challenge for `token` on this channel and address; `MfaChallengeInvalid` when
     it is unknown, expired, used up, or was issued to another channel or address."""
-    row = await session.scalar(
-        select(MfaChallengeToken).where(MfaChallengeToken.token_hash == hash_secret(token))
-    )
+    row = await credentials.challenge_by_hash(session, token_hash=hash_secret(token))
     if (
         row is None
         or row.used_at is not None
@@ -105,29 +92,15 @@ async def record_wrong_code(
 ) -> int:
     """Count a wrong code; the last allowed one ends the challenge. Answers attempts left."""
     attempts = attempts_before + 1
-    values: dict[str, object] = {"attempts": MfaChallengeToken.attempts + 1}
-    if attempts >= MAX_ATTEMPTS:
-        values["used_at"] = utcnow()
-    await session.execute(
-        update(MfaChallengeToken)
-        .where(MfaChallengeToken.id == challenge_id)
-        .values(values)
-        .execution_options(synchronize_session=False)
+    await credentials.count_wrong_code(
+        session, challenge_id=challenge_id, end_challenge=attempts >= MAX_ATTEMPTS
     )
     return max(0, MAX_ATTEMPTS - attempts)
 
 
 async def consume(session: AsyncSession, *, challenge: MfaChallengeToken) -> None:
     """Spend the challenge; a concurrent completion of the same challenge loses."""
-    claimed = await session.execute(
-        update(MfaChallengeToken)
-        .where(
-            MfaChallengeToken.id == challenge.id,
-            MfaChallengeToken.used_at.is_(None),
-            MfaChallengeToken.attempts < MAX_ATTEMPTS,
-        )
-        .values(used_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if getattr(claimed, "rowcount", 0) != 1:
+    if not await credentials.claim_challenge(
+        session, challenge_id=challenge.id, max_attempts=MAX_ATTEMPTS
+    ):
         raise MfaChallengeInvalid()

@@ -9,31 +9,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.identity import runtime
+from bizosaas.identity.credentials.tokens import ONE_TIME_PREFIX, hash_secret, new_secret
 from bizosaas.identity.exceptions import InvalidOneTimeToken
-from bizosaas.identity.mail import request_mail
 from bizosaas.identity.models import OneTimePurpose, OneTimeToken, User
-from bizosaas.identity.tokens import ONE_TIME_PREFIX, hash_secret, new_secret
+from bizosaas.identity.records.mail import request_mail
+from bizosaas.identity.repository import accounts, credentials
 from bizosaas.kit.db import utcnow
+from bizosaas.settings import Settings
 
 RESET_PATH = "/auth/reset-password"
 VERIFY_PATH = "/auth/verify-email"
 
 
 async def issue(session: AsyncSession, *, user: User, purpose: OneTimePurpose, ttl: int) -> str:
-    await session.execute(
-        update(OneTimeToken)
-        .where(
-            OneTimeToken.user_id == user.id,
-            OneTimeToken.purpose == purpose.value,
-            OneTimeToken.used_at.is_(None),
-        )
-        .values(used_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
+    await credentials.retire_one_time_tokens(session, user_id=user.id, purpose=purpose)
     token = new_secret(ONE_TIME_PREFIX)
     session.add(
         OneTimeToken(
@@ -50,9 +41,7 @@ async def issue(session: AsyncSession, *, user: User, purpose: OneTimePurpose, t
 async def consume(session: AsyncSession, *, token: str, purpose: OneTimePurpose) -> User:
     """The token's user, with the token spent; `InvalidOneTimeToken` when unknown, expired,
     used, or of another purpose."""
-    row = await session.scalar(
-        select(OneTimeToken).where(OneTimeToken.token_hash == hash_secret(token))
-    )
+    row = await credentials.one_time_token_by_hash(session, token_hash=hash_secret(token))
     now = utcnow()
     if (
         row is None
@@ -61,22 +50,15 @@ async def consume(session: AsyncSession, *, token: str, purpose: OneTimePurpose)
         or row.expires_at <= now
     ):
         raise InvalidOneTimeToken()
-    claimed = await session.execute(
-        update(OneTimeToken)
-        .where(OneTimeToken.id == row.id, OneTimeToken.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if getattr(claimed, "rowcount", 0) != 1:
+    if not await credentials.claim_one_time_token(session, token_id=row.id, now=now):
         raise InvalidOneTimeToken()
-    user = await session.get(User, row.user_id)
+    user = await accounts.user_by_id(session, user_id=row.user_id)
     if user is None or not user.is_active:
         raise InvalidOneTimeToken()
     return user
 
 
-async def send_verification(session: AsyncSession, *, user: User) -> None:
-    settings = runtime.current().settings
+async def send_verification(session: AsyncSession, *, settings: Settings, user: User) -> None:
     token = await issue(
         session,
         user=user,
@@ -97,8 +79,7 @@ async def send_verification(session: AsyncSession, *, user: User) -> None:
     )
 
 
-async def send_password_reset(session: AsyncSession, *, user: User) -> None:
-    settings = runtime.current().settings
+async def send_password_reset(session: AsyncSession, *, settings: Settings, user: User) -> None:
     token = await issue(
         session, user=user, purpose=OneTimePurpose.password_reset, ttl=settings.password_reset_ttl
     )

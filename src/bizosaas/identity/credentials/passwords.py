@@ -45,7 +45,11 @@ class Passwords:
 
 @lru_cache(maxsize=1)
 def common_passwords() -> frozenset[str]:
-    text = resources.files("bizosaas.identity").joinpath("common_passwords.txt").read_text("utf-8")
+    text = (
+        resources.files("bizosaas.identity.credentials")
+        .joinpath("common_passwords.txt")
+        .read_text("utf-8")
+    )
     return frozenset(
         line.strip().lower()
         for line in text.splitlines()

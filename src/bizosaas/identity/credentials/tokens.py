@@ -17,7 +17,7 @@ from typing import Any
 
 import jwt
 
-from bizosaas.identity.keys import KeyStore
+from bizosaas.identity.credentials.keys import KeyStore
 from bizosaas.kit.auth import Principal
 from bizosaas.kit.jwks import ALGORITHM, AUDIENCE, decode_claims, kid_of, principal_from_claims
 

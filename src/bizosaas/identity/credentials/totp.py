@@ -20,10 +20,10 @@ from typing import Literal
 import pyotp
 import qrcode
 import qrcode.image.svg
-from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.identity import audit, runtime
+from bizosaas.identity.context import IdentityContext
+from bizosaas.identity.credentials.tokens import hash_secret
 from bizosaas.identity.events import AuditAction
 from bizosaas.identity.exceptions import (
     InvalidCredentials,
@@ -33,9 +33,11 @@ from bizosaas.identity.exceptions import (
     UserNotFound,
 )
 from bizosaas.identity.models import RecoveryCode, User
+from bizosaas.identity.records import audit
+from bizosaas.identity.repository import accounts, credentials
 from bizosaas.identity.schemas import RecoveryCodes, TotpEnrolment
-from bizosaas.identity.tokens import hash_secret
 from bizosaas.kit import crypto
+from bizosaas.kit.crypto import Keyring
 from bizosaas.kit.db import utcnow
 
 ISSUER = "BizOSaaS"
@@ -60,7 +62,7 @@ def _new_recovery_code() -> str:
 
 
 async def _user(session: AsyncSession, user_id: object) -> User:
-    user = await session.get(User, user_id)
+    user = await accounts.user_by_id(session, user_id=user_id)
     if user is None:
         raise UserNotFound()
     return user
@@ -70,45 +72,34 @@ def totp_associated_data(user_id: uuid.UUID) -> bytes:
     return b"users.totp_secret:" + user_id.bytes
 
 
-def _seal(user: User, secret: str) -> str:
-    return runtime.current().data_keys.encrypt(
-        secret, associated_data=totp_associated_data(user.id)
-    )
+def _seal(data_keys: Keyring, user: User, secret: str) -> str:
+    return data_keys.encrypt(secret, associated_data=totp_associated_data(user.id))
 
 
-def totp_secret(user: User) -> str | None:
+def totp_secret(user: User, *, data_keys: Keyring) -> str | None:
     """The user's TOTP secret in clear; a legacy plain-text one is encrypted in place."""
     stored = user.totp_secret
     if stored is None:
         return None
     if not crypto.is_sealed(stored):
-        user.totp_secret = _seal(user, stored)
+        user.totp_secret = _seal(data_keys, user, stored)
         return stored
-    return runtime.current().data_keys.decrypt(
-        stored, associated_data=totp_associated_data(user.id)
-    )
+    return data_keys.decrypt(stored, associated_data=totp_associated_data(user.id))
 
 
-async def seal_plain_secrets(session: AsyncSession) -> int:
+async def seal_plain_secrets(session: AsyncSession, *, data_keys: Keyring) -> int:
     """Encrypt every TOTP secret still stored in plain text (kept by an older version); safe to
     run in several processes at once. Answers how many were sealed."""
-    keys = runtime.current().data_keys
-    rows = await session.execute(
-        select(User.id, User.totp_secret).where(
-            User.totp_secret.is_not(None), User.totp_secret.not_like(f"{crypto.SCHEME}:%")
-        )
-    )
     sealed = 0
-    for user_id, secret in rows.all():
+    for user_id, secret in await credentials.plain_totp_secrets(session):
         if secret is None:
             continue
-        result = await session.execute(
-            update(User)
-            .where(User.id == user_id, User.totp_secret == secret)
-            .values(totp_secret=keys.encrypt(secret, associated_data=totp_associated_data(user_id)))
-            .execution_options(synchronize_session=False)
+        sealed += await credentials.replace_totp_secret(
+            session,
+            user_id=user_id,
+            stored=secret,
+            replacement=data_keys.encrypt(secret, associated_data=totp_associated_data(user_id)),
         )
-        sealed += getattr(result, "rowcount", 0)
     return sealed
 
 
@@ -126,10 +117,10 @@ def _matching_step(secret: str, code: str) -> int | None:
 
 
 async def verify_second_factor(
-    session: AsyncSession, *, user: User, code: str
+    session: AsyncSession, *, data_keys: Keyring, user: User, code: str
 ) -> Literal["totp", "recovery"] | None:
     """Check a TOTP code or a recovery code for `user`, spending it; None when neither."""
-    secret = totp_secret(user)
+    secret = totp_secret(user, data_keys=data_keys)
     if secret is None:
         return None
     step = _matching_step(secret, code)
@@ -138,32 +129,27 @@ async def verify_second_factor(
             return None
         user.totp_last_step = step
         return "totp"
-    spent = await session.execute(
-        update(RecoveryCode)
-        .where(
-            RecoveryCode.user_id == user.id,
-            RecoveryCode.code_hash == hash_secret(_normalise_recovery(code)),
-            RecoveryCode.used_at.is_(None),
-        )
-        .values(used_at=utcnow())
-        .execution_options(synchronize_session=False)
+    spent = await credentials.spend_recovery_code(
+        session, user_id=user.id, code_hash=hash_secret(_normalise_recovery(code))
     )
-    return "recovery" if getattr(spent, "rowcount", 0) == 1 else None
+    return "recovery" if spent else None
 
 
-async def enrol_totp(session: AsyncSession, *, user_id: object) -> TotpEnrolment:
+async def enrol_totp(
+    session: AsyncSession, *, identity: IdentityContext, user_id: object
+) -> TotpEnrolment:
     user = await _user(session, user_id)
     if user.totp_enabled_at is not None:
         raise MfaAlreadyEnabled()
     secret = pyotp.random_base32()
-    user.totp_secret = _seal(user, secret)
+    user.totp_secret = _seal(identity.data_keys, user, secret)
     user.totp_last_step = None
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
     return TotpEnrolment(secret=secret, otpauth_uri=uri, qr_svg=_qr_svg(uri))
 
 
 async def _new_recovery_codes(session: AsyncSession, user: User) -> list[str]:
-    await session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    await credentials.delete_recovery_codes(session, user_id=user.id)
     codes = [_new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
     session.add_all(
         RecoveryCode(user_id=user.id, code_hash=hash_secret(_normalise_recovery(code)))
@@ -187,6 +173,7 @@ async def _audit(
 async def confirm_totp(
     session: AsyncSession,
     *,
+    identity: IdentityContext,
     user_id: object,
     code: str,
     tenant_id: uuid.UUID | None = None,
@@ -195,7 +182,7 @@ async def confirm_totp(
     user = await _user(session, user_id)
     if user.totp_enabled_at is not None:
         raise MfaAlreadyEnabled()
-    secret = totp_secret(user)
+    secret = totp_secret(user, data_keys=identity.data_keys)
     if secret is None:
         raise MfaNotEnrolled("Start with enrolment to get a secret.")
     step = _matching_step(secret, code)
@@ -211,6 +198,7 @@ async def confirm_totp(
 async def disable_totp(
     session: AsyncSession,
     *,
+    identity: IdentityContext,
     user_id: object,
     password: str,
     code: str,
@@ -220,21 +208,25 @@ async def disable_totp(
     user = await _user(session, user_id)
     if user.totp_enabled_at is None:
         raise MfaNotEnrolled()
-    valid, _ = await runtime.current().passwords.verify(password, user.password_hash)
+    valid, _ = await identity.passwords.verify(password, user.password_hash)
     if not valid:
         raise InvalidCredentials("The password is wrong.")
-    if await verify_second_factor(session, user=user, code=code) is None:
+    if (
+        await verify_second_factor(session, data_keys=identity.data_keys, user=user, code=code)
+        is None
+    ):
         raise InvalidMfaCode()
     user.totp_secret = None
     user.totp_enabled_at = None
     user.totp_last_step = None
-    await session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    await credentials.delete_recovery_codes(session, user_id=user.id)
     await _audit(session, user, AuditAction.mfa_disabled, tenant_id, ip)
 
 
 async def regenerate_recovery_codes(
     session: AsyncSession,
     *,
+    identity: IdentityContext,
     user_id: object,
     code: str,
     tenant_id: uuid.UUID | None = None,
@@ -243,7 +235,10 @@ async def regenerate_recovery_codes(
     user = await _user(session, user_id)
     if user.totp_enabled_at is None:
         raise MfaNotEnrolled()
-    if await verify_second_factor(session, user=user, code=code) is None:
+    if (
+        await verify_second_factor(session, data_keys=identity.data_keys, user=user, code=code)
+        is None
+    ):
         raise InvalidMfaCode()
     codes = await _new_recovery_codes(session, user)
     await _audit(session, user, AuditAction.mfa_recovery_regenerated, tenant_id, ip)
@@ -251,9 +246,4 @@ async def regenerate_recovery_codes(
 
 
 async def remaining_recovery_codes(session: AsyncSession, *, user_id: object) -> int:
-    rows = await session.scalars(
-        select(RecoveryCode.id).where(
-            RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None)
-        )
-    )
-    return len(rows.all())
+    return await credentials.count_unused_recovery_codes(session, user_id=user_id)

@@ -6,12 +6,15 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.identity import audit, onetime, repository, runtime
+from bizosaas.identity.context import IdentityContext
+from bizosaas.identity.credentials import one_time_tokens
+from bizosaas.identity.credentials.passwords import check_password_policy
 from bizosaas.identity.events import AuditAction
 from bizosaas.identity.exceptions import InvalidCredentials, MailThrottled, UserNotFound
-from bizosaas.identity.models import AuthSession, OneTimePurpose, User
-from bizosaas.identity.passwords import check_password_policy
-from bizosaas.identity.rotation import revoke_sessions
+from bizosaas.identity.models import OneTimePurpose, User
+from bizosaas.identity.records import audit
+from bizosaas.identity.repository import accounts
+from bizosaas.identity.sessions.rotation import revoke_sessions
 from bizosaas.kit.db import utcnow
 
 
@@ -19,13 +22,12 @@ async def _audit_everywhere(
     session: AsyncSession, user: User, action: AuditAction, ip: str | None
 ) -> None:
     """Record in the user's most recently used tenant (one session serves one tenant)."""
-    rows = await repository.memberships_of(session, user.id)
+    rows = await accounts.memberships_of(session, user_id=user.id)
     if rows:
         await audit.record(session, tenant_id=rows[0][1].id, action=action, actor_id=user.id, ip=ip)
 
 
-async def _set_password(session: AsyncSession, user: User, new_password: str) -> None:
-    identity = runtime.current()
+async def _set_password(identity: IdentityContext, user: User, new_password: str) -> None:
     password = check_password_policy(
         new_password, min_length=identity.settings.password_min_length, email=user.email
     )
@@ -36,6 +38,7 @@ async def _set_password(session: AsyncSession, user: User, new_password: str) ->
 async def change_password(
     session: AsyncSession,
     *,
+    identity: IdentityContext,
     user_id: uuid.UUID,
     session_id: uuid.UUID | None,
     current_password: str,
@@ -43,61 +46,75 @@ async def change_password(
     ip: str | None = None,
 ) -> int:
     """Change the password; every other session of the user ends. Returns how many ended."""
-    user = await session.get(User, user_id)
+    user = await accounts.user_by_id(session, user_id=user_id)
     if user is None:
         raise UserNotFound()
-    valid, _ = await runtime.current().passwords.verify(current_password, user.password_hash)
+    valid, _ = await identity.passwords.verify(current_password, user.password_hash)
     if not valid:
         raise InvalidCredentials("The current password is wrong.")
-    await _set_password(session, user, new_password)
-    conditions: list[object] = [AuthSession.user_id == user.id]
-    if session_id is not None:
-        conditions.append(AuthSession.id != session_id)
-    ended = await revoke_sessions(session, *conditions, reason="password_changed")
+    await _set_password(identity, user, new_password)
+    ended = await revoke_sessions(
+        session,
+        identity=identity,
+        user_id=user.id,
+        except_session_id=session_id,
+        reason="password_changed",
+    )
     await _audit_everywhere(session, user, AuditAction.password_changed, ip)
     return ended
 
 
 async def request_password_reset(
-    session: AsyncSession, *, email: str, ip: str | None = None
+    session: AsyncSession, *, identity: IdentityContext, email: str, ip: str | None = None
 ) -> None:
     """E-mail a reset link if the address has an account. The caller answers the same either
     way, so the form does not tell who has an account."""
-    user = await repository.user_by_email(session, email)
+    user = await accounts.user_by_email(session, email=email)
     if user is None or not user.is_active:
         return
-    if not await runtime.current().throttle.allow_mail(email=user.email):
+    if not await identity.throttle.allow_mail(email=user.email):
         return  # the earlier links are still valid; the answer stays the same
-    await onetime.send_password_reset(session, user=user)
+    await one_time_tokens.send_password_reset(session, settings=identity.settings, user=user)
 
 
 async def confirm_password_reset(
-    session: AsyncSession, *, token: str, new_password: str, ip: str | None = None
+    session: AsyncSession,
+    *,
+    identity: IdentityContext,
+    token: str,
+    new_password: str,
+    ip: str | None = None,
 ) -> None:
     """Set a new password with a reset token; every session of the user ends."""
-    user = await onetime.consume(session, token=token, purpose=OneTimePurpose.password_reset)
-    await _set_password(session, user, new_password)
+    user = await one_time_tokens.consume(
+        session, token=token, purpose=OneTimePurpose.password_reset
+    )
+    await _set_password(identity, user, new_password)
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()  # the link reached the mailbox
-    await revoke_sessions(session, AuthSession.user_id == user.id, reason="password_reset")
+    await revoke_sessions(session, identity=identity, user_id=user.id, reason="password_reset")
     await _audit_everywhere(session, user, AuditAction.password_reset, ip)
 
 
-async def request_email_verification(session: AsyncSession, *, user_id: uuid.UUID) -> bool:
+async def request_email_verification(
+    session: AsyncSession, *, identity: IdentityContext, user_id: uuid.UUID
+) -> bool:
     """Send a new verification link; False when the address is already verified."""
-    user = await session.get(User, user_id)
+    user = await accounts.user_by_id(session, user_id=user_id)
     if user is None:
         raise UserNotFound()
     if user.email_verified_at is not None:
         return False
-    if not await runtime.current().throttle.allow_mail(email=user.email):
+    if not await identity.throttle.allow_mail(email=user.email):
         raise MailThrottled("A link was sent a moment ago; check your inbox or try later.")
-    await onetime.send_verification(session, user=user)
+    await one_time_tokens.send_verification(session, settings=identity.settings, user=user)
     return True
 
 
 async def verify_email(session: AsyncSession, *, token: str) -> User:
-    user = await onetime.consume(session, token=token, purpose=OneTimePurpose.email_verification)
+    user = await one_time_tokens.consume(
+        session, token=token, purpose=OneTimePurpose.email_verification
+    )
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()
         await _audit_everywhere(session, user, AuditAction.email_verified, None)

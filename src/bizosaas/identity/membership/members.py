@@ -13,10 +13,10 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.identity import audit, repository, runtime
+from bizosaas.identity.context import IdentityContext
+from bizosaas.identity.credentials.tokens import INVITATION_PREFIX, hash_secret, new_secret
 from bizosaas.identity.events import MEMBER_JOINED, AuditAction, MemberJoined
 from bizosaas.identity.exceptions import (
     AlreadyMember,
@@ -27,21 +27,19 @@ from bizosaas.identity.exceptions import (
     TenantNotFound,
     WeakPassword,
 )
-from bizosaas.identity.login import add_membership, create_user, user_read
-from bizosaas.identity.mail import request_mail
+from bizosaas.identity.membership.registration import add_membership, create_user, user_read
 from bizosaas.identity.models import (
-    ApiKey,
-    AuthSession,
     Invitation,
     Membership,
-    Tenant,
     TenantStatus,
     User,
     invitation_status,
 )
-from bizosaas.identity.rotation import revoke_sessions
+from bizosaas.identity.records import audit
+from bizosaas.identity.records.mail import request_mail
+from bizosaas.identity.repository import accounts, credentials
 from bizosaas.identity.schemas import InvitationAccepted, InvitationRead, MemberRead, TenantRead
-from bizosaas.identity.tokens import INVITATION_PREFIX, hash_secret, new_secret
+from bizosaas.identity.sessions.rotation import revoke_sessions
 from bizosaas.kit.auth import Principal
 from bizosaas.kit.db import utcnow
 from bizosaas.kit.errors import PermissionDenied
@@ -69,12 +67,13 @@ def _member_read(member: Membership, user: User) -> MemberRead:
 
 async def list_members(session: AsyncSession, *, scope: TenantScope) -> list[MemberRead]:
     await bind_tenant(session, scope)
-    return [_member_read(m, u) for m, u in await repository.members_in_scope(session, scope)]
+    return [_member_read(m, u) for m, u in await accounts.members_in_scope(session, scope=scope)]
 
 
 async def change_member_role(
     session: AsyncSession,
     *,
+    identity: IdentityContext,
     scope: TenantScope,
     actor: Principal,
     user_id: uuid.UUID,
@@ -84,7 +83,7 @@ async def change_member_role(
     _require(actor, "identity.member:write")
     await bind_tenant(session, scope)
     new_role = Role(role)
-    found = await repository.member_in_scope(session, scope, user_id)
+    found = await accounts.member_in_scope(session, scope=scope, user_id=user_id)
     if found is None:
         raise MemberNotFound()
     member, user = found
@@ -92,7 +91,7 @@ async def change_member_role(
         return _member_read(member, user)
     if (
         member.role == Role.tenant_admin.value
-        and await repository.count_admins(session, scope) <= 1
+        and await accounts.count_admins(session, scope=scope) <= 1
     ):
         raise LastAdmin("Make someone else a tenant admin first.")
     previous = member.role
@@ -101,8 +100,9 @@ async def change_member_role(
     # login carries it (tokens are never re-issued with a role they were not signed in with).
     await revoke_sessions(
         session,
-        AuthSession.user_id == user_id,
-        AuthSession.tenant_id == scope.tenant_id,
+        identity=identity,
+        user_id=user_id,
+        tenant_id=scope.tenant_id,
         reason="role_changed",
     )
     await audit.record(
@@ -121,6 +121,7 @@ async def change_member_role(
 async def remove_member(
     session: AsyncSession,
     *,
+    identity: IdentityContext,
     scope: TenantScope,
     actor: Principal,
     user_id: uuid.UUID,
@@ -128,28 +129,24 @@ async def remove_member(
 ) -> None:
     _require(actor, "identity.member:write")
     await bind_tenant(session, scope)
-    found = await repository.member_in_scope(session, scope, user_id)
+    found = await accounts.member_in_scope(session, scope=scope, user_id=user_id)
     if found is None:
         raise MemberNotFound()
     member, user = found
     if (
         member.role == Role.tenant_admin.value
-        and await repository.count_admins(session, scope) <= 1
+        and await accounts.count_admins(session, scope=scope) <= 1
     ):
         raise LastAdmin("The last tenant admin cannot be removed.")
     await session.delete(member)
     await revoke_sessions(
         session,
-        AuthSession.user_id == user_id,
-        AuthSession.tenant_id == scope.tenant_id,
+        identity=identity,
+        user_id=user_id,
+        tenant_id=scope.tenant_id,
         reason="member_removed",
     )
-    await session.execute(
-        update(ApiKey)
-        .where(ApiKey.created_by == user_id, ApiKey.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
+    await credentials.revoke_api_keys_created_by(session, scope=scope, user_id=user_id)
     await audit.record(
         session,
         tenant_id=scope.tenant_id,
@@ -183,13 +180,14 @@ def _tenant_of_token(token: str) -> uuid.UUID | None:
 
 async def list_invitations(session: AsyncSession, *, scope: TenantScope) -> list[InvitationRead]:
     await bind_tenant(session, scope)
-    rows = await session.scalars(select(Invitation).order_by(Invitation.created_at.desc()))
+    rows = await accounts.invitations_in_scope(session, scope=scope)
     return [InvitationRead.model_validate(row) for row in rows]
 
 
 async def create_invitation(
     session: AsyncSession,
     *,
+    identity: IdentityContext,
     scope: TenantScope,
     actor: Principal,
     email: str,
@@ -198,32 +196,19 @@ async def create_invitation(
 ) -> InvitationRead:
     _require(actor, "identity.invitation:write")
     await bind_tenant(session, scope)
-    identity = runtime.current()
-    email = repository.normalise_email(email)
+    email = accounts.normalise_email(email)
     invited_role = Role(role)
-    tenant = await session.get(Tenant, scope.tenant_id)
+    tenant = await accounts.tenant_by_id(session, tenant_id=scope.tenant_id)
     if tenant is None:
         raise TenantNotFound()
-    existing = await repository.user_by_email(session, email)
-    if existing and await repository.membership(
+    existing = await accounts.user_by_email(session, email=email)
+    if existing and await accounts.membership(
         session, user_id=existing.id, tenant_id=scope.tenant_id
     ):
         raise AlreadyMember(f"{email} is already a member of this tenant.")
     now = utcnow()
     # A new invitation replaces any pending one for the same address.
-    replaced = (
-        await session.scalars(
-            update(Invitation)
-            .where(
-                Invitation.email == email,
-                Invitation.accepted_at.is_(None),
-                Invitation.revoked_at.is_(None),
-            )
-            .values(revoked_at=now)
-            .returning(Invitation.id)
-            .execution_options(synchronize_session=False)
-        )
-    ).all()
+    replaced = await accounts.revoke_pending_invitations(session, scope=scope, email=email, now=now)
     token = invitation_token(scope.tenant_id)
     invitation = Invitation(
         email=email,
@@ -280,7 +265,9 @@ async def revoke_invitation(
 ) -> None:
     _require(actor, "identity.invitation:write")
     await bind_tenant(session, scope)
-    invitation = await session.scalar(select(Invitation).where(Invitation.id == invitation_id))
+    invitation = await accounts.invitation_in_scope(
+        session, scope=scope, invitation_id=invitation_id
+    )
     if invitation is None:
         raise InvitationNotFound()
     now = utcnow()
@@ -303,6 +290,7 @@ async def revoke_invitation(
 async def accept_invitation(
     session: AsyncSession,
     *,
+    identity: IdentityContext,
     token: str,
     password: str | None = None,
     full_name: str | None = None,
@@ -313,9 +301,10 @@ async def accept_invitation(
     tenant_id = _tenant_of_token(token.strip())
     if tenant_id is None:
         raise InvitationInvalid()
-    await bind_tenant(session, trusted_scope(tenant_id))
-    invitation = await session.scalar(
-        select(Invitation).where(Invitation.token_hash == hash_secret(token.strip()))
+    scope = trusted_scope(tenant_id)
+    await bind_tenant(session, scope)
+    invitation = await accounts.invitation_by_token_hash(
+        session, scope=scope, token_hash=hash_secret(token.strip())
     )
     now = utcnow()
     if invitation is None or (
@@ -323,22 +312,23 @@ async def accept_invitation(
         != "pending"
     ):
         raise InvitationInvalid()
-    tenant = await session.get(Tenant, tenant_id)
+    tenant = await accounts.tenant_by_id(session, tenant_id=tenant_id)
     if tenant is None or tenant.status != TenantStatus.active.value:
         raise InvitationInvalid("This tenant is not accepting members.")
-    user = await repository.user_by_email(session, invitation.email)
+    user = await accounts.user_by_email(session, email=invitation.email)
     created = user is None
     if user is None:
         if not password:
             raise WeakPassword("Choose a password to create your account.", reason="missing")
         user = await create_user(
             session,
+            identity=identity,
             email=invitation.email,
             password=password,
             full_name=full_name or invitation.email.split("@", 1)[0],
             verified=True,
         )
-    elif await repository.membership(session, user_id=user.id, tenant_id=tenant_id):
+    elif await accounts.membership(session, user_id=user.id, tenant_id=tenant_id):
         raise AlreadyMember()
     if user.email_verified_at is None:
         user.email_verified_at = now

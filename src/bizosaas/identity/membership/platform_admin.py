@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.identity import audit, mail
+from bizosaas.identity.context import IdentityContext
 from bizosaas.identity.events import AuditAction
 from bizosaas.identity.exceptions import TenantNotFound
-from bizosaas.identity.login import create_tenant, user_read
-from bizosaas.identity.models import AuthSession, Tenant, TenantStatus, User
-from bizosaas.identity.rotation import revoke_sessions
+from bizosaas.identity.membership.registration import create_tenant, user_read
+from bizosaas.identity.models import TenantStatus
+from bizosaas.identity.records import audit, mail
+from bizosaas.identity.repository import accounts
 from bizosaas.identity.schemas import MailRead, TenantRead, UserRead
+from bizosaas.identity.sessions.rotation import revoke_sessions
 from bizosaas.kit.auth import Principal
 from bizosaas.kit.errors import PermissionDenied
 
@@ -27,8 +28,7 @@ def _require_super_admin(actor: Principal | None) -> None:
 
 
 async def admin_list_tenants(session: AsyncSession) -> list[TenantRead]:
-    rows = await session.scalars(select(Tenant).order_by(Tenant.created_at))
-    return [TenantRead.model_validate(row) for row in rows]
+    return [TenantRead.model_validate(row) for row in await accounts.all_tenants(session)]
 
 
 async def admin_create_tenant(
@@ -47,11 +47,16 @@ async def admin_create_tenant(
 
 
 async def admin_set_tenant_status(
-    session: AsyncSession, *, tenant_id: uuid.UUID, suspended: bool, actor: Principal | None = None
+    session: AsyncSession,
+    *,
+    identity: IdentityContext,
+    tenant_id: uuid.UUID,
+    suspended: bool,
+    actor: Principal | None = None,
 ) -> TenantRead:
     """Suspend (every member's session in it ends, its API keys stop working) or reactivate."""
     _require_super_admin(actor)
-    tenant = await session.get(Tenant, tenant_id)
+    tenant = await accounts.tenant_by_id(session, tenant_id=tenant_id)
     if tenant is None:
         raise TenantNotFound()
     status = TenantStatus.suspended if suspended else TenantStatus.active
@@ -59,7 +64,7 @@ async def admin_set_tenant_status(
         tenant.status = status.value
         if suspended:
             await revoke_sessions(
-                session, AuthSession.tenant_id == tenant.id, reason="tenant_suspended"
+                session, identity=identity, tenant_id=tenant.id, reason="tenant_suspended"
             )
         await audit.record(
             session,
@@ -75,11 +80,9 @@ async def admin_set_tenant_status(
 async def admin_list_users(
     session: AsyncSession, *, query: str | None = None, limit: int = 100
 ) -> list[UserRead]:
-    statement = select(User).order_by(User.created_at).limit(limit)
-    if query:
-        pattern = f"%{query.strip().lower()}%"
-        statement = statement.where(or_(User.email.like(pattern), User.full_name.ilike(pattern)))
-    return [user_read(row) for row in await session.scalars(statement)]
+    return [
+        user_read(row) for row in await accounts.search_users(session, query=query, limit=limit)
+    ]
 
 
 async def list_mail(

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.identity.events import AuditAction
 from bizosaas.identity.models import AuditEvent
+from bizosaas.identity.repository import records
 from bizosaas.identity.schemas import AuditEventRead
 from bizosaas.kit.tenancy import TenantScope, bind_tenant, current_tenant, trusted_scope
 
@@ -54,12 +54,9 @@ async def list_events(
     action: str | None = None,
 ) -> Sequence[AuditEvent]:
     await bind_tenant(session, scope)
-    query = select(AuditEvent).order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-    if before is not None:
-        query = query.where(AuditEvent.created_at < before)
-    if action:
-        query = query.where(AuditEvent.action == action)
-    return (await session.scalars(query.limit(limit))).all()
+    return await records.audit_events_in_scope(
+        session, scope=scope, limit=limit, before=before, action=action
+    )
 
 
 async def list_audit_events(

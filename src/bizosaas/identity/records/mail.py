@@ -1,11 +1,16 @@
 """The outbox-backed mailer and the local mail sink.
 
 `request_mail` records an `identity.mail_requested` event in the caller's transaction, so a
-message is sent only if the change that asked for it commits. The `deliver` handler receives
-each event from the bus: with `BIZOSAAS_SMTP_HOST` set it sends through SMTP (in a thread),
-otherwise it stores the message in `mail_messages`, the mail sink platform administrators read
-(so invitations, resets and verifications work with no mail server). Either way it first claims
+message is sent only if the change that asked for it commits. A `Mailer` receives each event
+from the bus: with `BIZOSAAS_SMTP_HOST` set it sends through SMTP (in a thread), otherwise it
+stores the message in `mail_messages`, the mail sink platform administrators read (so
+invitations, resets and verifications work with no mail server). Either way it first claims
 the event id in `mail_messages` (unique), so an event delivered twice sends once.
+
+The module declares `deliver` as its bus handler, and a bus hands a handler the event alone
+(`kit.events.Handler`), so `deliver` forwards to the mailer identity's startup hook puts in
+place for this process (`use_mailer`). Code that delivers mail itself (tests, a worker) builds
+a `Mailer` and subscribes its `deliver`.
 """
 
 from __future__ import annotations
@@ -17,14 +22,14 @@ from collections.abc import Sequence
 from email.message import EmailMessage
 
 import structlog
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.identity import runtime
 from bizosaas.identity.events import MAIL_REQUESTED, MailRequested
 from bizosaas.identity.exceptions import MailNotFound
 from bizosaas.identity.models import MailMessage
+from bizosaas.identity.repository import records
+from bizosaas.kit.db import Database
 from bizosaas.kit.events import Event
 from bizosaas.kit.outbox import record_event
 from bizosaas.settings import Settings
@@ -58,24 +63,27 @@ def _send_smtp(settings: Settings, message: EmailMessage) -> None:
         smtp.send_message(message)
 
 
-async def deliver(event: Event) -> None:
-    """Bus handler for `identity.mail_requested` (idempotent by event id). A failure is logged
-    with the event id, so the message can be replayed from the outbox."""
-    try:
-        await _deliver(event)
-    except Exception:
-        log.exception("mail_delivery_failed", event_id=str(event.id))
+class Mailer:
+    """Delivers `identity.mail_requested` events through SMTP or into the sink of `database`."""
+
+    def __init__(self, *, settings: Settings, database: Database) -> None:
+        self.settings = settings
+        self.database = database
+
+    async def deliver(self, event: Event) -> None:
+        """Bus handler (idempotent by event id). A failure is logged with the event id, so the
+        message can be replayed from the outbox."""
+        try:
+            await _deliver(event, settings=self.settings, database=self.database)
+        except Exception:
+            log.exception("mail_delivery_failed", event_id=str(event.id))
 
 
-async def _deliver(event: Event) -> None:
-    identity = runtime.current()
-    if identity.database is None:
-        return
-    settings = identity.settings
+async def _deliver(event: Event, *, settings: Settings, database: Database) -> None:
     payload = event.payload
     transport = "smtp" if settings.smtp_host else "sink"
     try:
-        async with identity.database.unit_of_work() as session:
+        async with database.unit_of_work() as session:
             session.add(
                 MailMessage(
                     event_id=event.id,
@@ -102,23 +110,37 @@ async def _deliver(event: Event) -> None:
     except (OSError, smtplib.SMTPException):
         status = "failed"
         log.exception("mail_delivery_failed", event_id=str(event.id))
-    async with identity.database.unit_of_work() as session:
-        row = await session.scalar(select(MailMessage).where(MailMessage.event_id == event.id))
+    async with database.unit_of_work() as session:
+        row = await records.mail_message_by_event(session, event_id=event.id)
         if row is not None:
             row.status = status
+
+
+_process_mailer: Mailer | None = None
+
+
+def use_mailer(mailer: Mailer | None) -> None:
+    """Point the module's declared handler at this process's mailer (identity's startup)."""
+    global _process_mailer  # noqa: PLW0603 - see the module docstring
+    _process_mailer = mailer
+
+
+async def deliver(event: Event) -> None:
+    """The handler identity's module declares for `identity.mail_requested`."""
+    if _process_mailer is None:
+        log.warning("mail_delivery_skipped", event_id=str(event.id), reason="no mailer")
+        return
+    await _process_mailer.deliver(event)
 
 
 async def list_messages(
     session: AsyncSession, *, to: str | None = None, limit: int = 100
 ) -> Sequence[MailMessage]:
-    query = select(MailMessage).order_by(MailMessage.created_at.desc(), MailMessage.id.desc())
-    if to:
-        query = query.where(MailMessage.to_address == to.strip().lower())
-    return (await session.scalars(query.limit(limit))).all()
+    return await records.mail_messages(session, to=to, limit=limit)
 
 
 async def get_message(session: AsyncSession, *, message_id: uuid.UUID) -> MailMessage:
-    message = await session.get(MailMessage, message_id)
+    message = await records.mail_message_by_id(session, message_id=message_id)
     if message is None:
         raise MailNotFound()
     return message

@@ -1,23 +1,15 @@
-"""Identity queries. Tenant-facing reads take a `TenantScope` (from a verified credential);
-global tables are always read by the user or session they belong to."""
+"""Queries of tenants, users, memberships and invitations."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.identity.models import (
-    AuthSession,
-    Membership,
-    RefreshToken,
-    Tenant,
-    TenantStatus,
-    User,
-)
-from bizosaas.kit.db import utcnow
+from bizosaas.identity.models import Invitation, Membership, Tenant, TenantStatus, User
 from bizosaas.kit.permissions import Role
 from bizosaas.kit.tenancy import TenantScope
 
@@ -26,12 +18,42 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-async def user_by_email(session: AsyncSession, email: str) -> User | None:
+# -- users ------------------------------------------------------------------------------------
+
+
+async def user_by_id(session: AsyncSession, *, user_id: object) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def user_by_email(session: AsyncSession, *, email: str) -> User | None:
     return await session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-async def tenant_by_slug(session: AsyncSession, slug: str) -> Tenant | None:
+async def search_users(session: AsyncSession, *, query: str | None, limit: int) -> Sequence[User]:
+    """Users, oldest first; with `query`, those whose address or name contains it."""
+    statement = select(User).order_by(User.created_at).limit(limit)
+    if query:
+        pattern = f"%{query.strip().lower()}%"
+        statement = statement.where(or_(User.email.like(pattern), User.full_name.ilike(pattern)))
+    return (await session.scalars(statement)).all()
+
+
+# -- tenants ----------------------------------------------------------------------------------
+
+
+async def tenant_by_id(session: AsyncSession, *, tenant_id: uuid.UUID) -> Tenant | None:
+    return await session.get(Tenant, tenant_id)
+
+
+async def tenant_by_slug(session: AsyncSession, *, slug: str) -> Tenant | None:
     return await session.scalar(select(Tenant).where(Tenant.slug == slug.strip().lower()))
+
+
+async def all_tenants(session: AsyncSession) -> Sequence[Tenant]:
+    return (await session.scalars(select(Tenant).order_by(Tenant.created_at))).all()
+
+
+# -- memberships ------------------------------------------------------------------------------
 
 
 async def membership(
@@ -43,7 +65,7 @@ async def membership(
 
 
 async def memberships_of(
-    session: AsyncSession, user_id: uuid.UUID
+    session: AsyncSession, *, user_id: uuid.UUID
 ) -> Sequence[Row[Membership, Tenant]]:
     """The user's memberships with their tenants, most recently used first."""
     result = await session.execute(
@@ -55,8 +77,23 @@ async def memberships_of(
     return result.all()
 
 
+async def active_tenant_membership(
+    session: AsyncSession, *, user_id: uuid.UUID, tenant_id: uuid.UUID
+) -> Membership | None:
+    """The user's membership of the tenant, if the tenant is active."""
+    return await session.scalar(
+        select(Membership)
+        .join(Tenant, Tenant.id == Membership.tenant_id)
+        .where(
+            Membership.user_id == user_id,
+            Membership.tenant_id == tenant_id,
+            Tenant.status == TenantStatus.active.value,
+        )
+    )
+
+
 async def member_in_scope(
-    session: AsyncSession, scope: TenantScope, user_id: uuid.UUID
+    session: AsyncSession, *, scope: TenantScope, user_id: uuid.UUID
 ) -> tuple[Membership, User] | None:
     row = (
         await session.execute(
@@ -69,7 +106,7 @@ async def member_in_scope(
 
 
 async def members_in_scope(
-    session: AsyncSession, scope: TenantScope
+    session: AsyncSession, *, scope: TenantScope
 ) -> Sequence[Row[Membership, User]]:
     result = await session.execute(
         select(Membership, User)
@@ -80,7 +117,7 @@ async def members_in_scope(
     return result.all()
 
 
-async def count_admins(session: AsyncSession, scope: TenantScope) -> int:
+async def count_admins(session: AsyncSession, *, scope: TenantScope) -> int:
     rows = await session.scalars(
         select(Membership.id).where(
             Membership.tenant_id == scope.tenant_id, Membership.role == Role.tenant_admin.value
@@ -89,50 +126,55 @@ async def count_admins(session: AsyncSession, scope: TenantScope) -> int:
     return len(rows.all())
 
 
-async def claim_refresh_token(session: AsyncSession, token_id: uuid.UUID) -> bool:
-    """Mark the token used, atomically: False when another request already used it."""
-    result = await session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.id == token_id, RefreshToken.used_at.is_(None))
-        .values(used_at=utcnow())
+# -- invitations (tenant-owned) ------------------------------------------------------------
+
+
+async def invitations_in_scope(
+    session: AsyncSession, *, scope: TenantScope
+) -> Sequence[Invitation]:
+    """The tenant's invitations, newest first."""
+    rows = await session.scalars(
+        select(Invitation)
+        .where(Invitation.tenant_id == scope.tenant_id)
+        .order_by(Invitation.created_at.desc())
+    )
+    return rows.all()
+
+
+async def invitation_in_scope(
+    session: AsyncSession, *, scope: TenantScope, invitation_id: uuid.UUID
+) -> Invitation | None:
+    return await session.scalar(
+        select(Invitation).where(
+            Invitation.id == invitation_id, Invitation.tenant_id == scope.tenant_id
+        )
+    )
+
+
+async def invitation_by_token_hash(
+    session: AsyncSession, *, scope: TenantScope, token_hash: str
+) -> Invitation | None:
+    return await session.scalar(
+        select(Invitation).where(
+            Invitation.token_hash == token_hash, Invitation.tenant_id == scope.tenant_id
+        )
+    )
+
+
+async def revoke_pending_invitations(
+    session: AsyncSession, *, scope: TenantScope, email: str, now: datetime
+) -> Sequence[uuid.UUID]:
+    """Revoke the tenant's pending invitations for `email`; answers their ids."""
+    replaced = await session.scalars(
+        update(Invitation)
+        .where(
+            Invitation.tenant_id == scope.tenant_id,
+            Invitation.email == email,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+        .returning(Invitation.id)
         .execution_options(synchronize_session=False)
     )
-    return bool(getattr(result, "rowcount", 0) == 1)
-
-
-async def active_tenant_membership(
-    session: AsyncSession, *, user_id: uuid.UUID, tenant_id: uuid.UUID
-) -> Membership | None:
-    return await session.scalar(
-        select(Membership)
-        .join(Tenant, Tenant.id == Membership.tenant_id)
-        .where(
-            Membership.user_id == user_id,
-            Membership.tenant_id == tenant_id,
-            Tenant.status == TenantStatus.active.value,
-        )
-    )
-
-
-async def revoke_sessions_where(
-    session: AsyncSession, *conditions: object, reason: str
-) -> list[uuid.UUID]:
-    """Revoke every live session matching `conditions`; returns their ids."""
-    ids = list(
-        (
-            await session.scalars(
-                select(AuthSession.id).where(
-                    AuthSession.revoked_at.is_(None),
-                    *conditions,  # type: ignore[arg-type]
-                )
-            )
-        ).all()
-    )
-    if ids:
-        await session.execute(
-            update(AuthSession)
-            .where(AuthSession.id.in_(ids))
-            .values(revoked_at=utcnow(), revoked_reason=reason)
-            .execution_options(synchronize_session=False)
-        )
-    return ids
+    return replaced.all()

@@ -13,25 +13,20 @@ Client-supplied tenant headers play no part: the tenant is the verified credenti
 from __future__ import annotations
 
 import time
-import uuid
 from datetime import timedelta
 
 from fastapi import Request
-from sqlalchemy import select
 
-from bizosaas.identity import repository
+from bizosaas.identity.context import IdentityContext
+from bizosaas.identity.credentials.api_keys import parse_api_key
+from bizosaas.identity.credentials.tokens import API_KEY_PREFIX, COOKIE_PREFIX, hash_secret
 from bizosaas.identity.exceptions import InvalidAccessCredential, SessionRevoked
 from bizosaas.identity.models import (
-    ApiKey,
-    AuthSession,
     SessionChannel,
-    Tenant,
     TenantStatus,
-    User,
     api_key_status,
 )
-from bizosaas.identity.runtime import IdentityRuntime
-from bizosaas.identity.tokens import API_KEY_PREFIX, COOKIE_PREFIX, hash_secret
+from bizosaas.identity.repository import accounts, auth_sessions, credentials
 from bizosaas.kit.auth import Principal, PrincipalKind
 from bizosaas.kit.db import Database, utcnow
 from bizosaas.kit.jwks import InvalidToken
@@ -45,25 +40,9 @@ _PRINCIPAL_CACHE_SECONDS = 5.0
 _MAX_CACHED = 10_000
 
 
-def api_key_text(tenant_id: uuid.UUID, secret: str) -> str:
-    """`bzk_<tenant id hex>_<secret>`: the tenant lets the lookup run inside that tenant."""
-    return f"{API_KEY_PREFIX}{tenant_id.hex}_{secret}"
-
-
-def parse_api_key(key: str) -> uuid.UUID | None:
-    body = key[len(API_KEY_PREFIX) :]
-    tenant_hex, _, secret = body.partition("_")
-    if len(tenant_hex) != 32 or len(secret) < 20:
-        return None
-    try:
-        return uuid.UUID(hex=tenant_hex)
-    except ValueError:
-        return None
-
-
 class IdentityAuthenticator:
     def __init__(
-        self, identity: IdentityRuntime, database: Database, permissions: PermissionCatalogue
+        self, identity: IdentityContext, database: Database, permissions: PermissionCatalogue
     ) -> None:
         self._identity = identity
         self._database = database
@@ -123,16 +102,7 @@ class IdentityAuthenticator:
 
     async def _load_cookie_principal(self, cookie_hash: str) -> Principal | None:
         async with self._database.sessionmaker() as session:
-            row = (
-                await session.execute(
-                    select(AuthSession, User)
-                    .join(User, User.id == AuthSession.user_id)
-                    .where(
-                        AuthSession.cookie_hash == cookie_hash,
-                        AuthSession.channel == SessionChannel.browser.value,
-                    )
-                )
-            ).first()
+            row = await auth_sessions.browser_session_by_cookie(session, cookie_hash=cookie_hash)
             if row is None:
                 return None
             auth_session, user = row
@@ -144,7 +114,7 @@ class IdentityAuthenticator:
                 return None
             roles: list[str] = []
             if auth_session.tenant_id is not None:
-                member = await repository.active_tenant_membership(
+                member = await accounts.active_tenant_membership(
                     session, user_id=user.id, tenant_id=auth_session.tenant_id
                 )
                 if member is None:
@@ -169,14 +139,9 @@ class IdentityAuthenticator:
         now = utcnow()
         async with self._database.unit_of_work() as session:
             # The tenant named in the key only narrows the search; the hash proves the key.
-            await bind_tenant(session, trusted_scope(tenant_id))
-            row = (
-                await session.execute(
-                    select(ApiKey, Tenant.status)
-                    .join(Tenant, Tenant.id == ApiKey.tenant_id)
-                    .where(ApiKey.key_hash == hash_secret(key))
-                )
-            ).first()
+            scope = trusted_scope(tenant_id)
+            await bind_tenant(session, scope)
+            row = await credentials.api_key_by_hash(session, scope=scope, key_hash=hash_secret(key))
             if row is None:
                 raise InvalidAccessCredential("The API key is not valid.")
             api_key, tenant_status = row

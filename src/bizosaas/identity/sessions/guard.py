@@ -14,9 +14,8 @@ import uuid
 from collections.abc import Iterable
 
 from redis.asyncio import Redis
-from sqlalchemy import select
 
-from bizosaas.identity.models import AuthSession
+from bizosaas.identity.repository import auth_sessions
 from bizosaas.kit.db import Database, utcnow
 
 REVOKED_MARKER_PREFIX = "bizosaas:identity:revoked-session:"
@@ -59,13 +58,7 @@ class SessionGuard:
         if self._database is None:
             raise RuntimeError("the session guard needs a database or Redis")
         async with self._database.sessionmaker() as session:
-            row = (
-                await session.execute(
-                    select(AuthSession.revoked_at, AuthSession.expires_at).where(
-                        AuthSession.id == session_id
-                    )
-                )
-            ).first()
+            row = await auth_sessions.session_liveness(session, session_id=session_id)
         return row is not None and row.revoked_at is None and row.expires_at > utcnow()
 
     async def revoked(self, session_ids: Iterable[uuid.UUID]) -> None:

@@ -9,52 +9,62 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.identity import challenges, runtime
+from bizosaas.identity.context import IdentityContext
+from bizosaas.identity.credentials import mfa_challenges
 from bizosaas.identity.exceptions import InvalidMfaCode, MfaChallengeInvalid
-from bizosaas.identity.login import (
+from bizosaas.identity.models import SessionChannel
+from bizosaas.identity.repository import accounts
+from bizosaas.identity.schemas import BrowserSession, TokenPair
+from bizosaas.identity.sessions.opening import (
     VerifiedLogin,
-    check_second_factor,
-    choose_membership,
-    complete_login,
     open_browser_session,
     start_api_session,
 )
-from bizosaas.identity.models import SessionChannel, User
-from bizosaas.identity.rotation import commit_before_failing
-from bizosaas.identity.schemas import BrowserSession, TokenPair
+from bizosaas.identity.sessions.password_login import (
+    check_second_factor,
+    choose_membership,
+    complete_login,
+)
+from bizosaas.identity.sessions.rotation import commit_before_failing
 
 
 async def _verify(
     session: AsyncSession,
     *,
+    identity: IdentityContext,
     challenge_token: str,
     code: str,
     channel: SessionChannel,
     tenant_slug: str | None,
     ip: str | None,
 ) -> VerifiedLogin:
-    challenge = await challenges.pending(session, token=challenge_token, channel=channel, ip=ip)
+    challenge = await mfa_challenges.pending(session, token=challenge_token, channel=channel, ip=ip)
     if tenant_slug is not None and tenant_slug.strip().lower() != challenge.tenant_slug:
         raise MfaChallengeInvalid("This sign-in was started for another tenant.")
-    user = await session.get(User, challenge.user_id)
+    user = await accounts.user_by_id(session, user_id=challenge.user_id)
     if user is None or not user.is_active or user.totp_enabled_at is None:
         raise MfaChallengeInvalid()
-    throttle = runtime.current().throttle
+    throttle = identity.throttle
     await throttle.check(email=user.email, ip=ip)
     login = await choose_membership(session, user=user, tenant_slug=challenge.tenant_slug)
     challenge_id, attempts_before = challenge.id, challenge.attempts
     try:
         await check_second_factor(
-            session, login=login, code=code, tenant_slug=challenge.tenant_slug, ip=ip
+            session,
+            identity=identity,
+            login=login,
+            code=code,
+            tenant_slug=challenge.tenant_slug,
+            ip=ip,
         )
     except InvalidMfaCode as wrong:
         # The failed login was committed above: count the attempt in a transaction of its own.
-        left = await challenges.record_wrong_code(
+        left = await mfa_challenges.record_wrong_code(
             session, challenge_id=challenge_id, attempts_before=attempts_before
         )
         await commit_before_failing(session)
         raise InvalidMfaCode(wrong.detail, attempts_left=left) from None
-    await challenges.consume(session, challenge=challenge)
+    await mfa_challenges.consume(session, challenge=challenge)
     await throttle.succeeded(email=user.email)
     await complete_login(session, login=login, ip=ip, channel=channel)
     return login
@@ -63,6 +73,7 @@ async def _verify(
 async def complete_mfa_login(
     session: AsyncSession,
     *,
+    identity: IdentityContext,
     challenge_token: str,
     code: str,
     tenant_slug: str | None = None,
@@ -73,18 +84,22 @@ async def complete_mfa_login(
     tenant the password step chose."""
     login = await _verify(
         session,
+        identity=identity,
         challenge_token=challenge_token,
         code=code,
         channel=SessionChannel.api,
         tenant_slug=tenant_slug,
         ip=ip,
     )
-    return await start_api_session(session, login=login, ip=ip, user_agent=user_agent)
+    return await start_api_session(
+        session, identity=identity, login=login, ip=ip, user_agent=user_agent
+    )
 
 
 async def complete_mfa_browser_login(
     session: AsyncSession,
     *,
+    identity: IdentityContext,
     challenge_token: str,
     code: str,
     ip: str | None = None,
@@ -93,13 +108,16 @@ async def complete_mfa_browser_login(
     """Browser channel: a new browser session (its cookie token)."""
     login = await _verify(
         session,
+        identity=identity,
         challenge_token=challenge_token,
         code=code,
         channel=SessionChannel.browser,
         tenant_slug=None,
         ip=ip,
     )
-    return await open_browser_session(session, login=login, ip=ip, user_agent=user_agent)
+    return await open_browser_session(
+        session, identity=identity, login=login, ip=ip, user_agent=user_agent
+    )
 
 
 async def mfa_challenge_pending(
@@ -107,7 +125,7 @@ async def mfa_challenge_pending(
 ) -> bool:
     """Whether the challenge can still complete a login (for showing the code form)."""
     try:
-        await challenges.pending(session, token=challenge_token, channel=channel, ip=ip)
+        await mfa_challenges.pending(session, token=challenge_token, channel=channel, ip=ip)
     except MfaChallengeInvalid:
         return False
     return True

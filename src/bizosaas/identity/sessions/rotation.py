@@ -2,10 +2,11 @@
 
 Refresh is the hottest identity path (every client, every 5 minutes). Two stores:
 
-* Database (embedded mode): three plain SQL statements on the session's connection: one read
-  joining token, session, user, membership and tenant; one conditional UPDATE that claims the
-  token (atomic: of two concurrent refreshes with the same token, one wins and the other is
-  reuse); one INSERT of the next token. `last_seen_at` is written at most once a minute.
+* Database (embedded mode): three plain SQL statements on the session's connection
+  (repository/auth_sessions.py): one read joining token, session, user, membership and
+  tenant; one conditional UPDATE that claims the token (atomic: of two concurrent refreshes
+  with the same token, one wins and the other is reuse); one INSERT of the next token.
+  `last_seen_at` is written at most once a minute.
 * Redis (scaled mode): the token's record (session, user, tenant, role) sits under the token's
   hash; one Lua script checks the session's revocation marker, retires the token (keeping a
   "used" marker for reuse detection) and stores its successor, atomically, in one round trip.
@@ -21,25 +22,23 @@ from datetime import datetime, timedelta
 
 import orjson
 from redis.commands.core import AsyncScript
-from sqlalchemy import and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.identity import audit, repository, runtime
+from bizosaas.identity.context import IdentityContext
+from bizosaas.identity.credentials.tokens import (
+    REFRESH_PREFIX,
+    hash_secret,
+    issue_access_token,
+    new_secret,
+)
 from bizosaas.identity.events import AuditAction
 from bizosaas.identity.exceptions import InvalidRefreshToken, RefreshTokenReused
-from bizosaas.identity.models import (
-    AuthSession,
-    Membership,
-    RefreshToken,
-    Tenant,
-    TenantStatus,
-    User,
-)
+from bizosaas.identity.models import TenantStatus
+from bizosaas.identity.records import audit
+from bizosaas.identity.repository import auth_sessions
 from bizosaas.identity.schemas import TokenPair
-from bizosaas.identity.sessions import REVOKED_MARKER_PREFIX
-from bizosaas.identity.tokens import REFRESH_PREFIX, hash_secret, issue_access_token, new_secret
+from bizosaas.identity.sessions.guard import REVOKED_MARKER_PREFIX
 from bizosaas.kit.db import utcnow
-from bizosaas.kit.ids import uuid7
 
 LAST_SEEN_RESOLUTION = timedelta(seconds=60)
 
@@ -47,6 +46,7 @@ LAST_SEEN_RESOLUTION = timedelta(seconds=60)
 async def mint_pair(
     session: AsyncSession,
     *,
+    identity: IdentityContext,
     user_id: uuid.UUID,
     tenant_id: uuid.UUID | None,
     role: str | None,
@@ -55,7 +55,6 @@ async def mint_pair(
     expires_at: datetime,
 ) -> TokenPair:
     """A new access token and refresh token for an existing session."""
-    identity = runtime.current()
     refresh_token = new_secret(REFRESH_PREFIX)
     if identity.redis is not None:
         record = _record(
@@ -69,17 +68,14 @@ async def mint_pair(
         ttl_ms = max(1, int((expires_at - utcnow()).total_seconds() * 1000))
         await identity.redis.set(_RECORD_KEY + hash_secret(refresh_token), record, px=ttl_ms)
     else:
-        connection = await session.connection()
-        await connection.execute(
-            insert(RefreshToken).values(
-                id=uuid7(),
-                session_id=session_id,
-                token_hash=hash_secret(refresh_token),
-                created_at=utcnow(),
-                expires_at=expires_at,
-            )
+        await auth_sessions.add_refresh_token(
+            session,
+            session_id=session_id,
+            token_hash=hash_secret(refresh_token),
+            expires_at=expires_at,
         )
     return _pair(
+        identity,
         user_id=user_id,
         tenant_id=tenant_id,
         role=role,
@@ -90,6 +86,7 @@ async def mint_pair(
 
 
 def _pair(
+    identity: IdentityContext,
     *,
     user_id: uuid.UUID,
     tenant_id: uuid.UUID | None,
@@ -98,7 +95,6 @@ def _pair(
     session_id: uuid.UUID,
     refresh_token: str,
 ) -> TokenPair:
-    identity = runtime.current()
     access = issue_access_token(
         identity.keys,
         user_id=user_id,
@@ -118,51 +114,29 @@ def _pair(
     )
 
 
-async def refresh(session: AsyncSession, *, refresh_token: str) -> TokenPair:
+async def refresh(
+    session: AsyncSession, *, identity: IdentityContext, refresh_token: str
+) -> TokenPair:
     """Rotate: a new pair; the presented token is dead. Presenting a dead token again revokes
     the whole session (every token from that login) and answers 401."""
-    if runtime.current().redis is not None:
-        return await _refresh_in_redis(session, refresh_token)
-    connection = await session.connection()
-    row = (
-        await connection.execute(
-            select(
-                RefreshToken.id,
-                RefreshToken.used_at,
-                RefreshToken.expires_at,
-                AuthSession.id.label("session_id"),
-                AuthSession.user_id,
-                AuthSession.tenant_id,
-                AuthSession.revoked_at,
-                AuthSession.expires_at.label("session_expires_at"),
-                AuthSession.last_seen_at,
-                User.is_active,
-                User.is_super_admin,
-                Membership.role,
-                Tenant.status,
-            )
-            .join(AuthSession, AuthSession.id == RefreshToken.session_id)
-            .join(User, User.id == AuthSession.user_id)
-            .outerjoin(
-                Membership,
-                and_(
-                    Membership.user_id == AuthSession.user_id,
-                    Membership.tenant_id == AuthSession.tenant_id,
-                ),
-            )
-            .outerjoin(Tenant, Tenant.id == AuthSession.tenant_id)
-            .where(RefreshToken.token_hash == hash_secret(refresh_token))
-        )
-    ).first()
+    if identity.redis is not None:
+        return await _refresh_in_redis(session, identity=identity, refresh_token=refresh_token)
+    row = await auth_sessions.refresh_token_state(session, token_hash=hash_secret(refresh_token))
     if row is None:
         raise InvalidRefreshToken()
     now = utcnow()
     if row.revoked_at is not None or row.session_expires_at <= now:
         raise InvalidRefreshToken("The session has ended; sign in again.")
-    claimed = row.used_at is None and await repository.claim_refresh_token(session, row.id)
+    claimed = row.used_at is None and await auth_sessions.claim_refresh_token(
+        session, token_id=row.id
+    )
     if not claimed:
         await _revoke_for_reuse(
-            session, session_id=row.session_id, user_id=row.user_id, tenant_id=row.tenant_id
+            session,
+            identity=identity,
+            session_id=row.session_id,
+            user_id=row.user_id,
+            tenant_id=row.tenant_id,
         )
         raise RefreshTokenReused("This refresh token was already used; sign in again.")
     if row.expires_at <= now or not row.is_active:
@@ -170,11 +144,10 @@ async def refresh(session: AsyncSession, *, refresh_token: str) -> TokenPair:
     if row.tenant_id is not None and (row.role is None or row.status != TenantStatus.active.value):
         raise InvalidRefreshToken("You no longer have access to this tenant.")
     if now - row.last_seen_at > LAST_SEEN_RESOLUTION:
-        await connection.execute(
-            update(AuthSession).where(AuthSession.id == row.session_id).values(last_seen_at=now)
-        )
+        await auth_sessions.touch_session(session, session_id=row.session_id, now=now)
     return await mint_pair(
         session,
+        identity=identity,
         user_id=row.user_id,
         tenant_id=row.tenant_id,
         role=row.role,
@@ -197,13 +170,14 @@ async def commit_before_failing(session: AsyncSession) -> None:
 async def _revoke_for_reuse(
     session: AsyncSession,
     *,
+    identity: IdentityContext,
     session_id: uuid.UUID,
     user_id: uuid.UUID,
     tenant_id: uuid.UUID | None,
 ) -> None:
     """Reuse means the token leaked: end the whole session and record it, committed before the
     401 so the revocation stands."""
-    await revoke_sessions(session, AuthSession.id == session_id, reason="refresh_reuse")
+    await revoke_sessions(session, identity=identity, session_id=session_id, reason="refresh_reuse")
     if tenant_id is not None:
         await audit.record(
             session,
@@ -215,10 +189,27 @@ async def _revoke_for_reuse(
     await commit_before_failing(session)
 
 
-async def revoke_sessions(session: AsyncSession, *conditions: object, reason: str) -> int:
-    """End every live session matching `conditions`, here and (through the guard) everywhere."""
-    ids = await repository.revoke_sessions_where(session, *conditions, reason=reason)
-    await runtime.current().guard.revoked(ids)
+async def revoke_sessions(
+    session: AsyncSession,
+    *,
+    identity: IdentityContext,
+    reason: str,
+    session_id: uuid.UUID | None = None,
+    user_id: uuid.UUID | None = None,
+    tenant_id: uuid.UUID | None = None,
+    except_session_id: uuid.UUID | None = None,
+) -> int:
+    """End every live session matching all the given filters, here and (through the guard)
+    everywhere. Answers how many ended."""
+    ids = await auth_sessions.revoke_live_sessions(
+        session,
+        reason=reason,
+        session_id=session_id,
+        user_id=user_id,
+        tenant_id=tenant_id,
+        except_session_id=except_session_id,
+    )
+    await identity.guard.revoked(ids)
     return len(ids)
 
 
@@ -268,8 +259,9 @@ def _record(
     )
 
 
-async def _refresh_in_redis(session: AsyncSession, refresh_token: str) -> TokenPair:
-    identity = runtime.current()
+async def _refresh_in_redis(
+    session: AsyncSession, *, identity: IdentityContext, refresh_token: str
+) -> TokenPair:
     assert identity.redis is not None
     old_hash = hash_secret(refresh_token)
     next_token = new_secret(REFRESH_PREFIX)
@@ -290,10 +282,11 @@ async def _refresh_in_redis(session: AsyncSession, refresh_token: str) -> TokenP
         raise InvalidRefreshToken("The session has ended; sign in again.")
     if outcome == b"reused":
         await _revoke_for_reuse(
-            session, session_id=session_id, user_id=user_id, tenant_id=tenant_id
+            session, identity=identity, session_id=session_id, user_id=user_id, tenant_id=tenant_id
         )
         raise RefreshTokenReused("This refresh token was already used; sign in again.")
     return _pair(
+        identity,
         user_id=user_id,
         tenant_id=tenant_id,
         role=record["role"],

@@ -64,7 +64,9 @@ async def login_page(request: Request, viewer: MaybeViewer, next: NextParam = No
 
 
 @router.post("/login")
-async def login(request: Request, session: DbSession) -> Response:
+async def login(
+    request: Request, session: DbSession, identity_context: identity.Identity
+) -> Response:
     form = Form(await read_form(request))
     email = form.email()
     password = form.require("password", "Enter your password.")
@@ -73,6 +75,7 @@ async def login(request: Request, session: DbSession) -> Response:
         try:
             outcome = await identity.login_browser(
                 session,
+                identity=identity_context,
                 email=email,
                 password=password,
                 ip=client_ip(request),
@@ -114,7 +117,9 @@ async def totp_page(request: Request, session: DbSession, next: NextParam = None
 
 
 @router.post("/login/totp")
-async def totp(request: Request, session: DbSession) -> Response:
+async def totp(
+    request: Request, session: DbSession, identity_context: identity.Identity
+) -> Response:
     form = Form(await read_form(request))
     next_path = local_path(form.get("next"), "")
     token = tickets.read(request)
@@ -125,6 +130,7 @@ async def totp(request: Request, session: DbSession) -> Response:
         try:
             outcome = await identity.complete_mfa_browser_login(
                 session,
+                identity=identity_context,
                 challenge_token=token,
                 code=code,
                 ip=client_ip(request),
@@ -149,11 +155,16 @@ async def totp(request: Request, session: DbSession) -> Response:
 
 
 @router.post("/logout")
-async def logout(request: Request, session: DbSession, viewer: MaybeViewer) -> Response:
+async def logout(
+    request: Request, session: DbSession, viewer: MaybeViewer, identity_context: identity.Identity
+) -> Response:
     await read_form(request)
     if viewer is not None and viewer.principal.session_id is not None:
         await identity.logout(
-            session, user_id=viewer.principal.subject, session_id=viewer.principal.session_id
+            session,
+            identity=identity_context,
+            user_id=viewer.principal.subject,
+            session_id=viewer.principal.session_id,
         )
     flash(request, "You have signed out of every BizOSaaS app.", "info")
     response = redirect(request, "/login")
@@ -162,7 +173,9 @@ async def logout(request: Request, session: DbSession, viewer: MaybeViewer) -> R
 
 
 @router.post("/switch-tenant")
-async def switch_tenant(request: Request, session: DbSession, viewer: SignedIn) -> Response:
+async def switch_tenant(
+    request: Request, session: DbSession, viewer: SignedIn, identity_context: identity.Identity
+) -> Response:
     form = Form(await read_form(request))
     target = local_path(form.get("next"), "/app")
     tenant = form.require("tenant_id", "Choose a workspace.")
@@ -172,6 +185,7 @@ async def switch_tenant(request: Request, session: DbSession, viewer: SignedIn) 
     try:
         outcome = await identity.switch_tenant(
             session,
+            identity=identity_context,
             user_id=viewer.principal.subject,
             session_id=viewer.principal.session_id,
             tenant=tenant,
@@ -203,12 +217,16 @@ async def forgot_page(request: Request) -> Response:
 
 
 @router.post("/auth/forgot-password")
-async def forgot(request: Request, session: DbSession) -> Response:
+async def forgot(
+    request: Request, session: DbSession, identity_context: identity.Identity
+) -> Response:
     form = Form(await read_form(request))
     email = form.email()
     if form.ok:
         try:
-            await identity.request_password_reset(session, email=email, ip=client_ip(request))
+            await identity.request_password_reset(
+                session, identity=identity_context, email=email, ip=client_ip(request)
+            )
         except Problem as problem:
             await session.rollback()
             form.fail(problem, {})
@@ -234,7 +252,9 @@ async def reset_page(request: Request, token: TokenParam) -> Response:
 
 
 @router.post("/auth/reset-password")
-async def reset(request: Request, session: DbSession) -> Response:
+async def reset(
+    request: Request, session: DbSession, identity_context: identity.Identity
+) -> Response:
     form = Form(await read_form(request))
     token = form.get("token")
     password = form.require("password", "Choose a new password.")
@@ -244,7 +264,11 @@ async def reset(request: Request, session: DbSession) -> Response:
     if form.ok:
         try:
             await identity.confirm_password_reset(
-                session, token=token, new_password=password, ip=client_ip(request)
+                session,
+                identity=identity_context,
+                token=token,
+                new_password=password,
+                ip=client_ip(request),
             )
         except Problem as problem:
             await session.rollback()
@@ -308,7 +332,9 @@ async def invitation_page(request: Request, token: TokenParam) -> Response:
 
 
 @router.post("/auth/accept-invitation")
-async def accept_invitation(request: Request, session: DbSession, viewer: MaybeViewer) -> Response:
+async def accept_invitation(
+    request: Request, session: DbSession, viewer: MaybeViewer, identity_context: identity.Identity
+) -> Response:
     """Join the tenant. A new person chooses a password and is signed in (the link proves the
     address). An existing account is never signed in by the link alone: its owner continues in
     the session they have, or signs in with their password."""
@@ -322,6 +348,7 @@ async def accept_invitation(request: Request, session: DbSession, viewer: MaybeV
         try:
             accepted = await identity.accept_invitation(
                 session,
+                identity=identity_context,
                 token=token,
                 password=password or None,
                 full_name=full_name or None,
@@ -332,7 +359,11 @@ async def accept_invitation(request: Request, session: DbSession, viewer: MaybeV
                     session, user_id=accepted.user.id, tenant_id=accepted.tenant.id
                 )
                 browser = await identity.open_browser_session(
-                    session, login=login, ip=client_ip(request), user_agent=user_agent(request)
+                    session,
+                    identity=identity_context,
+                    login=login,
+                    ip=client_ip(request),
+                    user_agent=user_agent(request),
                 )
         except Problem as problem:
             await session.rollback()
@@ -340,7 +371,9 @@ async def accept_invitation(request: Request, session: DbSession, viewer: MaybeV
                 return _invitation_gone(request, problem)
             form.fail(problem, {"identity.weak_password": "password"})
         else:
-            return await _joined(request, session, viewer, accepted, browser)
+            return await _joined(
+                request, session, viewer, accepted, browser, identity_context=identity_context
+            )
     context = _invitation_context(request, token, form)
     return render(request, "identity/auth/invitation.html", context, status=422)
 
@@ -362,6 +395,8 @@ async def _joined(
     viewer: Viewer | None,
     accepted: InvitationAccepted,
     browser: BrowserSession | None,
+    *,
+    identity_context: identity.IdentityContext,
 ) -> Response:
     tenant = accepted.tenant
     if browser is not None:
@@ -373,6 +408,7 @@ async def _joined(
     if same_person and viewer is not None and viewer.principal.session_id is not None:
         switched = await identity.switch_tenant(
             session,
+            identity=identity_context,
             user_id=accepted.user.id,
             session_id=viewer.principal.session_id,
             tenant=str(tenant.id),
@@ -387,7 +423,10 @@ async def _joined(
     if viewer is not None and viewer.principal.session_id is not None:
         # Someone else is signed in here: end that session so the invited person can sign in.
         await identity.logout(
-            session, user_id=viewer.principal.subject, session_id=viewer.principal.session_id
+            session,
+            identity=identity_context,
+            user_id=viewer.principal.subject,
+            session_id=viewer.principal.session_id,
         )
     flash(request, f"You joined {tenant.name}. Sign in with your account to open it.", "info")
     response = redirect(request, "/login?next=/app")

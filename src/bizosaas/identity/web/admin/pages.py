@@ -95,11 +95,19 @@ async def create_tenant(request: Request, viewer: SuperAdmin, session: DbSession
 
 @router.post("/tenants/{tenant_id}/suspend")
 async def suspend_tenant(
-    request: Request, tenant_id: uuid.UUID, viewer: SuperAdmin, session: DbSession
+    request: Request,
+    tenant_id: uuid.UUID,
+    viewer: SuperAdmin,
+    session: DbSession,
+    identity_context: identity.Identity,
 ) -> Response:
     await read_form(request)
     suspended = identity.admin_set_tenant_status(
-        session, tenant_id=tenant_id, suspended=True, actor=viewer.principal
+        session,
+        identity=identity_context,
+        tenant_id=tenant_id,
+        suspended=True,
+        actor=viewer.principal,
     )
     return await act_and_redirect(
         request,
@@ -113,11 +121,19 @@ async def suspend_tenant(
 
 @router.post("/tenants/{tenant_id}/reactivate")
 async def reactivate_tenant(
-    request: Request, tenant_id: uuid.UUID, viewer: SuperAdmin, session: DbSession
+    request: Request,
+    tenant_id: uuid.UUID,
+    viewer: SuperAdmin,
+    session: DbSession,
+    identity_context: identity.Identity,
 ) -> Response:
     await read_form(request)
     reactivated = identity.admin_set_tenant_status(
-        session, tenant_id=tenant_id, suspended=False, actor=viewer.principal
+        session,
+        identity=identity_context,
+        tenant_id=tenant_id,
+        suspended=False,
+        actor=viewer.principal,
     )
     return await act_and_redirect(
         request,

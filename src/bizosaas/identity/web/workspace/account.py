@@ -79,7 +79,10 @@ async def security(
 
 @router.post("/security/password")
 async def change_password(
-    request: Request, viewer: WorkspaceMember, session: WorkspaceSession
+    request: Request,
+    viewer: WorkspaceMember,
+    session: WorkspaceSession,
+    identity_context: identity.Identity,
 ) -> Response:
     form = Form(await read_form(request))
     current = form.require("current_password", "Enter your current password.")
@@ -91,6 +94,7 @@ async def change_password(
         try:
             await identity.change_password(
                 session,
+                identity=identity_context,
                 user_id=viewer.principal.subject,
                 session_id=viewer.principal.session_id,
                 current_password=current,
@@ -114,21 +118,31 @@ async def change_password(
 
 @router.post("/security/verify-email")
 async def resend_verification(
-    request: Request, viewer: WorkspaceMember, session: WorkspaceSession
+    request: Request,
+    viewer: WorkspaceMember,
+    session: WorkspaceSession,
+    identity_context: identity.Identity,
 ) -> Response:
     await read_form(request)
-    await identity.request_email_verification(session, user_id=viewer.principal.subject)
+    await identity.request_email_verification(
+        session, identity=identity_context, user_id=viewer.principal.subject
+    )
     flash(request, f"We sent a confirmation link to {viewer.email}.", "info")
     return redirect(request, "/app/security")
 
 
 @router.post("/security/totp/start")
 async def start_totp(
-    request: Request, viewer: WorkspaceMember, session: WorkspaceSession
+    request: Request,
+    viewer: WorkspaceMember,
+    session: WorkspaceSession,
+    identity_context: identity.Identity,
 ) -> Response:
     await read_form(request)
     try:
-        enrolment = await identity.enrol_totp(session, user_id=viewer.principal.subject)
+        enrolment = await identity.enrol_totp(
+            session, identity=identity_context, user_id=viewer.principal.subject
+        )
     except Problem as problem:
         await session.rollback()
         flash(request, problem.detail, "error")
@@ -140,7 +154,10 @@ async def start_totp(
 
 @router.post("/security/totp/confirm")
 async def confirm_totp(
-    request: Request, viewer: WorkspaceMember, session: WorkspaceSession
+    request: Request,
+    viewer: WorkspaceMember,
+    session: WorkspaceSession,
+    identity_context: identity.Identity,
 ) -> Response:
     form = Form(await read_form(request))
     code = form.require("code", "Enter the 6-digit code from your app.").replace(" ", "")
@@ -148,6 +165,7 @@ async def confirm_totp(
         try:
             codes = await identity.confirm_totp(
                 session,
+                identity=identity_context,
                 user_id=viewer.principal.subject,
                 code=code,
                 tenant_id=viewer.tenant_id,
@@ -170,7 +188,10 @@ async def confirm_totp(
 
 @router.post("/security/totp/disable")
 async def disable_totp(
-    request: Request, viewer: WorkspaceMember, session: WorkspaceSession
+    request: Request,
+    viewer: WorkspaceMember,
+    session: WorkspaceSession,
+    identity_context: identity.Identity,
 ) -> Response:
     form = Form(await read_form(request))
     password = form.require("disable_password", "Enter your password.")
@@ -179,6 +200,7 @@ async def disable_totp(
         try:
             await identity.disable_totp(
                 session,
+                identity=identity_context,
                 user_id=viewer.principal.subject,
                 password=password,
                 code=code,
@@ -266,12 +288,19 @@ async def sessions(
 
 @router.post("/sessions/{session_id}/revoke")
 async def revoke_session(
-    request: Request, session_id: uuid.UUID, viewer: WorkspaceMember, session: WorkspaceSession
+    request: Request,
+    session_id: uuid.UUID,
+    viewer: WorkspaceMember,
+    session: WorkspaceSession,
+    identity_context: identity.Identity,
 ) -> Response:
     await read_form(request)
     try:
         await identity.revoke_session(
-            session, user_id=viewer.principal.subject, session_id=session_id
+            session,
+            identity=identity_context,
+            user_id=viewer.principal.subject,
+            session_id=session_id,
         )
     except Problem as problem:
         await session.rollback()

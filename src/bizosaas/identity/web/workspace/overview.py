@@ -8,10 +8,10 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from bizosaas.identity import service as identity
-from bizosaas.identity.permissions import IDENTITY_PERMISSIONS, ROLE_GRANTS, ROLES, covers
 from bizosaas.identity.web.deps import ROLE_LABELS, AuditReader, MemberReader
 from bizosaas.identity.web.workspace.people import open_invitations
-from bizosaas.kit.module import WebApp
+from bizosaas.kit.module import DomainModule, WebApp
+from bizosaas.kit.permissions import ROLES, DeclaredPermission, PermissionCatalogue
 from bizosaas.web.apps import WorkspaceSession, page, planned_areas, workspace_scope
 from bizosaas.web.session import WorkspaceMember
 from bizosaas.web.shell import WebRoute
@@ -73,9 +73,17 @@ async def roles(request: Request, viewer: MemberReader, session: WorkspaceSessio
         }
         for role in ROLES
     ]
+    catalogue: PermissionCatalogue = request.app.state.permissions
+    modules: dict[str, DomainModule] = {m.name: m for m in request.app.state.services.modules}
     matrix = [
-        (permission, text, [covers(ROLE_GRANTS[role], permission) for role in ROLES])
-        for permission, text in IDENTITY_PERMISSIONS.items()
+        (
+            modules[name].title if name in modules else name,
+            [
+                (p.name, p.description, [catalogue.role_covers(role, p.name) for role in ROLES])
+                for p in sorted(declared, key=lambda p: p.name)
+            ],
+        )
+        for name, declared in _by_module(catalogue).items()
     ]
     context = {
         "title": "Roles",
@@ -108,3 +116,12 @@ async def audit(request: Request, viewer: AuditReader, session: WorkspaceSession
         "show_tenant": False,
     }
     return page(request, WebApp.workspace, viewer, "identity/workspace/audit.html", context)
+
+
+def _by_module(catalogue: PermissionCatalogue) -> dict[str, list[DeclaredPermission]]:
+    """Every declared permission, grouped by the module that declares it (in declaration
+    order of the modules)."""
+    groups: dict[str, list[DeclaredPermission]] = {}
+    for permission in catalogue.declared.values():
+        groups.setdefault(permission.module, []).append(permission)
+    return groups

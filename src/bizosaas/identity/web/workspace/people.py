@@ -50,7 +50,11 @@ async def members(request: Request, viewer: MemberReader, session: WorkspaceSess
 
 @router.post("/members/{user_id}/role")
 async def change_role(
-    request: Request, user_id: uuid.UUID, viewer: MemberWriter, session: WorkspaceSession
+    request: Request,
+    user_id: uuid.UUID,
+    viewer: MemberWriter,
+    session: WorkspaceSession,
+    identity_context: identity.Identity,
 ) -> Response:
     form = Form(await read_form(request))
     role = form.choice("role", ROLE_LABELS, "Choose one of the roles.")
@@ -58,7 +62,12 @@ async def change_role(
         flash(request, "Choose one of the roles.", "error")
         return redirect(request, "/app/members")
     changed = identity.change_member_role(
-        session, scope=workspace_scope(viewer), actor=viewer.principal, user_id=user_id, role=role
+        session,
+        identity=identity_context,
+        scope=workspace_scope(viewer),
+        actor=viewer.principal,
+        user_id=user_id,
+        role=role,
     )
     return await act_and_redirect(
         request,
@@ -71,11 +80,19 @@ async def change_role(
 
 @router.post("/members/{user_id}/remove")
 async def remove_member(
-    request: Request, user_id: uuid.UUID, viewer: MemberWriter, session: WorkspaceSession
+    request: Request,
+    user_id: uuid.UUID,
+    viewer: MemberWriter,
+    session: WorkspaceSession,
+    identity_context: identity.Identity,
 ) -> Response:
     await read_form(request)
     removed = identity.remove_member(
-        session, scope=workspace_scope(viewer), actor=viewer.principal, user_id=user_id
+        session,
+        identity=identity_context,
+        scope=workspace_scope(viewer),
+        actor=viewer.principal,
+        user_id=user_id,
     )
     return await act_and_redirect(
         request,
@@ -145,7 +162,12 @@ async def invitations(
 
 
 @router.post("/invitations")
-async def invite(request: Request, viewer: InvitationWriter, session: WorkspaceSession) -> Response:
+async def invite(
+    request: Request,
+    viewer: InvitationWriter,
+    session: WorkspaceSession,
+    identity_context: identity.Identity,
+) -> Response:
     form = Form(await read_form(request))
     email = form.email()
     role = form.choice("role", ROLE_LABELS, "Choose one of the roles.")
@@ -153,6 +175,7 @@ async def invite(request: Request, viewer: InvitationWriter, session: WorkspaceS
         try:
             await identity.create_invitation(
                 session,
+                identity=identity_context,
                 scope=workspace_scope(viewer),
                 actor=viewer.principal,
                 email=email,
@@ -192,7 +215,11 @@ async def revoke_invitation(
 
 @router.post("/invitations/{invitation_id}/resend")
 async def resend_invitation(
-    request: Request, invitation_id: uuid.UUID, viewer: InvitationWriter, session: WorkspaceSession
+    request: Request,
+    invitation_id: uuid.UUID,
+    viewer: InvitationWriter,
+    session: WorkspaceSession,
+    identity_context: identity.Identity,
 ) -> Response:
     """Mail a fresh invitation to the address and role of an expired one; identity revokes the
     expired one as the new one replaces it."""
@@ -204,7 +231,12 @@ async def resend_invitation(
         flash(request, "Only an expired, unanswered invitation can be sent again.", "error")
         return redirect(request, "/app/invitations")
     resent = identity.create_invitation(
-        session, scope=scope, actor=viewer.principal, email=old.email, role=old.role
+        session,
+        identity=identity_context,
+        scope=scope,
+        actor=viewer.principal,
+        email=old.email,
+        role=old.role,
     )
     return await act_and_redirect(
         request,

@@ -1,0 +1,1 @@
+"""Identity's HTTP API under /api/brain/auth/ (router.py includes the others)."""

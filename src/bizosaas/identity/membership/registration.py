@@ -1,0 +1,136 @@
+"""Creating tenants, users and memberships, and sign-up (a new tenant with its first admin).
+
+Joining an existing tenant is by invitation (members.py); the CLI, demo seeding and platform
+administrators create tenants and users with these same functions.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bizosaas.identity.context import IdentityContext
+from bizosaas.identity.credentials import one_time_tokens
+from bizosaas.identity.credentials.passwords import check_password_policy
+from bizosaas.identity.events import TENANT_CREATED, AuditAction, TenantCreated
+from bizosaas.identity.exceptions import EmailTaken, SlugTaken
+from bizosaas.identity.models import Membership, Tenant, TenantStatus, User
+from bizosaas.identity.records import audit
+from bizosaas.identity.repository import accounts
+from bizosaas.identity.schemas import Registration, TenantRead, UserRead
+from bizosaas.kit.db import utcnow
+from bizosaas.kit.outbox import record_event
+from bizosaas.kit.permissions import Role
+
+_SLUG_CHARS = re.compile(r"[^a-z0-9]+")
+
+
+def user_read(user: User) -> UserRead:
+    return UserRead(
+        id=user.id,
+        email=user.email,
+        full_name=user.full_name,
+        is_super_admin=user.is_super_admin,
+        is_active=user.is_active,
+        email_verified_at=user.email_verified_at,
+        mfa_enabled=user.totp_enabled_at is not None,
+        created_at=user.created_at,
+    )
+
+
+def slugify(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = _SLUG_CHARS.sub("-", ascii_name.lower()).strip("-")[:50]
+    return slug or "tenant"
+
+
+async def create_tenant(session: AsyncSession, *, name: str, slug: str | None = None) -> Tenant:
+    """A new active tenant. Without `slug`, one is made from the name (unique)."""
+    if slug is not None:
+        slug = slug.strip().lower()
+        if await accounts.tenant_by_slug(session, slug=slug) is not None:
+            raise SlugTaken(f"The slug {slug!r} is taken.")
+    else:
+        base = slugify(name)
+        slug = base
+        while await accounts.tenant_by_slug(session, slug=slug) is not None:
+            slug = f"{base}-{secrets.token_hex(2)}"
+    tenant = Tenant(name=name.strip(), slug=slug, status=TenantStatus.active.value)
+    session.add(tenant)
+    await session.flush()
+    record_event(
+        session,
+        TENANT_CREATED,
+        TenantCreated(tenant_id=tenant.id, slug=tenant.slug, name=tenant.name),
+        tenant_id=tenant.id,
+    )
+    return tenant
+
+
+async def create_user(
+    session: AsyncSession,
+    *,
+    identity: IdentityContext,
+    email: str,
+    password: str,
+    full_name: str,
+    super_admin: bool = False,
+    verified: bool = False,
+) -> User:
+    email = accounts.normalise_email(email)
+    if await accounts.user_by_email(session, email=email) is not None:
+        raise EmailTaken("An account with this e-mail address exists; sign in instead.")
+    password = check_password_policy(
+        password, min_length=identity.settings.password_min_length, email=email
+    )
+    user = User(
+        email=email,
+        full_name=full_name.strip(),
+        password_hash=await identity.passwords.hash(password),
+        is_super_admin=super_admin,
+        email_verified_at=utcnow() if verified else None,
+        password_changed_at=utcnow(),
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def add_membership(
+    session: AsyncSession, *, tenant: Tenant, user: User, role: Role | str
+) -> Membership:
+    member = Membership(tenant_id=tenant.id, user_id=user.id, role=Role(role).value)
+    session.add(member)
+    await session.flush()
+    return member
+
+
+async def register(
+    session: AsyncSession,
+    *,
+    identity: IdentityContext,
+    email: str,
+    password: str,
+    full_name: str,
+    tenant_name: str,
+    ip: str | None = None,
+) -> Registration:
+    """Sign-up: a new tenant and its first tenant admin (joining a tenant is by invitation)."""
+    user = await create_user(
+        session, identity=identity, email=email, password=password, full_name=full_name
+    )
+    tenant = await create_tenant(session, name=tenant_name)
+    await add_membership(session, tenant=tenant, user=user, role=Role.tenant_admin)
+    await audit.record(
+        session,
+        tenant_id=tenant.id,
+        action=AuditAction.tenant_created,
+        actor_id=user.id,
+        target=tenant.slug,
+        ip=ip,
+    )
+    await one_time_tokens.send_verification(session, settings=identity.settings, user=user)
+    return Registration(user=user_read(user), tenant=TenantRead.model_validate(tenant))
