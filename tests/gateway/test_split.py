@@ -18,8 +18,8 @@ import jwt
 import pytest
 
 from bizosaas.gateway.app import create_app
-from bizosaas.identity.keys import KeyStore
-from bizosaas.identity.tokens import issue_access_token
+from bizosaas.identity.credentials.keys import KeyStore
+from bizosaas.identity.credentials.tokens import issue_access_token
 from bizosaas.settings import Settings
 from tests.conftest import NOTES_MODULE
 from tests.gateway.support import (
