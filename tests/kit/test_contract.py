@@ -39,10 +39,11 @@ def test_a_modules_role_grant_extends_the_platform_matrix() -> None:
     [
         (broken_modules.route_needs_undeclared, "route GET /api/brain/broken/secret"),
         (broken_modules.page_needs_undeclared, "page GET /app/broken-secrets"),
+        (broken_modules.shell_page_needs_undeclared, "page GET /app/broken-vault"),
         (broken_modules.link_needs_undeclared, "navigation link 'Secrets' (/app/secrets)"),
         (broken_modules.grant_undeclared, "role grant to staff"),
     ],
-    ids=["route", "page", "navigation", "role-grant"],
+    ids=["route", "page", "workspace-page", "navigation", "role-grant"],
 )
 def test_an_undeclared_permission_stops_start_up_naming_module_place_and_permission(
     broken: DomainModule, place: str

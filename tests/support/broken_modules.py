@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends
 from bizosaas.kit.auth import Principal, require
 from bizosaas.kit.module import DomainModule, NavLink, Services, WebApp
 from bizosaas.kit.permissions import Role
+from bizosaas.web.session import Viewer, require_permission
 
 DECLARED = {"broken.thing:read": "Read things"}
 UNDECLARED = "broken.secret:read"
@@ -44,6 +45,19 @@ async def secrets_page(_reader: Annotated[Principal, Depends(secret_reader)]) ->
 
 
 page_needs_undeclared = DomainModule(name="broken", web=pages, permissions=DECLARED)
+
+shell_pages = APIRouter()
+
+
+@shell_pages.get("/app/broken-vault")
+async def vault_page(
+    _viewer: Annotated[Viewer, Depends(require_permission(UNDECLARED))],
+) -> dict[str, str]:
+    """A workspace page guarded the way pages are, by the web shell's `require_permission`."""
+    return {"secret": "kept"}
+
+
+shell_page_needs_undeclared = DomainModule(name="broken", web=shell_pages, permissions=DECLARED)
 
 link_needs_undeclared = DomainModule(
     name="broken",

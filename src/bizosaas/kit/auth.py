@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Annotated, Any, Protocol, cast
+from typing import Annotated, Any, Protocol, TypeVar, cast
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -101,6 +101,16 @@ def require(permission: str) -> Callable[..., Awaitable[Principal]]:
             raise PermissionDenied(f"This action needs the permission {permission}.")
         return principal
 
+    return checks_permission(dependency, permission)
+
+
+DependencyT = TypeVar("DependencyT", bound=Callable[..., Any])
+
+
+def checks_permission(dependency: DependencyT, permission: str) -> DependencyT:
+    """Mark `dependency` as checking `permission` (API routes through `require`, pages through
+    the web shell's `require_permission`), so start-up can refuse a permission no enabled
+    module declares."""
     dependency.__name__ = f"require_{permission.replace('.', '_').replace(':', '_')}"
     setattr(dependency, _REQUIRED_PERMISSION, permission)
     return dependency

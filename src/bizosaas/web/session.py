@@ -19,7 +19,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from bizosaas.kit.auth import Principal, optional_principal
+from bizosaas.kit.auth import Principal, checks_permission, optional_principal
 from bizosaas.kit.db import Database
 from bizosaas.kit.deps import DbSession
 from bizosaas.kit.errors import PermissionDenied, Unauthenticated
@@ -191,4 +191,4 @@ def require_permission(permission: str) -> Callable[..., Awaitable[Viewer]]:
             raise PermissionDenied("Your role in this workspace does not include this page.")
         return viewer
 
-    return dependency
+    return checks_permission(dependency, permission)
