@@ -16,12 +16,12 @@ import pytest
 
 from bizosaas.identity.events import MAIL_REQUESTED
 from bizosaas.identity.membership import platform_admin
-from bizosaas.identity.records import mail
 from bizosaas.identity.records.mail import Mailer
 from bizosaas.identity.schemas import MailRead
 from bizosaas.kit.db import Database
 from bizosaas.kit.events import InProcessEventBus
 from bizosaas.kit.outbox import OutboxRelay
+from bizosaas.settings import Settings
 
 PASSWORD = "correct horse battery staple"
 API = "/api/brain/auth"
@@ -80,11 +80,16 @@ def register(client: httpx.AsyncClient, unique: str) -> Register:
 
 
 async def deliver_mail(database: Database, mailer: Mailer | None = None) -> None:
-    """Relay committed outbox events to a bus carrying identity's declared mail handler (as
-    a worker would); the app's startup pointed it at the app's database. `mailer` replaces it."""
+    """Relay committed outbox events to a bus carrying identity's mailer (as a worker would):
+    by default one that stores every message in the sink of `database`."""
     bus = InProcessEventBus()
-    bus.subscribe(MAIL_REQUESTED.name, mailer.deliver if mailer else mail.deliver)
+    bus.subscribe(MAIL_REQUESTED.name, (mailer or sink_mailer(database)).deliver)
     await OutboxRelay(database, bus).drain()
+
+
+def sink_mailer(database: Database) -> Mailer:
+    """A mailer with no SMTP server: it keeps every message in the mail sink of `database`."""
+    return Mailer(settings=Settings(smtp_host=None), database=database)
 
 
 async def mailbox(database: Database, to: str) -> list[MailRead]:

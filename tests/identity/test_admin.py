@@ -8,10 +8,18 @@ from sqlalchemy import select
 
 from bizosaas.identity import service
 from bizosaas.identity.context import IdentityContext
-from bizosaas.identity.records import mail
 from bizosaas.kit.db import Database
 from bizosaas.kit.outbox import OutboxEvent
-from tests.identity.conftest import API, PASSWORD, Account, Register, bearer, deliver_mail, login
+from tests.identity.conftest import (
+    API,
+    PASSWORD,
+    Account,
+    Register,
+    bearer,
+    deliver_mail,
+    login,
+    sink_mailer,
+)
 
 
 @pytest.fixture
@@ -111,6 +119,6 @@ async def test_mail_delivery_is_idempotent(register: Register, database: Databas
             )
         ).all()
     for event in events:
-        await mail.deliver(event.to_event())
+        await sink_mailer(database).deliver(event.to_event())
     async with database.unit_of_work() as session:
         assert len(await service.list_mail(session, to=owner.email)) == len(first) == 1

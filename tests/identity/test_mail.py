@@ -73,10 +73,13 @@ def settings(settings: Settings, smtp_server: socketserver.ThreadingTCPServer) -
 
 
 async def test_mail_goes_out_through_smtp(
-    register: Register, database: Database, smtp_server: socketserver.ThreadingTCPServer
+    register: Register,
+    database: Database,
+    settings: Settings,
+    smtp_server: socketserver.ThreadingTCPServer,
 ) -> None:
     owner = await register()
-    await deliver_mail(database)
+    await deliver_mail(database, Mailer(settings=settings, database=database))
     messages = smtp_server.messages  # type: ignore[attr-defined]
     sent = [(to, m) for to, m in messages if to == [owner.email]]
     assert len(sent) == 1

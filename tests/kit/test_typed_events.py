@@ -3,6 +3,7 @@ handlers get the typed payload back, and start-up refuses modules that contradic
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import uuid
 from datetime import UTC, datetime
@@ -15,10 +16,11 @@ from sqlalchemy import func, select
 from structlog.testing import capture_logs
 
 from bizosaas.identity.events import MailRequested
+from bizosaas.kit.cache import MemoryCache
 from bizosaas.kit.catalog import DeclarationError, check_declarations, events_markdown
 from bizosaas.kit.db import Database
 from bizosaas.kit.events import Event, InProcessEventBus
-from bizosaas.kit.module import DomainModule, EventType, InvalidEventPayload, Toolset
+from bizosaas.kit.module import DomainModule, EventType, InvalidEventPayload, Services, Toolset
 from bizosaas.kit.outbox import OutboxEvent, OutboxRelay, record_event
 from bizosaas.kit.tenancy import trusted_scope
 from bizosaas.modules import BUILTIN_MODULES, ModuleLoadError, enabled_modules
@@ -63,7 +65,7 @@ async def test_bad_payload_is_refused_and_nothing_is_written(
 
 
 async def test_handler_receives_the_typed_payload_through_the_relay(
-    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    database: Database, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     delivery_log = tmp_path / "deliveries.log"
     monkeypatch.setenv(notes.DELIVERY_LOG_ENV, str(delivery_log))
@@ -74,8 +76,11 @@ async def test_handler_receives_the_typed_payload_through_the_relay(
             received.append(NOTE_CREATED.parse(event))
 
     bus = InProcessEventBus()
+    services = Services(
+        settings=settings, database=database, cache=MemoryCache(), bus=bus, redis=None
+    )
     for pattern, handler in notes.module.event_handlers.items():
-        bus.subscribe(pattern, handler)
+        bus.subscribe(pattern, functools.partial(handler, services=services))
     bus.subscribe(NOTE_CREATED.name, typed)
     async with database.unit_of_work(trusted_scope(TENANT)) as session:
         note = Note(body="typed")
@@ -102,7 +107,7 @@ class Ping(BaseModel):
     n: int
 
 
-async def _ignore(_event: Event) -> None:
+async def _ignore(_event: Event, _services: Services) -> None:
     return None
 
 

@@ -13,8 +13,14 @@ from redis.asyncio import Redis
 from bizosaas.kit.cache import Cache, MemoryCache, RedisCache
 from bizosaas.kit.contract import ModuleContractError, ModuleDeclarations, load_declarations
 from bizosaas.kit.db import Database
-from bizosaas.kit.events import EventBus, InProcessEventBus, RedisEventBus
-from bizosaas.kit.module import DomainModule, HealthCheck, ModuleHealthCheck, Services
+from bizosaas.kit.events import Event, EventBus, Handler, InProcessEventBus, RedisEventBus
+from bizosaas.kit.module import (
+    DomainModule,
+    EventHandler,
+    HealthCheck,
+    ModuleHealthCheck,
+    Services,
+)
 from bizosaas.kit.outbox import OutboxRelay
 from bizosaas.modules import ModuleLoadError, enabled_modules
 from bizosaas.settings import Settings
@@ -30,6 +36,13 @@ def _bound(check: ModuleHealthCheck, services: Services) -> HealthCheck:
         await check(services)
 
     return run
+
+
+def _handler(handler: EventHandler, services: Services) -> Handler:
+    async def handle(event: Event) -> None:
+        await handler(event, services)
+
+    return handle
 
 
 @dataclass
@@ -67,6 +80,8 @@ class Platform:
                         "a name the platform or another module already uses"
                     )
                 self.services.add_health_check(name, _bound(check, self.services))
+            for pattern, handler in module.event_handlers.items():
+                self.bus.subscribe(pattern, _handler(handler, self.services))
 
     @classmethod
     def build(cls, settings: Settings, *, database: Database | None = None) -> Platform:
@@ -88,9 +103,6 @@ class Platform:
             database = Database.from_url(
                 settings.effective_database_url, pool_size=settings.database_pool_size
             )
-        for module in modules:
-            for pattern, handler in module.event_handlers.items():
-                bus.subscribe(pattern, handler)
         relay = (
             OutboxRelay(database, bus, poll_interval=settings.outbox_poll_interval)
             if settings.outbox_relay_enabled

@@ -31,8 +31,7 @@ log = structlog.get_logger(__name__)
 
 async def startup(services: Services) -> None:
     """Open the key stores (creating the first signing and data-encryption keys), build the
-    identity context, encrypt TOTP secrets left in plain text, point the mailer at this
-    process's database, and provide the context (`app.state.identity`), the authenticator and
+    identity context, encrypt TOTP secrets left in plain text, and provide the context (`app.state.identity`), the authenticator and
     the viewer profiles the web shell shows."""
     identity = context.build(
         services.settings,
@@ -40,7 +39,6 @@ async def startup(services: Services) -> None:
         redis=services.redis,
         permissions=services.permissions,
     )
-    mail.use_mailer(mail.Mailer(settings=services.settings, database=services.database))
     try:
         async with services.database.unit_of_work() as session:
             sealed = await totp.seal_plain_secrets(session, data_keys=identity.data_keys)

@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bizosaas.kit.auth import Principal
 from bizosaas.kit.cache import Cache
 from bizosaas.kit.db import Database
-from bizosaas.kit.events import Event, EventBus, Handler
+from bizosaas.kit.events import Event, EventBus
 from bizosaas.kit.permissions import PermissionCatalogue
 from bizosaas.kit.tenancy import TenantScope
 from bizosaas.settings import Settings
@@ -132,6 +132,9 @@ ActivityFactory = Callable[[Services], Sequence[Callable[..., Any]]]
 """Builds a module's Temporal activities around the process's services (database, bus ...),
 so an activity reaches what it needs through its closure, not through a global."""
 ModuleHealthCheck = Callable[[Services], Awaitable[None]]
+EventHandler = Callable[[Event, Services], Awaitable[None]]
+"""An idempotent bus handler; called with the event and the process's services, so it reaches
+the database (or a mailer, a client ...) explicitly, never through a global."""
 """Raises when the component is down; called with the process's services."""
 
 
@@ -311,7 +314,7 @@ class DomainModule:
     """Role -> permission patterns this module grants it, beyond the platform's matrix."""
     events: Sequence[EventType[Any]] = ()
     """The events this module emits."""
-    event_handlers: Mapping[str, Handler] = field(default_factory=dict)
+    event_handlers: Mapping[str, EventHandler] = field(default_factory=dict)
     """Event name pattern -> idempotent handler, subscribed on the process's bus."""
     workflows: Sequence[type] = ()
     activities: ActivityFactory | None = None

@@ -36,7 +36,7 @@ async def seed(context: SeedContext) -> None:
     context.credentials.append(("Notes demo", "notes@example.com", "not-a-real-login"))
 
 
-async def log_delivery(event: Event) -> None:
+async def log_delivery(event: Event, services: Services) -> None:
     """Append the event id and its note to the delivery log (consumers are idempotent: readers
     dedupe)."""
     path = os.environ.get(DELIVERY_LOG_ENV)

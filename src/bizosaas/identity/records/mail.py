@@ -7,10 +7,9 @@ stores the message in `mail_messages`, the mail sink platform administrators rea
 invitations, resets and verifications work with no mail server). Either way it first claims
 the event id in `mail_messages` (unique), so an event delivered twice sends once.
 
-The module declares `deliver` as its bus handler, and a bus hands a handler the event alone
-(`kit.events.Handler`), so `deliver` forwards to the mailer identity's startup hook puts in
-place for this process (`use_mailer`). Code that delivers mail itself (tests, a worker) builds
-a `Mailer` and subscribes its `deliver`.
+The module declares `deliver` as its handler; the platform calls it with the event and the
+process's `Services`, whose settings and database make the `Mailer`. Code that delivers mail
+itself (tests, a tool) builds a `Mailer` and subscribes its `deliver`.
 """
 
 from __future__ import annotations
@@ -31,6 +30,7 @@ from bizosaas.identity.models import MailMessage
 from bizosaas.identity.repository import records
 from bizosaas.kit.db import Database
 from bizosaas.kit.events import Event
+from bizosaas.kit.module import Services
 from bizosaas.kit.outbox import record_event
 from bizosaas.settings import Settings
 
@@ -116,21 +116,9 @@ async def _deliver(event: Event, *, settings: Settings, database: Database) -> N
             row.status = status
 
 
-_process_mailer: Mailer | None = None
-
-
-def use_mailer(mailer: Mailer | None) -> None:
-    """Point the module's declared handler at this process's mailer (identity's startup)."""
-    global _process_mailer  # noqa: PLW0603 - see the module docstring
-    _process_mailer = mailer
-
-
-async def deliver(event: Event) -> None:
+async def deliver(event: Event, services: Services) -> None:
     """The handler identity's module declares for `identity.mail_requested`."""
-    if _process_mailer is None:
-        log.warning("mail_delivery_skipped", event_id=str(event.id), reason="no mailer")
-        return
-    await _process_mailer.deliver(event)
+    await Mailer(settings=services.settings, database=services.database).deliver(event)
 
 
 async def list_messages(
