@@ -12,6 +12,7 @@ from starlette.responses import Response
 from bizosaas import __version__
 from bizosaas.gateway import health
 from bizosaas.gateway.assembly import BrainApp, install_gateway
+from bizosaas.gateway.forwarded import TrustedProxyMiddleware
 from bizosaas.gateway.middleware import RequestContextMiddleware
 from bizosaas.gateway.platform import Platform
 from bizosaas.gateway.problems import install_problem_handlers
@@ -56,6 +57,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     install_problem_handlers(app)
     gateway = install_gateway(app, platform)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(TrustedProxyMiddleware, trusted=settings.trusted_proxies)
 
     app.include_router(health.router, prefix=API_PREFIX)
     for module in platform.modules:
