@@ -18,6 +18,7 @@ from tests.conftest import NOTES_MODULE
 from tests.gateway.support import (
     app_env,
     base_env,
+    bearer,
     serve,
     start_bizosaas,
     stop,
@@ -63,6 +64,7 @@ async def test_killed_upstream_answers_503_fast_and_recovers(
         gateway_health_interval=0.25,
         gateway_failure_threshold=2,
         gateway_open_seconds=30,
+        metrics_token="scrape-me",
     )
     env = app_env(
         base_env(repo_root),
@@ -93,7 +95,7 @@ async def test_killed_upstream_answers_503_fast_and_recovers(
             await asyncio.sleep(0.6)  # a health check round
             down = listing_instance((await http.get("/api/brain/services", headers=admin)).json())
             assert down["circuit"] == "open" and down["healthy"] is False
-            metrics = (await http.get("/metrics")).text
+            metrics = (await http.get("/metrics", headers=bearer("scrape-me"))).text
             assert (
                 f'bizosaas_gateway_circuit_state{{instance="{down["id"]}",service="notes"}} 2.0'
                 in metrics
