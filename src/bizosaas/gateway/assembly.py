@@ -21,6 +21,7 @@ from starlette.types import ASGIApp
 
 from bizosaas.gateway.admin import admin_router, registry_router
 from bizosaas.gateway.config import GatewayConfig, load_gateway_config
+from bizosaas.gateway.docs import add_docs_routes
 from bizosaas.gateway.healthcheck import HealthChecker
 from bizosaas.gateway.platform import Platform
 from bizosaas.gateway.proxy import Proxy, ProxyDispatch
@@ -49,6 +50,16 @@ class BrainApp(FastAPI):
     FastAPI's usual stack. The request-context middleware, outermost, answers any error that
     escapes with a problem+json 500 (so Starlette's plain-text error layer is left out).
     """
+
+    def setup(self) -> None:
+        # FastAPI's docs page loads Swagger UI from a public CDN; ours serves it from here.
+        docs_url, self.docs_url = self.docs_url, None
+        try:
+            super().setup()
+        finally:
+            self.docs_url = docs_url
+        if docs_url and self.openapi_url:
+            add_docs_routes(self, docs_url=docs_url, openapi_url=self.openapi_url, title=self.title)
 
     def build_middleware_stack(self) -> ASGIApp:
         user_middleware, self.user_middleware = self.user_middleware, []

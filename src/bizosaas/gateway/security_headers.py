@@ -38,11 +38,11 @@ BASE_HEADERS = (
     (b"x-frame-options", b"DENY"),
     (
         b"permissions-policy",
-        b"accelerometer=(), autoplay=(), bluetooth=(), camera=(), display-capture=(), "
+        b"accelerometer=(), autoplay=(), camera=(), display-capture=(), "
         b"encrypted-media=(), fullscreen=(), geolocation=(), gyroscope=(), hid=(), "
         b"idle-detection=(), magnetometer=(), microphone=(), midi=(), payment=(), "
         b"picture-in-picture=(), publickey-credentials-get=(), screen-wake-lock=(), serial=(), "
-        b"usb=(), web-share=(), xr-spatial-tracking=()",
+        b"usb=(), xr-spatial-tracking=()",
     ),
 )
 DOCS_PATHS = ("/api/brain/docs", "/api/brain/redoc")
