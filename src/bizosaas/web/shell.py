@@ -32,6 +32,7 @@ from starlette.responses import HTMLResponse, Response
 from bizosaas import __version__
 from bizosaas.kit.errors import PermissionDenied, Problem
 from bizosaas.settings import Settings
+from bizosaas.web.forms import refuse_control_characters
 
 log = structlog.get_logger(__name__)
 
@@ -168,7 +169,9 @@ async def read_form(request: Request) -> dict[str, str]:
     """The posted form as plain strings, after checking its CSRF token."""
     form = await request.form()
     verify_csrf(request, form)
-    return {key: value for key, value in form.items() if isinstance(value, str)}
+    values = {key: value for key, value in form.items() if isinstance(value, str)}
+    refuse_control_characters(values)
+    return values
 
 
 # -- flash messages ----------------------------------------------------------------------
