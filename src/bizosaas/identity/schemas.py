@@ -16,7 +16,7 @@ from bizosaas.identity.models import (
     invitation_status,
 )
 from bizosaas.kit.db import utcnow
-from bizosaas.kit.text import SingleLine
+from bizosaas.kit.text import SingleLine, Word
 
 RoleName = Literal["tenant_admin", "manager", "staff", "client"]
 Password = Field(min_length=1, max_length=1024)
@@ -233,7 +233,7 @@ class RecoveryCodes(BaseModel):
 
 class ApiKeyCreate(BaseModel):
     name: SingleLine = Field(min_length=1, max_length=100)
-    permissions: list[SingleLine] = Field(min_length=1, max_length=100)
+    permissions: list[Word] = Field(min_length=1, max_length=100)
     expires_at: datetime | None = None
 
 
