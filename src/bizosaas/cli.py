@@ -144,7 +144,9 @@ def _run_server(settings: Settings, *, workers: int = 1) -> None:
         workers=workers,
         log_config=None,
         access_log=False,
-        proxy_headers=True,
+        # Forwarding headers are the gateway's to judge (BIZOSAAS_TRUSTED_PROXIES); uvicorn's
+        # own default would believe any request from 127.0.0.1.
+        proxy_headers=False,
         server_header=False,
         timeout_graceful_shutdown=10,
     )

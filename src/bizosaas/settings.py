@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from functools import cached_property
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Annotated
 
@@ -149,6 +150,20 @@ class Settings(BaseSettings):
     gateway_cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Comma-separated origins allowed by CORS."
     )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated addresses or CIDR networks of the reverse proxies in front "
+        "of the gateway. Only a request from one of them may name the client with "
+        "`X-Forwarded-For`, `Forwarded` or `X-Forwarded-Proto`; from anyone else these headers "
+        "are dropped, so a caller cannot pick its own address (and step round per-address "
+        "limits). Unset: nothing is trusted, not even 127.0.0.1.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token Prometheus sends to read `/metrics` (`Authorization: Bearer "
+        "...`). Unset: on SQLite (embedded) `/metrics` answers only a direct caller on this "
+        "machine (loopback, no forwarding headers); on PostgreSQL (scaled) it answers 404.",
+    )
     gateway_max_body_bytes: int = Field(
         default=10 * 1024 * 1024, ge=1024, description="Largest request body accepted (413 above)."
     )
@@ -260,6 +275,20 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_networks(cls, value: object) -> object:
+        items = (
+            [i.strip() for i in value.split(",") if i.strip()] if isinstance(value, str) else value
+        )
+        if isinstance(items, list):
+            for item in items:
+                try:
+                    ip_network(str(item), strict=False)
+                except ValueError:
+                    raise ValueError(f"{item!r} is not an IP address or CIDR network") from None
+        return items
 
     @field_validator("log_level")
     @classmethod

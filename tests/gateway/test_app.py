@@ -13,6 +13,7 @@ from structlog.testing import capture_logs
 from bizosaas.gateway.app import create_app
 from bizosaas.kit.db import Database
 from bizosaas.settings import Settings
+from tests.gateway.conftest import GatewayFactory
 
 TENANT_A = uuid.UUID("0195f3a0-0000-7000-8000-0000000000a1")
 TENANT_B = uuid.UUID("0195f3a0-0000-7000-8000-0000000000b1")
@@ -123,16 +124,18 @@ async def test_health_is_503_naming_the_failed_component(settings: Settings) -> 
     assert body["components"]["database"]["status"] == "down"
 
 
-async def test_metrics_count_requests_per_route_template(client: httpx.AsyncClient) -> None:
+async def test_metrics_count_requests_per_route_template(gateway: GatewayFactory) -> None:
     labels = {
         "method": "GET",
         "route": "/api/brain/notes/tenants/{tenant_id}/notes",
         "status": "200",
     }
     before = REGISTRY.get_sample_value("bizosaas_http_requests_total", labels) or 0
-    await client.get(notes_url(TENANT_A))
-    await client.get(notes_url(TENANT_B))
-    after = REGISTRY.get_sample_value("bizosaas_http_requests_total", labels)
+    async with gateway(metrics_token="scrape-me") as (_app, client):
+        await client.get(notes_url(TENANT_A))
+        await client.get(notes_url(TENANT_B))
+        after = REGISTRY.get_sample_value("bizosaas_http_requests_total", labels)
+        scraped = await client.get("/metrics", headers={"authorization": "Bearer scrape-me"})
     assert after == before + 2
-    exposition = (await client.get("/metrics")).text
+    exposition = scraped.text
     assert "bizosaas_http_request_duration_seconds_bucket" in exposition

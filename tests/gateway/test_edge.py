@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import httpx
+
+from bizosaas.gateway.app import create_app
+from bizosaas.kit.db import Database
+from bizosaas.settings import Settings
 from tests.gateway.conftest import GatewayFactory
-from tests.gateway.support import echo_upstream, services_json
+from tests.gateway.support import echo_upstream, serve, services_json
 
 ORIGIN = "https://app.example.com"
 
@@ -15,13 +20,19 @@ async def test_security_headers_on_api_and_pages(gateway: GatewayFactory) -> Non
         api = await client.get("/api/brain/health")
         https = await client.get("https://testserver/api/brain/health")
         docs = await client.get("/api/brain/docs")
+        await_page = await client.get("/login")
     assert api.headers["x-content-type-options"] == "nosniff"
     assert api.headers["referrer-policy"] == "strict-origin-when-cross-origin"
     assert "frame-ancestors 'none'" in api.headers["content-security-policy"]
     assert "default-src 'none'" in api.headers["content-security-policy"]
     assert "strict-transport-security" not in api.headers, "HSTS only over https"
     assert https.headers["strict-transport-security"].startswith("max-age=")
-    assert "cdn.jsdelivr.net" in docs.headers["content-security-policy"], "docs page still works"
+    assert docs.status_code == 200
+    policy = api.headers["permissions-policy"]
+    for feature in ("camera", "microphone", "geolocation", "payment", "usb"):
+        assert f"{feature}=()" in policy, feature
+    for response in (https, docs, await_page):
+        assert response.headers["permissions-policy"] == policy
 
 
 async def test_cors_allows_only_listed_origins(gateway: GatewayFactory) -> None:
@@ -75,3 +86,42 @@ async def test_body_limit_refuses_large_bodies(gateway: GatewayFactory) -> None:
         assert response.json()["code"] == "http.payload_too_large"
     assert fine.status_code == 200
     assert all(seen["body_length"] <= limit for seen in echo.seen)
+
+
+async def test_a_chunked_body_over_the_limit_is_413_and_changes_nothing(
+    settings: Settings, database: Database
+) -> None:
+    """Over a real socket, a body with no Content-Length (Transfer-Encoding: chunked)."""
+    limit = 16 * 1024
+    notes = "/api/brain/notes/tenants/0195f3a0-0000-7000-8000-0000000000a9/notes"
+    app = create_app(
+        settings.model_copy(update={"gateway_max_body_bytes": limit}), database=database
+    )
+
+    def oversized_note() -> AsyncIterator[bytes]:
+        async def chunks() -> AsyncIterator[bytes]:
+            yield b'{"body": "'
+            for _ in range(8):
+                yield b"n" * 4096
+            yield b'"}'
+
+        return chunks()
+
+    async with serve(app) as url, httpx.AsyncClient(base_url=url) as http:
+        json_api = await http.post(
+            notes, content=oversized_note(), headers={"content-type": "application/json"}
+        )
+        page_form = await http.post(
+            "/login",
+            content=oversized_note(),
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        listed = await http.get(notes)
+    for response in (json_api, page_form):
+        assert response.request.headers["transfer-encoding"] == "chunked"
+        assert "content-length" not in response.request.headers
+        assert response.status_code == 413, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["code"] == "http.payload_too_large"
+        assert response.headers["x-content-type-options"] == "nosniff"
+    assert listed.json() == [], "nothing was processed"

@@ -31,7 +31,11 @@ PROBLEM = "application/problem+json"
 async def test_request_reaches_upstream_with_forwarding_headers(gateway: GatewayFactory) -> None:
     async with echo_upstream() as echo:
         services = services_json(echo={"urls": [echo.url + "/base"]})
-        async with gateway(gateway_services=services) as (_app, client):
+        # The test client connects from 127.0.0.1, here a trusted proxy relaying 203.0.113.9.
+        async with gateway(gateway_services=services, trusted_proxies=["127.0.0.1"]) as (
+            _app,
+            client,
+        ):
             account = await register_account(client)
             token = account.token
             response = await client.get(

@@ -271,8 +271,8 @@ async def test_reload_reads_the_configuration_file_again(
 async def test_circuit_state_is_exported_as_a_metric(gateway: GatewayFactory) -> None:
     async with echo_upstream() as echo:
         services = services_json(circ={"urls": [echo.url]})
-        async with gateway(gateway_services=services) as (_app, client):
-            metrics = (await client.get("/metrics")).text
+        async with gateway(gateway_services=services, metrics_token="scrape-me") as (_app, client):
+            metrics = (await client.get("/metrics", headers=bearer("scrape-me"))).text
     assert 'bizosaas_gateway_circuit_state{instance="' in metrics
     assert (
         REGISTRY.get_sample_value(

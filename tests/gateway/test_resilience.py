@@ -19,6 +19,7 @@ from tests.conftest import NOTES_MODULE
 from tests.gateway.support import (
     app_env,
     base_env,
+    bearer,
     serve,
     start_bizosaas,
     stop,
@@ -73,6 +74,7 @@ async def test_killed_upstream_answers_503_fast_and_recovers(
         # Longer than any wait below: an open circuit can only close through a health check,
         # never by its open period lapsing on a slow machine.
         gateway_open_seconds=3600,
+        metrics_token="scrape-me",
     )
     env = app_env(
         base_env(repo_root),
@@ -103,7 +105,7 @@ async def test_killed_upstream_answers_503_fast_and_recovers(
                 until=lambda found: found["circuit"] == "open" and found["healthy"] is False,
                 what="a failed health check",
             )
-            metrics = (await http.get("/metrics")).text
+            metrics = (await http.get("/metrics", headers=bearer("scrape-me"))).text
             assert (
                 f'bizosaas_gateway_circuit_state{{instance="{down["id"]}",service="notes"}} 2.0'
                 in metrics

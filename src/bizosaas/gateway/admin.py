@@ -29,6 +29,7 @@ from bizosaas.kit.auth import Principal, require_super_admin
 from bizosaas.kit.errors import NotFound, Unauthenticated
 from bizosaas.kit.events import Event
 from bizosaas.kit.ids import uuid7
+from bizosaas.kit.text import SingleLine
 from bizosaas.settings import Settings
 
 
@@ -73,8 +74,8 @@ class ServiceStatus(BaseModel):
 
 class RegistrationIn(BaseModel):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
-    url: str = Field(max_length=500)
-    health_path: str | None = Field(default=None, pattern=r"^/")
+    url: SingleLine = Field(max_length=500)
+    health_path: SingleLine | None = Field(default=None, pattern=r"^/")
     timeout: float | None = Field(default=None, gt=0, le=3600)
     ttl: float | None = Field(default=None, gt=0, le=3600)
 

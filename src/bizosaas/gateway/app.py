@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.responses import Response
+from fastapi import FastAPI
 
 from bizosaas import __version__
 from bizosaas.gateway import catalog, health
 from bizosaas.gateway.assembly import BrainApp, install_gateway
+from bizosaas.gateway.forwarded import TrustedProxyMiddleware
+from bizosaas.gateway.metrics import metrics_router
 from bizosaas.gateway.middleware import RequestContextMiddleware
 from bizosaas.gateway.platform import Platform
 from bizosaas.gateway.problems import install_problem_handlers
@@ -61,6 +61,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     install_problem_handlers(app)
     gateway = install_gateway(app, platform)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(TrustedProxyMiddleware, trusted=settings.trusted_proxies)
 
     app.include_router(health.router, prefix=API_PREFIX)
     app.include_router(catalog.router, prefix=API_PREFIX)
@@ -69,15 +70,5 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
             app.include_router(module.router, prefix=f"{API_PREFIX}/{module.name}")
         if module.web is not None:
             app.include_router(module.web)
-    app.include_router(_metrics_router())
+    app.include_router(metrics_router(settings))
     return app
-
-
-def _metrics_router() -> APIRouter:
-    router = APIRouter(include_in_schema=False)
-
-    @router.get("/metrics")
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-    return router

@@ -1,4 +1,10 @@
-"""ASGI entry point for servers that import an app factory (`uvicorn --factory`, workers)."""
+"""ASGI entry point for servers that import an app factory (`uvicorn --factory`, workers).
+
+Run it with the server's own forwarding-header handling off (`uvicorn --no-proxy-headers`,
+as `bizosaas serve` does): the gateway believes `X-Forwarded-*` only from
+`BIZOSAAS_TRUSTED_PROXIES`, and a server that rewrote the client address first (uvicorn
+trusts 127.0.0.1 by default) would decide that before the gateway could.
+"""
 
 from __future__ import annotations
 

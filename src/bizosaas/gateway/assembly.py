@@ -5,6 +5,7 @@ Request path (outermost first), all pure ASGI:
   SecurityMiddleware       (security headers, CORS, body limit)
   RateLimitMiddleware      (limits, per IP / user / tenant)
   ResponseCacheMiddleware  (cacheable GETs, event invalidation)
+  AuthenticateFirst        (401 before the body is read, for operations that need a credential)
   ProxyDispatch            (remote services -> Proxy; everything else -> FastAPI's router)
 In split mode (`serve --only`) only the module, health and metrics are served: the gateway in
 front already applies the rest.
@@ -13,6 +14,7 @@ front already applies the rest.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import structlog
 from fastapi import FastAPI
@@ -21,7 +23,9 @@ from starlette.types import ASGIApp
 
 from bizosaas.gateway.admin import admin_router, registry_router
 from bizosaas.gateway.config import GatewayConfig, load_gateway_config
+from bizosaas.gateway.docs import add_docs_routes
 from bizosaas.gateway.healthcheck import HealthChecker
+from bizosaas.gateway.operations import AuthenticateFirst, api_operations, document_errors
 from bizosaas.gateway.platform import Platform
 from bizosaas.gateway.proxy import Proxy, ProxyDispatch
 from bizosaas.gateway.ratelimit import RateLimiter, RateLimitMiddleware, make_storage
@@ -50,6 +54,27 @@ class BrainApp(FastAPI):
     FastAPI's usual stack. The request-context middleware, outermost, answers any error that
     escapes with a problem+json 500 (so Starlette's plain-text error layer is left out).
     """
+
+    def setup(self) -> None:
+        # FastAPI's docs page loads Swagger UI from a public CDN; ours serves it from here.
+        docs_url, self.docs_url = self.docs_url, None
+        try:
+            super().setup()
+        finally:
+            self.docs_url = docs_url
+        if docs_url and self.openapi_url:
+            add_docs_routes(self, docs_url=docs_url, openapi_url=self.openapi_url, title=self.title)
+
+    _documented_schema: dict[str, Any] | None = None
+
+    def openapi(self) -> dict[str, Any]:
+        """FastAPI's document, with every operation's error responses added once per build
+        (`operations.document_errors`)."""
+        schema = super().openapi()
+        if schema is not self._documented_schema:
+            document_errors(schema, api_operations(self))
+            self._documented_schema = schema
+        return schema
 
     def build_middleware_stack(self) -> ASGIApp:
         user_middleware, self.user_middleware = self.user_middleware, []
@@ -159,6 +184,7 @@ def install_gateway(app: FastAPI, platform: Platform) -> Gateway | SplitService:
     if settings.serve_only:
         split = SplitService(app, settings, platform.services.permissions)
         app.state.gateway = split
+        app.add_middleware(AuthenticateFirst, fastapi_app=app)
         return split
     gateway = Gateway(platform, load_gateway_config(settings))
     app.state.gateway = gateway
@@ -172,6 +198,7 @@ def install_gateway(app: FastAPI, platform: Platform) -> Gateway | SplitService:
         fastapi_app=app,
         modules={m.name: m.router for m in platform.modules if m.router is not None},
     )
+    app.add_middleware(AuthenticateFirst, fastapi_app=app)
     app.add_middleware(ResponseCacheMiddleware, cache=gateway.cache)
     app.add_middleware(RateLimitMiddleware, limiter=gateway.limiter)
     app.add_middleware(

@@ -119,6 +119,7 @@ class RequestContextMiddleware:
                     path=scope["path"],
                     route=route,
                     status=status,
+                    client=client[0] if (client := scope.get("client")) else None,
                     request_id=request_id,
                     latency_ms=round(elapsed * 1000, 2),
                     tenant_id=_as_text(state.get("tenant_id")),

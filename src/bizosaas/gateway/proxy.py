@@ -35,6 +35,7 @@ from prometheus_client import Counter, Histogram
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from bizosaas.gateway.forwarded import PROXY_PEER_STATE
 from bizosaas.gateway.principal import has_credential, resolve_principal
 from bizosaas.gateway.registry import Instance, Registry, Service
 from bizosaas.kit.errors import Problem, problem_response
@@ -235,7 +236,12 @@ class Proxy:
                 continue
             headers.append((name.decode("latin-1"), value.decode("latin-1")))
         client = scope.get("client")
-        if client:
+        proxy_peer = scope.get("state", {}).get(PROXY_PEER_STATE)
+        if proxy_peer and client:
+            # Relayed by a trusted proxy: the chain it sent (or the client it named), then it.
+            chain = forwarded_for or client[0] + ", "
+            headers.append(("x-forwarded-for", chain + proxy_peer))
+        elif client:
             headers.append(("x-forwarded-for", forwarded_for + client[0]))
         headers.append(("x-forwarded-proto", scope.get("scheme", "http")))
         if host:

@@ -1,12 +1,17 @@
 """Security headers, CORS and the request body limit, as one pure ASGI layer.
 
 * Security headers are added to every response that does not set its own: a Content Security
-  Policy (strict for the API; the docs page loads Swagger UI from its CDN), `frame-ancestors
-  'none'`, `X-Content-Type-Options: nosniff`, `Referrer-Policy`, and HSTS on https requests.
+  Policy (strict for the API; the docs page runs only Swagger UI's scripts, served from our
+  origin), `frame-ancestors 'none'`, `X-Content-Type-Options: nosniff`, `Referrer-Policy`, a
+  `Permissions-Policy` that turns off every powerful browser feature (camera, microphone,
+  geolocation, payment, USB ...: no page of ours uses one, so an injected script cannot
+  either), and HSTS on https requests.
 * CORS: only origins on the allow-list (`BIZOSAAS_GATEWAY_CORS_ORIGINS`) get CORS headers;
   preflights are answered here (204, or 403 for an origin not on the list).
 * Bodies larger than `BIZOSAAS_GATEWAY_MAX_BODY_BYTES` are refused with 413, up front when
-  `Content-Length` says so, or as soon as a streamed body passes the limit.
+  `Content-Length` says so, or as soon as a streamed (chunked) body passes the limit: the 413
+  is sent at that moment, and whatever the application would answer after its body read
+  failed (a framework's 400, a proxy's error) is dropped.
 """
 
 from __future__ import annotations
@@ -16,10 +21,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bizosaas.kit.errors import Problem, problem_response
 
 API_CSP = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+# Swagger UI sets style attributes from its scripts, hence 'unsafe-inline' for styles only.
 DOCS_CSP = (
-    b"default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: "
-    b"https://fastapi.tiangolo.com; frame-ancestors 'none'; base-uri 'self'"
+    b"default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    b"img-src 'self' data:; connect-src 'self'; font-src 'self'; frame-ancestors 'none'; "
+    b"base-uri 'none'; form-action 'none'; object-src 'none'"
 )
 PAGE_CSP = (
     b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
@@ -30,6 +36,14 @@ BASE_HEADERS = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"strict-origin-when-cross-origin"),
     (b"x-frame-options", b"DENY"),
+    (
+        b"permissions-policy",
+        b"accelerometer=(), autoplay=(), camera=(), display-capture=(), "
+        b"encrypted-media=(), fullscreen=(), geolocation=(), gyroscope=(), hid=(), "
+        b"idle-detection=(), magnetometer=(), microphone=(), midi=(), payment=(), "
+        b"picture-in-picture=(), publickey-credentials-get=(), screen-wake-lock=(), serial=(), "
+        b"usb=(), xr-spatial-tracking=()",
+    ),
 )
 DOCS_PATHS = ("/api/brain/docs", "/api/brain/redoc")
 CORS_METHODS = b"GET, POST, PUT, PATCH, DELETE, OPTIONS"
@@ -95,7 +109,7 @@ class SecurityMiddleware:
             await self._preflight(scope, receive, send, allowed_origin)
             return
         if length is not None and length > self.max_body:
-            await self._too_large(scope, receive, send)
+            await self.too_large(scope, receive, send)
             return
 
         extra = self._headers[(self._csp(scope["path"]), scope.get("scheme") == "https")]
@@ -106,44 +120,30 @@ class SecurityMiddleware:
                 (b"access-control-expose-headers", CORS_EXPOSED),
                 (b"vary", b"Origin"),
             )
-        started = False
-
-        async def send_with_headers(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                headers += [h for h in extra if h[0] not in present or h[0] == b"vary"]
-                message = {**message, "headers": headers}
-            await send(message)
-
+        exchange = _Exchange(self, scope, receive, send, extra)
         try:
             await self.app(
-                scope, receive if length is not None else self._limited(receive), send_with_headers
+                scope, receive if length is not None else exchange.receive, exchange.send
             )
-        except PayloadTooLarge:
-            if started:
+        except Exception:
+            # Whatever the failed body read turned into, the client already has its 413.
+            if not exchange.refused:
                 raise
-            await self._too_large(scope, receive, send)
 
-    def _limited(self, receive: Receive) -> Receive:
-        """`receive` for a body of unknown length: refused once it passes the limit."""
-        received = 0
-        limit = self.max_body
-
-        async def limited_receive() -> Message:
-            nonlocal received
+    async def discard_rest(self, receive: Receive) -> None:
+        """Read (and drop) what the client is still sending, up to as much again as the limit:
+        a server that closes the connection on unread data resets it, and the client would
+        never read the 413. Past that, the connection is closed anyway."""
+        discarded = 0
+        while discarded <= self.max_body:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise PayloadTooLarge(f"The body exceeds {limit} bytes.")
-            return message
+            if message["type"] != "http.request":
+                return
+            discarded += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                return
 
-        return limited_receive
-
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         problem = PayloadTooLarge(f"The body exceeds {self.max_body} bytes.")
         response = problem_response(problem.body(instance=scope["path"]), {"connection": "close"})
         await response(scope, receive, send)
@@ -172,3 +172,61 @@ class SecurityMiddleware:
             headers.append((b"access-control-allow-headers", requested))
         await send({"type": "http.response.start", "status": 204, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
+
+
+def _with_headers(message: Message, extra: tuple[tuple[bytes, bytes], ...]) -> Message:
+    headers = list(message.get("headers", []))
+    present = {name.lower() for name, _ in headers}
+    headers += [h for h in extra if h[0] not in present or h[0] == b"vary"]
+    return {**message, "headers": headers}
+
+
+class _Exchange:
+    """One request's `send` (adds the headers) and, for a body of unknown length, `receive`
+    (once the body passes the limit, the 413 is sent at once and the body read fails; what
+    the application answers after that is dropped)."""
+
+    def __init__(
+        self,
+        middleware: SecurityMiddleware,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        extra: tuple[tuple[bytes, bytes], ...],
+    ) -> None:
+        self.middleware = middleware
+        self.scope = scope
+        self._receive = receive
+        self._send = send
+        self.extra = extra
+        self.started = False
+        self.refused = False
+        self.received = 0
+
+    async def send(self, message: Message) -> None:
+        if self.refused:
+            return
+        if message["type"] == "http.response.start":
+            self.started = True
+            message = _with_headers(message, self.extra)
+        await self._send(message)
+
+    async def _send_refusal(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = _with_headers(message, self.extra)
+        await self._send(message)
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] != "http.request":
+            return message
+        self.received += len(message.get("body", b""))
+        limit = self.middleware.max_body
+        if self.received > limit:
+            if not self.started and not self.refused:
+                self.refused = True
+                if message.get("more_body", False):
+                    await self.middleware.discard_rest(self._receive)
+                await self.middleware.too_large(self.scope, self._receive, self._send_refusal)
+            raise PayloadTooLarge(f"The body exceeds {limit} bytes.")
+        return message

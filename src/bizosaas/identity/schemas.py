@@ -16,6 +16,7 @@ from bizosaas.identity.models import (
 )
 from bizosaas.kit.db import utcnow
 from bizosaas.kit.permissions import Role
+from bizosaas.kit.text import SingleLine, Word
 
 RoleName = Literal["tenant_admin", "manager", "staff", "client"]
 Password = Field(min_length=1, max_length=1024)
@@ -23,26 +24,26 @@ Password = Field(min_length=1, max_length=1024)
 
 class RegisterRequest(BaseModel):
     email: EmailStr
-    password: str = Password
-    full_name: str = Field(min_length=1, max_length=200)
-    tenant_name: str = Field(min_length=2, max_length=200)
+    password: SingleLine = Password
+    full_name: SingleLine = Field(min_length=1, max_length=200)
+    tenant_name: SingleLine = Field(min_length=2, max_length=200)
 
 
 class LoginRequest(BaseModel):
-    email: str = Field(min_length=3, max_length=320)
-    password: str = Password
-    tenant: str | None = Field(default=None, max_length=63, description="Tenant slug.")
-    totp_code: str | None = Field(
+    email: SingleLine = Field(min_length=3, max_length=320)
+    password: SingleLine = Password
+    tenant: SingleLine | None = Field(default=None, max_length=63, description="Tenant slug.")
+    totp_code: SingleLine | None = Field(
         default=None, max_length=32, description="Authenticator code or a recovery code."
     )
 
 
 class RefreshRequest(BaseModel):
-    refresh_token: str = Field(min_length=10, max_length=200)
+    refresh_token: SingleLine = Field(min_length=10, max_length=200)
 
 
 class SwitchTenantRequest(BaseModel):
-    tenant: str = Field(min_length=1, max_length=63, description="Tenant slug or id.")
+    tenant: SingleLine = Field(min_length=1, max_length=63, description="Tenant slug or id.")
 
 
 class TokenPair(BaseModel):
@@ -64,11 +65,11 @@ class MfaChallenge(BaseModel):
 
 
 class MfaLoginRequest(BaseModel):
-    mfa_token: str = Field(min_length=10, max_length=200)
-    code: str = Field(
+    mfa_token: SingleLine = Field(min_length=10, max_length=200)
+    code: SingleLine = Field(
         min_length=1, max_length=32, description="Authenticator code or a recovery code."
     )
-    tenant: str | None = Field(
+    tenant: SingleLine | None = Field(
         default=None,
         max_length=63,
         description="Tenant slug; when given, it must be the tenant of the password step.",
@@ -181,9 +182,9 @@ class InvitationRead(BaseModel):
 
 
 class InvitationAccept(BaseModel):
-    token: str = Field(min_length=10, max_length=300)
-    password: str | None = Field(default=None, max_length=1024)
-    full_name: str | None = Field(default=None, max_length=200)
+    token: SingleLine = Field(min_length=10, max_length=300)
+    password: SingleLine | None = Field(default=None, max_length=1024)
+    full_name: SingleLine | None = Field(default=None, max_length=200)
 
 
 class InvitationAccepted(BaseModel):
@@ -194,21 +195,21 @@ class InvitationAccepted(BaseModel):
 
 
 class PasswordChange(BaseModel):
-    current_password: str = Password
-    new_password: str = Password
+    current_password: SingleLine = Password
+    new_password: SingleLine = Password
 
 
 class EmailRequest(BaseModel):
-    email: str = Field(min_length=3, max_length=320)
+    email: SingleLine = Field(min_length=3, max_length=320)
 
 
 class TokenConfirm(BaseModel):
-    token: str = Field(min_length=10, max_length=300)
+    token: SingleLine = Field(min_length=10, max_length=300)
 
 
 class PasswordResetConfirm(BaseModel):
-    token: str = Field(min_length=10, max_length=300)
-    new_password: str = Password
+    token: SingleLine = Field(min_length=10, max_length=300)
+    new_password: SingleLine = Password
 
 
 class TotpEnrolment(BaseModel):
@@ -218,12 +219,12 @@ class TotpEnrolment(BaseModel):
 
 
 class TotpCode(BaseModel):
-    code: str = Field(min_length=6, max_length=32)
+    code: SingleLine = Field(min_length=6, max_length=32)
 
 
 class TotpDisable(BaseModel):
-    password: str = Password
-    code: str = Field(min_length=6, max_length=32)
+    password: SingleLine = Password
+    code: SingleLine = Field(min_length=6, max_length=32)
 
 
 class RecoveryCodes(BaseModel):
@@ -231,8 +232,8 @@ class RecoveryCodes(BaseModel):
 
 
 class ApiKeyCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
-    permissions: list[str] = Field(min_length=1, max_length=100)
+    name: SingleLine = Field(min_length=1, max_length=100)
+    permissions: list[Word] = Field(min_length=1, max_length=100)
     expires_at: datetime | None = None
 
 
@@ -273,7 +274,7 @@ class AuditEventRead(BaseModel):
 
 
 class TenantCreate(BaseModel):
-    name: str = Field(min_length=2, max_length=200)
+    name: SingleLine = Field(min_length=2, max_length=200)
     slug: str | None = Field(default=None, min_length=2, max_length=63, pattern=r"^[a-z0-9-]+$")
 
 

@@ -11,11 +11,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from bizosaas.kit.errors import Problem
+from bizosaas.kit.errors import InvalidInput, Problem
+from bizosaas.kit.text import control_character_at
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ALL = "__all__"
 """The key of a message about the whole form."""
+
+
+class ControlCharacters(InvalidInput):
+    code = "form.control_character"
+    title = "The form contains characters that are not allowed"
+
+
+def refuse_control_characters(values: Mapping[str, str]) -> None:
+    """422 for a form with a control character in any field (tab and line breaks excepted:
+    text areas have them), the rule every API schema applies (`kit.text`)."""
+    for name, value in values.items():
+        if control_character_at(value, multiline=True) is not None:
+            raise ControlCharacters(f"Remove the control characters from the field {name!r}.")
 
 
 @dataclass

@@ -28,6 +28,7 @@ from starlette.responses import HTMLResponse, Response
 
 from bizosaas.kit.errors import PermissionDenied, Problem
 from bizosaas.settings import Settings
+from bizosaas.web.forms import refuse_control_characters
 from bizosaas.web.runtime import CSRF_FIELD, runtime_of
 
 log = structlog.get_logger(__name__)
@@ -109,7 +110,9 @@ async def read_form(request: Request) -> dict[str, str]:
     """The posted form as plain strings, after checking its CSRF token."""
     form = await request.form()
     verify_csrf(request, form)
-    return {key: value for key, value in form.items() if isinstance(value, str)}
+    values = {key: value for key, value in form.items() if isinstance(value, str)}
+    refuse_control_characters(values)
+    return values
 
 
 # -- flash messages ----------------------------------------------------------------------

@@ -102,7 +102,11 @@ async def verify_email(payload: TokenConfirm, session: DbSession) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/mfa/totp/enrol", summary="Start TOTP enrolment (secret, otpauth URI, QR code)")
+@router.post(
+    "/mfa/totp/enrol",
+    summary="Start TOTP enrolment (secret, otpauth URI, QR code)",
+    responses={409: {"description": "Two-factor authentication is already on"}},
+)
 async def enrol_totp(
     principal: CurrentUser, session: DbSession, identity: Identity
 ) -> TotpEnrolment:
@@ -112,6 +116,7 @@ async def enrol_totp(
 @router.post(
     "/mfa/totp/confirm",
     summary="Turn TOTP on with a first code; answers the recovery codes (shown once)",
+    responses={409: {"description": "Not enrolled, or already on"}},
 )
 async def confirm_totp(
     payload: TotpCode,
@@ -130,7 +135,12 @@ async def confirm_totp(
     )
 
 
-@router.post("/mfa/totp/disable", status_code=204, summary="Turn TOTP off (password and code)")
+@router.post(
+    "/mfa/totp/disable",
+    status_code=204,
+    summary="Turn TOTP off (password and code)",
+    responses={409: {"description": "Two-factor authentication is not on"}},
+)
 async def disable_totp(
     payload: TotpDisable,
     principal: CurrentUser,
@@ -150,7 +160,11 @@ async def disable_totp(
     return Response(status_code=204)
 
 
-@router.post("/mfa/recovery-codes", summary="Replace my recovery codes (needs a current code)")
+@router.post(
+    "/mfa/recovery-codes",
+    summary="Replace my recovery codes (needs a current code)",
+    responses={409: {"description": "Two-factor authentication is not on"}},
+)
 async def regenerate_recovery_codes(
     payload: TotpCode,
     principal: CurrentUser,
