@@ -16,12 +16,13 @@ import pytest
 from sqlalchemy import inspect
 
 from bizosaas.identity.credentials.totp import totp_associated_data
-from bizosaas.kit import crypto
+from bizosaas.kit import crypto, migrate
 from bizosaas.kit.db import create_engine
 from tests.support import processes
 from tests.support.backends import DatabaseTarget
 
 NOTES = "tests.support.notes:module"
+(PLATFORM_HEAD,) = migrate.head_revisions()
 
 
 def run(args: list[str], *, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -151,7 +152,7 @@ def test_db_upgrade_current_downgrade_with_a_modules_migrations(
     assert upgraded.returncode == 0, upgraded.stderr
     assert "test_notes" in _tables(empty_target)
     current = _db_current(database_env, tmp_path)
-    assert current["current"] == current["heads"] == "0004_encrypt_totp, notes_0001"
+    assert current["current"] == current["heads"] == f"{PLATFORM_HEAD}, notes_0001"
 
     ambiguous = run(["db", "downgrade"], env=database_env, cwd=tmp_path)
     assert ambiguous.returncode == 1 and "several heads" in ambiguous.stderr
@@ -160,7 +161,7 @@ def test_db_upgrade_current_downgrade_with_a_modules_migrations(
     out = run(["db", "downgrade", "notes@base"], env=database_env, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "test_notes" not in _tables(empty_target)
-    assert _db_current(database_env, tmp_path)["current"] == "0004_encrypt_totp"
+    assert _db_current(database_env, tmp_path)["current"] == PLATFORM_HEAD
 
 
 def test_db_upgrade_without_the_module_leaves_its_table_out(
@@ -171,7 +172,7 @@ def test_db_upgrade_without_the_module_leaves_its_table_out(
     tables = _tables(empty_target)
     assert "tenants" in tables and "test_notes" not in tables
     current = _db_current(platform_only, tmp_path)
-    assert current["current"] == current["heads"] == "0004_encrypt_totp"
+    assert current["current"] == current["heads"] == PLATFORM_HEAD
 
 
 def test_modules_lists_what_each_module_plugs_in(
@@ -182,7 +183,7 @@ def test_modules_lists_what_each_module_plugs_in(
     rows = {line.split("│")[1].strip(): line for line in listing.stdout.splitlines() if "│" in line}
     counts = [cell.strip() for cell in rows["notes"].split("│")[2:-1]]
     # title, routes, permissions, migrations, events, workflows, toolsets
-    assert counts == ["Notes (test module)", "5", "2", "1", "0", "0", "0"]
+    assert counts == ["Notes (test module)", "6", "2", "1", "1", "1", "1"]
     assert {"auth", "workflows", "web", "notes"} <= set(rows)
 
     declared = run(["modules", "--permissions"], env=embedded_env, cwd=tmp_path).stdout
@@ -265,7 +266,7 @@ def test_a_refused_migration_is_one_clear_line_and_changes_nothing(
     assert "error:" in output and "Nothing was changed" in output
     assert "Traceback" not in output and sealed not in output
     current = run(["db", "current"], env=embedded_env, cwd=tmp_path).stdout
-    assert "0004_encrypt_totp" in current
+    assert PLATFORM_HEAD in current, "not even the later migrations were stepped down"
     with sqlite3.connect(database) as connection:
         stored = connection.execute(
             "SELECT totp_secret FROM users WHERE id = ?", (user_id,)

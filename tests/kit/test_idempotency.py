@@ -25,6 +25,7 @@ from structlog.testing import capture_logs
 
 from bizosaas.gateway.app import create_app
 from bizosaas.identity import service
+from bizosaas.identity.context import IdentityContext
 from bizosaas.kit import migrate
 from bizosaas.kit.db import Database, create_engine, utcnow
 from bizosaas.kit.idempotency import (
@@ -178,14 +179,19 @@ async def test_keys_belong_to_their_tenant(client: httpx.AsyncClient, database: 
 
 
 async def test_platform_callers_keep_keys_of_their_own(
-    client: httpx.AsyncClient, database: Database
+    client: httpx.AsyncClient, database: Database, identity_context: IdentityContext
 ) -> None:
     admins = []
     for _ in range(2):
         email = f"root-{uuid.uuid4().hex[:8]}@bizosaas.local"
         async with database.unit_of_work() as session:
             await service.create_user(
-                session, email=email, password=PASSWORD, full_name="Root", super_admin=True
+                session,
+                identity=identity_context,
+                email=email,
+                password=PASSWORD,
+                full_name="Root",
+                super_admin=True,
             )
         login = await client.post(f"{AUTH}/login", json={"email": email, "password": PASSWORD})
         assert login.status_code == 200 and login.json()["tenant_id"] is None

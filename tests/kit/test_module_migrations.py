@@ -15,7 +15,7 @@ from bizosaas.kit.module import DomainModule
 from tests.support import broken_modules, notes
 from tests.support.backends import DatabaseTarget
 
-PLATFORM_HEAD = "0004_encrypt_totp"
+(PLATFORM_HEAD,) = migrate.head_revisions()
 NOTES_HEAD = "notes_0001"
 
 
