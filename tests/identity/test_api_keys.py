@@ -6,6 +6,7 @@ import uuid
 from datetime import timedelta
 
 import httpx
+import pytest
 from sqlalchemy import select, update
 
 from bizosaas.identity.credentials.tokens import hash_secret
@@ -74,7 +75,7 @@ async def test_key_cannot_exceed_its_creator(
     limited = (
         await client.post(
             f"{API}/api-keys",
-            json={"name": "Key maker", "permissions": ["identity.api_key:*", "commerce.*:read"]},
+            json={"name": "Key maker", "permissions": ["identity.api_key:*", "notes.*:read"]},
             headers=owner.headers,
         )
     ).json()["key"]
@@ -88,10 +89,31 @@ async def test_key_cannot_exceed_its_creator(
     assert wider.json()["missing"] == ["identity.audit:read"]
     narrower = await client.post(
         f"{API}/api-keys",
-        json={"name": "Narrower", "permissions": ["commerce.order:read"]},
+        json={"name": "Narrower", "permissions": ["notes.note:read"]},
         headers=bearer(limited),
     )
     assert narrower.status_code == 201, narrower.text
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [["foo.bar:baz"], ["identity.members:read"], ["identity.member:read", "commerce.*:read"]],
+    ids=["made-up", "typo", "pattern-matching-nothing"],
+)
+async def test_a_key_with_a_permission_no_module_declares_is_refused_and_nothing_is_stored(
+    client: httpx.AsyncClient, register: Register, asked: list[str]
+) -> None:
+    owner = await register()
+    refused = await client.post(
+        f"{API}/api-keys", json={"name": "Never acts", "permissions": asked}, headers=owner.headers
+    )
+    assert refused.status_code == 422, refused.text
+    problem = refused.json()
+    assert problem["code"] == "identity.unknown_permission"
+    assert problem["unknown"] == [asked[-1]]
+    assert asked[-1] in problem["detail"]
+    listed = await client.get(f"{API}/api-keys", headers=owner.headers)
+    assert listed.json() == []
 
 
 async def test_revoked_and_unknown_keys_are_refused(

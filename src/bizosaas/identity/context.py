@@ -35,6 +35,8 @@ class IdentityContext:
     verifier: LocalVerifier
     data_keys: Keyring
     """Encrypts secrets kept at rest (TOTP secrets): see kit/crypto.py."""
+    permissions: PermissionCatalogue
+    """The enabled modules' permissions and the role matrix (what tokens and keys may hold)."""
     database: Database | None = None
     redis: Redis | None = None
     """When set, refresh tokens live in Redis (see sessions/rotation.py) and revocations are
@@ -55,6 +57,7 @@ def build(
     """`permissions`: the process's catalogue (the platform's matrix alone when omitted, for
     code that verifies no tokens: the CLI, seeding)."""
     keys = KeyStore.open(settings.data_dir / "keys")
+    catalogue = permissions or PermissionCatalogue()
     return IdentityContext(
         settings=settings,
         keys=keys,
@@ -71,10 +74,9 @@ def build(
             # A revocation marker must outlive every credential of the session it ends.
             marker_ttl=max(settings.refresh_token_ttl, settings.browser_session_ttl) + 60,
         ),
-        verifier=LocalVerifier(
-            keys, issuer=settings.base_url, permissions=permissions or PermissionCatalogue()
-        ),
+        verifier=LocalVerifier(keys, issuer=settings.base_url, permissions=catalogue),
         data_keys=data_keys_for(settings),
+        permissions=catalogue,
         database=database,
         redis=redis,
     )

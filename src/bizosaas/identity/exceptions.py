@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from bizosaas.kit.errors import Conflict, NotFound, PermissionDenied, Problem, Unauthenticated
+from bizosaas.kit.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    Problem,
+    Unauthenticated,
+)
 
 
 class InvalidCredentials(Unauthenticated):
@@ -133,6 +140,11 @@ class ApiKeyNotFound(NotFound):
 class PermissionNotHeld(PermissionDenied):
     code = "identity.permission_not_held"
     title = "An API key cannot have permissions its creator does not hold"
+
+
+class UnknownPermission(InvalidInput):
+    code = "identity.unknown_permission"
+    title = "No enabled module declares this permission"
 
 
 class UserCredentialRequired(PermissionDenied):

@@ -74,7 +74,8 @@ Account security (membership/account.py, credentials/totp.py)
   remaining_recovery_codes(session, *, user_id) -> int
 
 Machine access and audit (credentials/api_keys.py, records/audit.py)
-  create_api_key(session, *, scope, actor, name, permissions, expires_at=None, ip=None)
+  create_api_key(session, *, scope, actor, name, permissions, catalogue, expires_at=None,
+                 ip=None)
       -> ApiKeyCreated
   list_api_keys(session, *, scope) -> list[ApiKeyRead]
   revoke_api_key(session, *, scope, actor, key_id, ip=None)

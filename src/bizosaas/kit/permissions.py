@@ -202,3 +202,13 @@ class PermissionCatalogue:
 
     def role_covers(self, role: str, permission: str) -> bool:
         return covers(self.grants_of(role), permission)
+
+    def unknown(self, requested: Iterable[str]) -> list[str]:
+        """The names in `requested` that mean nothing here: neither a declared permission nor
+        a pattern (`*`) that matches at least one (a key or role naming them could never act)."""
+        return [
+            name
+            for name in requested
+            if name not in self.declared
+            and not ("*" in name and any(covers([name], known) for known in self.declared))
+        ]

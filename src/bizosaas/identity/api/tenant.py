@@ -192,7 +192,11 @@ async def list_api_keys(principal: KeyReader, session: TenantSession) -> list[Ap
     dependencies=[IdempotencyKey],
 )
 async def create_api_key(
-    payload: ApiKeyCreate, principal: KeyWriter, request: Request, session: TenantSession
+    payload: ApiKeyCreate,
+    principal: KeyWriter,
+    request: Request,
+    session: TenantSession,
+    identity: Identity,
 ) -> ApiKeyCreated:
     return await api_keys.create_api_key(
         session,
@@ -200,6 +204,7 @@ async def create_api_key(
         actor=principal,
         name=payload.name,
         permissions=payload.permissions,
+        catalogue=identity.permissions,
         expires_at=payload.expires_at,
         ip=client_ip(request),
     )

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.identity.credentials.tokens import API_KEY_PREFIX, hash_secret, new_secret
 from bizosaas.identity.events import AuditAction
-from bizosaas.identity.exceptions import ApiKeyNotFound, PermissionNotHeld
+from bizosaas.identity.exceptions import ApiKeyNotFound, PermissionNotHeld, UnknownPermission
 from bizosaas.identity.models import ApiKey
 from bizosaas.identity.records import audit
 from bizosaas.identity.repository import credentials
@@ -18,7 +18,7 @@ from bizosaas.identity.schemas import ApiKeyCreated, ApiKeyRead
 from bizosaas.kit.auth import Principal
 from bizosaas.kit.db import utcnow
 from bizosaas.kit.errors import InvalidInput, PermissionDenied
-from bizosaas.kit.permissions import covers
+from bizosaas.kit.permissions import PermissionCatalogue, covers
 from bizosaas.kit.tenancy import TenantScope, bind_tenant
 
 
@@ -51,14 +51,24 @@ async def create_api_key(
     actor: Principal,
     name: str,
     permissions: list[str],
+    catalogue: PermissionCatalogue,
     expires_at: datetime | None = None,
     ip: str | None = None,
 ) -> ApiKeyCreated:
+    """`catalogue`: the process's permissions; a key may hold only names it declares (or
+    patterns matching some)."""
     _require(actor, "identity.api_key:write")
     await bind_tenant(session, scope)
     wanted = sorted({p.strip() for p in permissions if p.strip()})
     if not wanted:
         raise InvalidInput("Give the key at least one permission.")
+    unknown = catalogue.unknown(wanted)
+    if unknown:
+        raise UnknownPermission(
+            f"No enabled module declares {', '.join(unknown)}; "
+            "a key holding it could never use it.",
+            unknown=unknown,
+        )
     if not actor.is_super_admin:
         missing = [p for p in wanted if not covers(actor.permissions, p)]
         if missing:

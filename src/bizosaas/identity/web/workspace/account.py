@@ -355,7 +355,10 @@ async def api_keys(request: Request, viewer: ApiKeyReader, session: WorkspaceSes
 
 @router.post("/api-keys")
 async def create_api_key(
-    request: Request, viewer: ApiKeyWriter, session: WorkspaceSession
+    request: Request,
+    viewer: ApiKeyWriter,
+    session: WorkspaceSession,
+    identity_context: identity.Identity,
 ) -> Response:
     form = Form(await read_form(request))
     name = form.require("name", "Give the key a name.")
@@ -369,6 +372,7 @@ async def create_api_key(
                 actor=viewer.principal,
                 name=name,
                 permissions=ACCESS_OPTIONS[access][1],
+                catalogue=identity_context.permissions,
             )
         except Problem as problem:
             await session.rollback()
