@@ -64,12 +64,13 @@ def fuzz(spec: dict[str, Any], base_url: str, headers: Headers, mode: Generation
     ]
     for label in labels:
         # A fresh credential per operation: one operation's logout must not blind the rest.
-        schema = schemathesis.openapi.from_dict(spec, config=config_with(headers()))
+        credential = headers()
+        schema = schemathesis.openapi.from_dict(spec, config=config_with(credential))
         operation = next(
             found.ok() for found in schema.get_all_operations() if found.ok().label == label
         )
         try:
-            _checker(operation, base_url, mode)()
+            _checker(operation, base_url, mode, credential)()
         except Unsatisfiable:
             # No input to make invalid (negative mode on an operation without parameters).
             continue
@@ -78,7 +79,9 @@ def fuzz(spec: dict[str, Any], base_url: str, headers: Headers, mode: Generation
     return failures
 
 
-def _checker(operation: Any, base_url: str, mode: GenerationMode) -> Callable[[], None]:
+def _checker(
+    operation: Any, base_url: str, mode: GenerationMode, credential: dict[str, str]
+) -> Callable[[], None]:
     @hypothesis_settings(
         max_examples=MAX_EXAMPLES,
         derandomize=True,
@@ -89,7 +92,10 @@ def _checker(operation: Any, base_url: str, mode: GenerationMode) -> Callable[[]
     )
     @given(case=operation.as_strategy(generation_mode=mode))
     def check(case: schemathesis.Case) -> None:
-        case.call_and_validate(base_url=base_url)
+        # The credential is also named to the checks, so the auth checks always know it was
+        # given (a retried write that answers with its stored response must not look like an
+        # unauthenticated success) and probe the operation without it and with a forged one.
+        case.call_and_validate(base_url=base_url, headers=credential or None)
 
     return check  # type: ignore[no-any-return]
 
