@@ -32,7 +32,7 @@ from bizosaas.kit.net import bind_error
 from bizosaas.kit.observability import configure_logging
 from bizosaas.kit.permissions import ROLES
 from bizosaas.kit.settings_doc import effective_values, markdown_reference
-from bizosaas.modules import ModuleLoadError, enabled_modules
+from bizosaas.modules import ModuleLoadError, disabled_modules, enabled_modules
 from bizosaas.settings import ConfigurationError, LogFormat, Settings, load_settings
 from bizosaas.workflows.devserver import DevServerError, TemporalDevServer
 from bizosaas.workflows.worker import WORKER, ModuleWorker, WorkerError, has_work
@@ -63,7 +63,7 @@ def settings_or_exit(**overrides: object) -> Settings:
     clean = {key: value for key, value in overrides.items() if value is not None}
     try:
         settings = load_settings(**clean)
-        load_declarations(enabled_modules(settings))
+        load_declarations(enabled_modules(settings), disabled=disabled_modules(settings))
     except (ConfigurationError, ModuleLoadError, ModuleContractError) as error:
         fail(str(error), code=2)
     if not settings.database_url:

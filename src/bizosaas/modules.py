@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 
 from bizosaas import identity, web, workflows
-from bizosaas.kit.catalog import DeclarationError, check_declarations
 from bizosaas.kit.module import DomainModule
 from bizosaas.settings import Settings
 
@@ -40,9 +39,9 @@ def enabled_modules(settings: Settings) -> list[DomainModule]:
     duplicates = {name for name in names if names.count(name) > 1}
     if duplicates:
         raise ModuleLoadError(f"module names must be unique: {sorted(duplicates)}")
-    disabled = [m for m in BUILTIN_MODULES if m.name in settings.disabled_modules]
-    try:
-        check_declarations(modules, disabled=disabled)
-    except DeclarationError as error:
-        raise ModuleLoadError(str(error)) from error
     return modules
+
+
+def disabled_modules(settings: Settings) -> list[DomainModule]:
+    """Built-in modules turned off by `BIZOSAAS_DISABLED_MODULES`."""
+    return [m for m in BUILTIN_MODULES if m.name in settings.disabled_modules]

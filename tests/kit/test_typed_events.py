@@ -15,15 +15,17 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from structlog.testing import capture_logs
 
+from bizosaas.gateway.platform import Platform
 from bizosaas.identity.events import MailRequested
 from bizosaas.kit.cache import MemoryCache
-from bizosaas.kit.catalog import DeclarationError, check_declarations, events_markdown
+from bizosaas.kit.catalog import events_markdown
+from bizosaas.kit.contract import ModuleContractError, check_events_and_toolsets
 from bizosaas.kit.db import Database
 from bizosaas.kit.events import Event, InProcessEventBus
 from bizosaas.kit.module import DomainModule, EventType, InvalidEventPayload, Services, Toolset
 from bizosaas.kit.outbox import OutboxEvent, OutboxRelay, record_event
 from bizosaas.kit.tenancy import trusted_scope
-from bizosaas.modules import BUILTIN_MODULES, ModuleLoadError, enabled_modules
+from bizosaas.modules import BUILTIN_MODULES
 from bizosaas.settings import Settings
 from tests.support import notes, processes
 from tests.support.notes.events import NOTE_CREATED, NoteCreated
@@ -118,30 +120,32 @@ def test_event_names_read_domain_dot_event() -> None:
 
 def test_handler_of_an_undeclared_event_stops_start_up() -> None:
     typo = DomainModule(name="typo", event_handlers={"notes.craeted": _ignore})
-    with pytest.raises(DeclarationError, match=r"typo handles 'notes.craeted'.*no module declares"):
-        check_declarations([notes.module, typo])
+    with pytest.raises(
+        ModuleContractError, match=r"typo handles 'notes.craeted'.*no module declares"
+    ):
+        check_events_and_toolsets([notes.module, typo])
     patterns = DomainModule(name="patterns", event_handlers={"notes.*": _ignore})
-    check_declarations([notes.module, patterns])  # patterns are not checked
+    check_events_and_toolsets([notes.module, patterns])  # patterns are not checked
     exact = DomainModule(name="exact", event_handlers={"notes.created": _ignore})
-    check_declarations([notes.module, exact])
+    check_events_and_toolsets([notes.module, exact])
 
 
 def test_handler_of_an_event_whose_module_is_disabled_is_a_warning() -> None:
     consumer = DomainModule(name="consumer", event_handlers={"notes.created": _ignore})
     with capture_logs() as logs:
-        check_declarations([consumer], disabled=[notes.module])
+        check_events_and_toolsets([consumer], disabled=[notes.module])
     assert {"event": "event_producer_disabled", "module": "consumer"}.items() <= logs[0].items()
 
 
 def test_events_and_toolsets_are_unique_across_modules() -> None:
     again = DomainModule(name="again", events=[EventType("notes.created", Ping)])
-    with pytest.raises(DeclarationError, match=r"notes\.created is declared by both"):
-        check_declarations([notes.module, again])
+    with pytest.raises(ModuleContractError, match=r"notes\.created is declared by both"):
+        check_events_and_toolsets([notes.module, again])
     tools = DomainModule(
         name="tools", toolsets=[Toolset(id="notes", title="Copy", description="A copy.")]
     )
-    with pytest.raises(DeclarationError, match="toolset 'notes' is declared by both"):
-        check_declarations([notes.module, tools])
+    with pytest.raises(ModuleContractError, match="toolset 'notes' is declared by both"):
+        check_events_and_toolsets([notes.module, tools])
     assert notes_toolset in notes.module.toolsets
 
 
@@ -150,15 +154,15 @@ DUPLICATE_TOOLSET = DomainModule(
 )
 
 
-def test_a_duplicate_toolset_id_stops_loading_the_modules() -> None:
+def test_a_duplicate_toolset_id_stops_start_up() -> None:
     settings = Settings(
         extra_modules=[
             "tests.support.notes:module",
             "tests.kit.test_typed_events:DUPLICATE_TOOLSET",
         ]
     )
-    with pytest.raises(ModuleLoadError, match="toolset 'notes' is declared by both"):
-        enabled_modules(settings)
+    with pytest.raises(ModuleContractError, match="toolset 'notes' is declared by both"):
+        Platform.build(settings)
 
 
 def test_events_reference_is_current(repo_root: Path) -> None:

@@ -22,7 +22,7 @@ from bizosaas.kit.module import (
     Services,
 )
 from bizosaas.kit.outbox import OutboxRelay
-from bizosaas.modules import ModuleLoadError, enabled_modules
+from bizosaas.modules import ModuleLoadError, disabled_modules, enabled_modules
 from bizosaas.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -88,7 +88,7 @@ class Platform:
         """Raises `ModuleLoadError`, `ModuleContractError` or `ConfigurationError` (naming the
         module and what to fix) before anything is opened."""
         enabled = enabled_modules(settings)
-        declarations = load_declarations(enabled)
+        declarations = load_declarations(enabled, disabled=disabled_modules(settings))
         modules = enabled
         if settings.serve_only:
             # Split mode: this process serves one module; the gateway routes to it.

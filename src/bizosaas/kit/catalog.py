@@ -1,11 +1,8 @@
-"""What the enabled modules declare, checked at start-up and listed for people and agents.
+"""What the enabled modules declare, listed for people and agents (kit/contract.py checks it).
 
-* Events: names are unique across modules; a handler subscribed to an exact name must be for an
-  event some module declares (a typo would otherwise never fire, silently). A name declared only
-  by a module that is turned off is a warning: that producer may be disabled on purpose.
-  Patterns (`"commerce.*"`) are not checked. `events_markdown` renders docs/events.md.
-* Toolsets: ids are unique across modules; `describe_toolsets` lists them with each tool's
-  parameters as JSON schema (what an agent sees).
+* Events: `events_markdown` renders docs/events.md from every module's typed events.
+* Toolsets: `describe_toolsets` lists them with each tool's parameters as JSON schema (what an
+  agent sees).
 """
 
 from __future__ import annotations
@@ -13,65 +10,12 @@ from __future__ import annotations
 import inspect
 import json
 import typing
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
-import structlog
 from pydantic import BaseModel, ConfigDict, create_model
 
-from bizosaas.kit.module import DomainModule, EventType, ToolContext
-
-log = structlog.get_logger(__name__)
-_PATTERN_CHARACTERS = frozenset("*?[")
-
-
-class DeclarationError(ValueError):
-    """Modules contradict each other or themselves; start-up stops with this message."""
-
-
-def declared_events(
-    modules: Iterable[DomainModule],
-) -> dict[str, tuple[DomainModule, EventType[Any]]]:
-    events: dict[str, tuple[DomainModule, EventType[Any]]] = {}
-    for module in modules:
-        for event in module.events:
-            if event.name in events:
-                other = events[event.name][0].name
-                raise DeclarationError(
-                    f"event {event.name} is declared by both module {other} and module {module.name}"
-                )
-            events[event.name] = (module, event)
-    return events
-
-
-def check_declarations(
-    modules: Sequence[DomainModule], *, disabled: Sequence[DomainModule] = ()
-) -> None:
-    """Raise `DeclarationError` for duplicate events or toolsets and for handlers of events no
-    module declares; warn for handlers of events only a disabled module declares."""
-    declared = declared_events(modules)
-    declared_elsewhere = {event.name for module in disabled for event in module.events}
-    for module in modules:
-        for name in module.event_handlers:
-            if _PATTERN_CHARACTERS & set(name) or name in declared:
-                continue
-            if name in declared_elsewhere:
-                log.warning("event_producer_disabled", module=module.name, event_name=name)
-                continue
-            raise DeclarationError(
-                f"module {module.name} handles {name!r}, an event no module declares: declare it "
-                "in the emitting module's `events=`, or subscribe with a pattern"
-            )
-    toolsets: dict[str, str] = {}
-    for module in modules:
-        for toolset in module.toolsets:
-            if toolset.id in toolsets:
-                raise DeclarationError(
-                    f"toolset {toolset.id!r} is declared by both module {toolsets[toolset.id]} "
-                    f"and module {module.name}"
-                )
-            toolsets[toolset.id] = module.name
-
+from bizosaas.kit.module import DomainModule, ToolContext
 
 # -- events reference -----------------------------------------------------------------------
 

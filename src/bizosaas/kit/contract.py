@@ -1,5 +1,13 @@
 """What the platform checks and loads from the enabled modules before it serves anything.
 
+This is the one entry point for start-up declaration checks: `load_declarations` raises
+`ModuleContractError` naming the module and what to fix.
+
+* Events: names are unique across modules; a handler subscribed to an exact name must be for an
+  event some module declares (a typo would otherwise never fire, silently). A name declared only
+  by a module that is turned off is a warning: that producer may be disabled on purpose.
+  Patterns (`"commerce.*"`) are not checked.
+* Toolsets: ids are unique across modules.
 * Permissions: the catalogue of every declared permission and the role matrix (see
   kit/permissions.py). Every permission a module's routes require (`kit.auth.require`), every
   navigation link's permission and every exact role grant must be declared by some enabled
@@ -15,20 +23,24 @@ migrates or serves, so a mistake is reported once, before anything starts.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import structlog
 from fastapi import APIRouter
 from fastapi.dependencies.models import Dependant
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings
 
 from bizosaas.kit.auth import required_permission
-from bizosaas.kit.module import DomainModule
+from bizosaas.kit.module import DomainModule, EventType
 from bizosaas.kit.permissions import PermissionCatalogue, PermissionDeclarationError, is_pattern
 from bizosaas.settings import ConfigurationError, Settings
 
 API_PREFIX = "/api/brain"
+_PATTERN_CHARACTERS = frozenset("*?[")
+log = structlog.get_logger(__name__)
 
 
 class ModuleContractError(Exception):
@@ -45,17 +57,67 @@ class ModuleDeclarations:
     """Module name -> its loaded settings object (modules that declare a settings class)."""
 
 
-def load_declarations(modules: Sequence[DomainModule]) -> ModuleDeclarations:
-    """Check the modules' permissions and load their settings.
+def load_declarations(
+    modules: Sequence[DomainModule], *, disabled: Sequence[DomainModule] = ()
+) -> ModuleDeclarations:
+    """Check what the modules declare and load their settings.
 
-    Raises `ModuleContractError` for an undeclared or conflicting permission and
-    `ConfigurationError` for an invalid module setting."""
+    Raises `ModuleContractError` for conflicting events or toolsets, a handler of an event no
+    module declares, an undeclared or conflicting permission, and `ConfigurationError` for an
+    invalid module setting. `disabled` are built-in modules turned off: a handler of an event
+    only they declare is a warning, not an error."""
+    check_events_and_toolsets(modules, disabled=disabled)
     try:
         catalogue = PermissionCatalogue.from_modules(modules)
     except PermissionDeclarationError as error:
         raise ModuleContractError(str(error)) from None
     check_declared_permissions(modules, catalogue)
     return ModuleDeclarations(permissions=catalogue, settings=load_module_settings(modules))
+
+
+# -- events and toolsets --------------------------------------------------------------------
+
+
+def declared_events(
+    modules: Iterable[DomainModule],
+) -> dict[str, tuple[DomainModule, EventType[Any]]]:
+    events: dict[str, tuple[DomainModule, EventType[Any]]] = {}
+    for module in modules:
+        for event in module.events:
+            if event.name in events:
+                other = events[event.name][0].name
+                raise ModuleContractError(
+                    f"event {event.name} is declared by both module {other} and module {module.name}"
+                )
+            events[event.name] = (module, event)
+    return events
+
+
+def check_events_and_toolsets(
+    modules: Sequence[DomainModule], *, disabled: Sequence[DomainModule] = ()
+) -> None:
+    declared = declared_events(modules)
+    declared_elsewhere = {event.name for module in disabled for event in module.events}
+    for module in modules:
+        for name in module.event_handlers:
+            if _PATTERN_CHARACTERS & set(name) or name in declared:
+                continue
+            if name in declared_elsewhere:
+                log.warning("event_producer_disabled", module=module.name, event_name=name)
+                continue
+            raise ModuleContractError(
+                f"module {module.name} handles {name!r}, an event no module declares: declare it "
+                "in the emitting module's `events=`, or subscribe with a pattern"
+            )
+    toolsets: dict[str, str] = {}
+    for module in modules:
+        for toolset in module.toolsets:
+            if toolset.id in toolsets:
+                raise ModuleContractError(
+                    f"toolset {toolset.id!r} is declared by both module {toolsets[toolset.id]} "
+                    f"and module {module.name}"
+                )
+            toolsets[toolset.id] = module.name
 
 
 # -- permissions ----------------------------------------------------------------------------
