@@ -200,11 +200,11 @@ async def create_api_key(
 ) -> ApiKeyCreated:
     return await api_keys.create_api_key(
         session,
+        identity=identity,
         scope=_scope(principal),
         actor=principal,
         name=payload.name,
         permissions=payload.permissions,
-        catalogue=identity.permissions,
         expires_at=payload.expires_at,
         ip=client_ip(request),
     )
