@@ -8,6 +8,7 @@ from ipaddress import ip_network
 from pathlib import Path
 from typing import Annotated
 
+from limits import parse_many
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -224,6 +225,17 @@ class Settings(BaseSettings):
     invitation_ttl: int = Field(
         default=7 * 86400, ge=60, description="Invitation lifetime, seconds."
     )
+    invitation_limit_per_tenant: str = Field(
+        default="20 per hour; 100 per day",
+        description=(
+            "Invitations a tenant may send (limits syntax, several windows with `;`). Beyond "
+            "it the answer is 429 `identity.invitations_throttled` with Retry-After."
+        ),
+    )
+    api_key_limit_per_tenant: str = Field(
+        default="10 per hour",
+        description="API keys a tenant may create (429 `identity.api_keys_throttled` beyond).",
+    )
     password_min_length: int = Field(
         default=10, ge=8, le=64, description="Shortest password accepted."
     )
@@ -289,6 +301,15 @@ class Settings(BaseSettings):
                 except ValueError:
                     raise ValueError(f"{item!r} is not an IP address or CIDR network") from None
         return items
+
+    @field_validator("invitation_limit_per_tenant", "api_key_limit_per_tenant")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate limit such as '20 per hour'") from None
+        return value
 
     @field_validator("log_level")
     @classmethod

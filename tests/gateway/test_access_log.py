@@ -11,18 +11,25 @@ from bizosaas.kit.observability import add_request_id, request_id_var
 async def test_access_log_carries_tenant_user_and_latency(
     client: httpx.AsyncClient, unique: str
 ) -> None:
+    email = f"log-{unique}@example.com"
     registered = await client.post(
         "/api/brain/auth/register",
         json={
-            "email": f"log-{unique}@example.com",
+            "email": email,
             "password": "correct horse battery staple",
             "full_name": "Log Owner",
             "tenant_name": f"Logged {unique}",
         },
     )
-    assert registered.status_code == 201, registered.text
-    body = registered.json()
-    token = body["tokens"]["access_token"]
+    assert registered.status_code == 202, registered.text
+    signed_in = await client.post(
+        "/api/brain/auth/login",
+        json={"email": email, "password": "correct horse battery staple"},
+    )
+    token = signed_in.json()["access_token"]
+    body = (
+        await client.get("/api/brain/auth/me", headers={"authorization": f"Bearer {token}"})
+    ).json()
     with capture_logs() as logs:
         me = await client.get(
             "/api/brain/auth/me",

@@ -21,13 +21,12 @@ from tests.gateway.support import (
     Process,
     app_env,
     base_env,
+    register_account,
     start_bizosaas,
     stop,
     wait_healthy,
 )
 from tests.support.backends import DatabaseTarget, redis_test_url
-
-PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
@@ -80,18 +79,8 @@ async def test_event_committed_in_one_process_reaches_a_websocket_on_the_other(
 ) -> None:
     first, second = two_gateways
     async with httpx.AsyncClient() as http:
-        registered = await http.post(
-            f"{first.url}/api/brain/auth/register",
-            json={
-                "email": f"scaled-{uuid.uuid4().hex[:10]}@example.com",
-                "password": PASSWORD,
-                "full_name": "Scaled Tester",
-                "tenant_name": f"Scaled {uuid.uuid4().hex[:6]}",
-            },
-        )
-        assert registered.status_code == 201, registered.text
-        token = registered.json()["tokens"]["access_token"]
-        tenant = registered.json()["tenant"]["id"]
+        account = await register_account(http, first.url)
+        token, tenant = account.token, account.tenant
         ws_url = first.url.replace("http://", "ws://") + "/api/brain/ws"
         async with (
             aiohttp.ClientSession() as client,

@@ -122,13 +122,21 @@ async def register(http: httpx.AsyncClient, brain: Brain) -> dict[str, str]:
             "tenant_name": f"Split {uuid.uuid4().hex[:6]}",
         },
     )
-    assert response.status_code == 201, response.text
-    body = response.json()
+    assert response.status_code == 202, response.text
+    signed_in = await http.post(
+        f"{brain.url}/api/brain/auth/login", json={"email": email, "password": PASSWORD}
+    )
+    assert signed_in.status_code == 200, signed_in.text
+    tokens = signed_in.json()
+    me = await http.get(
+        f"{brain.url}/api/brain/auth/me",
+        headers={"authorization": f"Bearer {tokens['access_token']}"},
+    )
     return {
-        "token": body["tokens"]["access_token"],
-        "user": body["user"]["id"],
-        "tenant": body["tenant"]["id"],
-        "session": body["tokens"]["session_id"],
+        "token": tokens["access_token"],
+        "user": me.json()["user"]["id"],
+        "tenant": me.json()["tenant"]["id"],
+        "session": tokens["session_id"],
     }
 
 

@@ -78,8 +78,12 @@ async def test_creating_a_tenant_refuses_a_nul(app: FastAPI, client: httpx.Async
 async def test_api_key_permissions_refuse_control_characters(
     client: httpx.AsyncClient,
 ) -> None:
-    created = await client.post("/api/brain/auth/register", json=sign_up())
-    token = created.json()["tokens"]["access_token"]
+    details = sign_up()
+    assert (await client.post("/api/brain/auth/register", json=details)).status_code == 202
+    signed_in = await client.post(
+        "/api/brain/auth/login", json={"email": details["email"], "password": PASSWORD}
+    )
+    token = signed_in.json()["access_token"]
     response = await client.post(
         "/api/brain/auth/api-keys",
         json={"name": "ci", "permissions": ["identity.member:read\x00"]},

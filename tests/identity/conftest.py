@@ -47,11 +47,17 @@ Register = Callable[..., Awaitable[Account]]
 
 
 @pytest.fixture
-def register(client: httpx.AsyncClient, unique: str) -> Register:
+def register(client: httpx.AsyncClient, database: Database, unique: str) -> Register:
+    """Sign up through the API, confirm the address with the mailed link (unless `verified`
+    is false) and log in: the account of a new tenant's admin."""
     counter = iter(range(1000))
 
     async def create(
-        tenant_name: str = "Acme", email: str | None = None, password: str = PASSWORD
+        tenant_name: str = "Acme",
+        email: str | None = None,
+        password: str = PASSWORD,
+        *,
+        verified: bool = True,
     ) -> Account:
         address = email or f"owner{next(counter)}-{unique}@example.com"
         response = await client.post(
@@ -63,17 +69,24 @@ def register(client: httpx.AsyncClient, unique: str) -> Register:
                 "tenant_name": f"{tenant_name} {unique}",
             },
         )
-        assert response.status_code == 201, response.text
-        body = response.json()
+        assert response.status_code == 202, response.text
+        if verified:
+            confirm = token_in((await mailbox(database, address.lower()))[0])
+            confirmed = await client.post(f"{API}/email/verify/confirm", json={"token": confirm})
+            assert confirmed.status_code == 204, confirmed.text
+        signed_in = await login(client, address, password)
+        assert signed_in.status_code == 200, signed_in.text
+        tokens = signed_in.json()
+        me = (await client.get(f"{API}/me", headers=bearer(tokens["access_token"]))).json()
         return Account(
             email=address.lower(),
             password=password,
-            tenant_id=uuid.UUID(body["tenant"]["id"]),
-            tenant_slug=body["tenant"]["slug"],
-            user_id=uuid.UUID(body["user"]["id"]),
-            access_token=body["tokens"]["access_token"],
-            refresh_token=body["tokens"]["refresh_token"],
-            session_id=uuid.UUID(body["tokens"]["session_id"]),
+            tenant_id=uuid.UUID(me["tenant"]["id"]),
+            tenant_slug=me["tenant"]["slug"],
+            user_id=uuid.UUID(me["user"]["id"]),
+            access_token=tokens["access_token"],
+            refresh_token=tokens["refresh_token"],
+            session_id=uuid.UUID(tokens["session_id"]),
         )
 
     return create

@@ -78,7 +78,7 @@ async def test_mail_goes_out_through_smtp(
     settings: Settings,
     smtp_server: socketserver.ThreadingTCPServer,
 ) -> None:
-    owner = await register()
+    owner = await register(verified=False)
     await deliver_mail(database, Mailer(settings=settings, database=database))
     messages = smtp_server.messages  # type: ignore[attr-defined]
     sent = [(to, m) for to, m in messages if to == [owner.email]]
@@ -97,7 +97,7 @@ async def test_unreachable_smtp_server_is_recorded_as_failed(
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
-    owner = await register()
+    owner = await register(verified=False)
     unreachable = settings.model_copy(update={"smtp_port": closed_port})
     await deliver_mail(database, Mailer(settings=unreachable, database=database))
     async with database.unit_of_work() as session:

@@ -133,7 +133,7 @@ async def test_expired_reset_token_is_refused(
 async def test_email_verification(
     client: httpx.AsyncClient, register: Register, database: Database
 ) -> None:
-    account = await register()
+    account = await register(verified=False)
     me = (await client.get(f"{API}/me", headers=account.headers)).json()
     assert me["user"]["email_verified_at"] is None
     resent = await client.post(f"{API}/email/verify/request", headers=account.headers)
@@ -244,7 +244,7 @@ async def test_hashing_runs_off_the_event_loop_which_keeps_serving(
         background.cancel()
         await asyncio.gather(background, return_exceptions=True)
         identity.passwords = original
-    assert registered.status_code == 201, registered.text
+    assert registered.status_code == 202, registered.text
     assert signed_in.status_code == 200 and unknown.status_code == 401
 
     assert len(computations) >= 3

@@ -32,23 +32,6 @@ async def test_login_returns_token_pair(client: httpx.AsyncClient, register: Reg
     assert body["access_token"] and body["refresh_token"]
 
 
-async def test_email_is_unique_case_insensitively(
-    client: httpx.AsyncClient, register: Register
-) -> None:
-    account = await register()
-    again = await client.post(
-        f"{API}/register",
-        json={
-            "email": account.email.upper(),
-            "password": PASSWORD,
-            "full_name": "Copy",
-            "tenant_name": "Copycat",
-        },
-    )
-    assert again.status_code == 409
-    assert again.json()["code"] == "identity.email_taken"
-
-
 async def test_login_picks_the_requested_tenant(
     client: httpx.AsyncClient, register: Register, invite: Invite
 ) -> None:

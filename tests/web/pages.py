@@ -60,8 +60,15 @@ def stat_value(dashboard_html: str, label: str) -> int:
 
 
 async def tenant_admin(
-    database: Database, context: identity.IdentityContext, unique: str, name: str = "Acme"
+    database: Database,
+    context: identity.IdentityContext,
+    unique: str,
+    name: str = "Acme",
+    *,
+    verified: bool = True,
 ) -> Person:
+    """A signed-up tenant admin, who (unless `verified` is false) confirmed their address with
+    the mailed link, as a new owner must before the workspace sends invitations."""
     email = f"owner-{uuid.uuid4().hex[:8]}@example.com"
     async with database.unit_of_work() as session:
         registration = await identity.register(
@@ -72,6 +79,12 @@ async def tenant_admin(
             full_name="Olive Owner",
             tenant_name=f"{name} {unique}",
         )
+    assert registration is not None
+    if verified:
+        (confirmation,) = await mailbox(database, email)
+        token = link_in(confirmation, "/auth/verify-email").split("token=", 1)[1]
+        async with database.unit_of_work() as session:
+            await identity.verify_email(session, token=token)
     return Person(email=email, user_id=registration.user.id, tenant_id=registration.tenant.id)
 
 

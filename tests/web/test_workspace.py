@@ -153,7 +153,8 @@ async def test_an_invitation_sent_from_the_workspace_is_mailed_and_listed_until_
     assert stat_value((await client.get("/app")).text, "Pending invitations") == 1
 
     [message] = await mailbox(database, invitee)
-    assert message.subject == f"You are invited to Acme {unique} on BizOSaaS"
+    assert message.subject == "You have been invited to a workspace on BizOSaaS"
+    assert f'the workspace "Acme {unique}"' in message.body
     link = link_in(message, "/auth/accept-invitation")
     # The platform's mail sink shows the same message to platform administrators.
     async with new_client(app) as platform:
@@ -541,7 +542,7 @@ async def test_email_verification_link(
     unique: str,
     identity_context: IdentityContext,
 ) -> None:
-    owner = await tenant_admin(database, identity_context, unique)
+    owner = await tenant_admin(database, identity_context, unique, verified=False)
     await sign_in(client, owner)
     assert "Not verified" in (await client.get("/app/security")).text
     link = link_in((await mailbox(database, owner.email))[0], "/auth/verify-email")

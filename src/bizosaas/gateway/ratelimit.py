@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from limits import RateLimitItem, parse_many
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage import Storage
 from prometheus_client import Counter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -25,6 +25,7 @@ from bizosaas.gateway.config import Per, RateLimitRule
 from bizosaas.gateway.principal import caller_principal
 from bizosaas.gateway.proxy import split_service
 from bizosaas.kit.errors import RateLimited, problem_response
+from bizosaas.kit.ratelimit import limits_storage
 
 RATE_LIMITED = Counter(
     "bizosaas_gateway_rate_limited_total", "Requests refused with 429, by service.", ["service"]
@@ -66,11 +67,7 @@ def build_limits(rules: tuple[RateLimitRule, ...]) -> list[_Limit]:
 
 
 def make_storage(redis_url: str | None) -> Storage:
-    if redis_url:
-        return RedisStorage(
-            "async+" + redis_url, implementation="redispy", key_prefix="bizosaas:ratelimit"
-        )
-    return MemoryStorage()
+    return limits_storage(redis_url, key_prefix="bizosaas:ratelimit")
 
 
 class RateLimiter:

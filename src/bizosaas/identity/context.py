@@ -1,5 +1,5 @@
 """The identity context of one process: settings, signing and data-encryption keys, password
-hasher, login throttle and session guard.
+hasher, login throttle, tenant quotas and session guard.
 
 Identity's startup hook builds it from the process's `Services` and provides it as
 `app.state.identity`; routers and pages receive it through the `Identity` dependency
@@ -18,6 +18,7 @@ from bizosaas.identity.credentials.keys import KeyStore
 from bizosaas.identity.credentials.passwords import Passwords
 from bizosaas.identity.credentials.throttle import LoginThrottle
 from bizosaas.identity.credentials.tokens import LocalVerifier
+from bizosaas.identity.quotas import TenantQuotas
 from bizosaas.identity.sessions.guard import SessionGuard
 from bizosaas.kit.crypto import Keyring
 from bizosaas.kit.db import Database
@@ -31,6 +32,8 @@ class IdentityContext:
     keys: KeyStore
     passwords: Passwords
     throttle: LoginThrottle
+    quotas: TenantQuotas
+    """Per-tenant budgets of invitations and API keys (quotas.py)."""
     guard: SessionGuard
     verifier: LocalVerifier
     data_keys: Keyring
@@ -67,6 +70,7 @@ def build(
             per_ip=settings.login_limit_per_ip,
             redis_url=settings.redis_url,
         ),
+        quotas=TenantQuotas.from_settings(settings),
         guard=SessionGuard(
             database=database,
             redis=redis,

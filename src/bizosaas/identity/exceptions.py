@@ -165,3 +165,25 @@ class MfaNotEnrolled(Conflict):
 class MailNotFound(NotFound):
     code = "identity.mail_not_found"
     title = "Message not found"
+
+
+class EmailUnverified(PermissionDenied):
+    code = "identity.email_unverified"
+    title = "Verify your e-mail address first"
+
+
+class InvitationsThrottled(Problem):
+    status = 429
+    code = "identity.invitations_throttled"
+    title = "Too many invitations from this tenant"
+
+
+class ApiKeysThrottled(Problem):
+    status = 429
+    code = "identity.api_keys_throttled"
+    title = "Too many API keys created in this tenant"
+
+
+class InvalidTenantName(InvalidInput):
+    code = "identity.invalid_tenant_name"
+    title = "The tenant name is not valid"

@@ -18,6 +18,9 @@ from bizosaas.kit.db import utcnow
 from bizosaas.kit.permissions import Role
 from bizosaas.kit.text import SingleLine, Word
 
+TENANT_NAME_MIN, TENANT_NAME_MAX = 2, 80
+"""A tenant's name is shown in pages and quoted in mail: a short plain-text label."""
+
 RoleName = Literal["tenant_admin", "manager", "staff", "client"]
 Password = Field(min_length=1, max_length=1024)
 
@@ -26,7 +29,9 @@ class RegisterRequest(BaseModel):
     email: EmailStr
     password: SingleLine = Password
     full_name: SingleLine = Field(min_length=1, max_length=200)
-    tenant_name: SingleLine = Field(min_length=2, max_length=200)
+    tenant_name: SingleLine = Field(
+        min_length=TENANT_NAME_MIN, max_length=TENANT_NAME_MAX, description="Plain text."
+    )
 
 
 class LoginRequest(BaseModel):
@@ -119,8 +124,10 @@ class Registration(BaseModel):
     role: str = Role.tenant_admin.value
 
 
-class RegistrationResult(Registration):
-    tokens: TokenPair
+class SignUpAccepted(BaseModel):
+    """The answer to a sign-up, the same whether or not the address has an account."""
+
+    detail: str
 
 
 class Me(BaseModel):
@@ -274,7 +281,7 @@ class AuditEventRead(BaseModel):
 
 
 class TenantCreate(BaseModel):
-    name: SingleLine = Field(min_length=2, max_length=200)
+    name: SingleLine = Field(min_length=TENANT_NAME_MIN, max_length=TENANT_NAME_MAX)
     slug: str | None = Field(default=None, min_length=2, max_length=63, pattern=r"^[a-z0-9-]+$")
 
 

@@ -12,7 +12,9 @@ of the caller) and, for changes, the acting `actor` principal. Errors are
 
 Sign-up and login (membership/registration.py, sessions/)
   register(session, *, identity, email, password, full_name, tenant_name, ip=None)
-      -> Registration
+      -> Registration | None (None: the address has an account, whose owner is mailed that
+      someone tried; callers answer the same either way). The new admin's address is
+      unverified until they open the mailed link; login works before that.
   authenticate_password(session, *, identity, email, password, tenant_slug=None,
       totp_code=None, ip=None, user_agent=None) -> TokenPair | MfaChallenge   (API channel)
   login_browser(... same arguments ...) -> BrowserSession | MfaChallenge   (browser channel)
@@ -51,7 +53,10 @@ Tenants and people (membership/)
   create_user(session, *, identity, email, password, full_name, super_admin=False,
       verified=False) -> User
   create_invitation(session, *, identity, scope, actor, email, role, ip=None)
-      -> InvitationRead
+      -> InvitationRead  (403 identity.email_unverified, 429 identity.invitations_throttled)
+  tenant_may_send(session, *, scope) -> bool / ensure_tenant_may_send(session, *, scope)
+      Mail on a tenant's behalf (invitations, anything a domain sends for it) waits until a
+      tenant admin of it has a verified address; ensure_ raises 403 identity.email_unverified.
   list_invitations(session, *, scope) -> list[InvitationRead]
   revoke_invitation(session, *, scope, actor, invitation_id, ip=None)
   accept_invitation(session, *, identity, token, password=None, full_name=None, ip=None)
@@ -74,9 +79,9 @@ Account security (membership/account.py, credentials/totp.py)
   remaining_recovery_codes(session, *, user_id) -> int
 
 Machine access and audit (credentials/api_keys.py, records/audit.py)
-  create_api_key(session, *, scope, actor, name, permissions, catalogue, expires_at=None,
+  create_api_key(session, *, identity, scope, actor, name, permissions, expires_at=None,
                  ip=None)
-      -> ApiKeyCreated
+      -> ApiKeyCreated  (429 identity.api_keys_throttled beyond the tenant's quota)
   list_api_keys(session, *, scope) -> list[ApiKeyRead]
   revoke_api_key(session, *, scope, actor, key_id, ip=None)
   list_audit_events(session, *, scope, limit=100, before=None, action=None)
@@ -112,10 +117,12 @@ from bizosaas.identity.membership.members import (
     accept_invitation,
     change_member_role,
     create_invitation,
+    ensure_tenant_may_send,
     list_invitations,
     list_members,
     remove_member,
     revoke_invitation,
+    tenant_may_send,
 )
 from bizosaas.identity.membership.platform_admin import (
     admin_create_tenant,
@@ -176,6 +183,7 @@ __all__ = [
     "create_user",
     "disable_totp",
     "enrol_totp",
+    "ensure_tenant_may_send",
     "get_mail",
     "list_api_keys",
     "list_audit_events",
@@ -201,6 +209,7 @@ __all__ = [
     "revoke_session",
     "start_api_session",
     "switch_tenant",
+    "tenant_may_send",
     "verified_login_for",
     "verify_email",
     "verify_login",

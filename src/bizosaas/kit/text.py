@@ -101,3 +101,21 @@ PlainText = Annotated[str, NoControlCharacters(multiline=True)]
 """Multi-line text: tab, line feed and carriage return allowed, other control characters not."""
 Word = Annotated[str, OneWord()]
 """A non-empty string without whitespace or control characters."""
+
+
+# Dots (with the full-width and ideographic ones browsers read as dots) and at signs between
+# word characters, and a scheme separator: what auto-linkers look for.
+_LINKABLE = re.compile(r"(?<=\w)[.@\uff0e\u3002\uff61](?=\w)|://")
+
+
+def unlinkable(text: str) -> str:
+    """`text` (a name someone chose) made safe to quote in an e-mail: mail clients turn
+    anything shaped like an address or a URL into a link, so a tenant called
+    "verify at evil.example" would send a clickable phishing link under our name. The dots and
+    at signs inside words, and `://`, are bracketed as security advisories "defang" them
+    ("evil[.]example"); a name without them is unchanged."""
+
+    def defang(match: re.Match[str]) -> str:
+        return f"[{match.group(0)}]"
+
+    return _LINKABLE.sub(defang, text)

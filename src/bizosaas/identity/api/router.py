@@ -27,14 +27,13 @@ from bizosaas.identity.schemas import (
     MfaLoginRequest,
     RefreshRequest,
     RegisterRequest,
-    RegistrationResult,
     SessionRead,
+    SignUpAccepted,
     SwitchTenantRequest,
     TokenPair,
 )
 from bizosaas.identity.sessions import (
     mfa_login,
-    opening,
     password_login,
     rotation,
     tenant_switch,
@@ -74,16 +73,30 @@ async def root_jwks(identity: Identity) -> Response:
     return jwks_response(identity)
 
 
+SIGN_UP_ACCEPTED = (
+    "Check your mailbox: we sent a message to this address. Open its link to confirm the "
+    "address, then sign in."
+)
+
+
 @router.post(
     "/register",
-    status_code=201,
-    summary="Sign up: create a tenant and its first admin",
-    responses={409: {"description": "E-mail address taken"}, 422: {"description": "Weak password"}},
+    status_code=202,
+    summary="Sign up: create a tenant and its first admin, who confirms their address by mail",
+    description=(
+        "Answers 202 with the same body whether or not the address has an account, so sign-up "
+        "does not tell who has one. A new address gets the tenant, its admin and a mail with a "
+        "confirmation link; an address with an account gets a mail saying someone tried. "
+        "Sign in with `POST /login` (an unconfirmed owner can, but the tenant sends no "
+        "invitations or other mail until the address is confirmed: 403 "
+        "`identity.email_unverified`)."
+    ),
+    responses={422: {"description": "Weak password or invalid input"}},
 )
 async def register(
     payload: RegisterRequest, request: Request, session: DbSession, identity: Identity
-) -> RegistrationResult:
-    signed_up = await registration.register(
+) -> SignUpAccepted:
+    await registration.register(
         session,
         identity=identity,
         email=payload.email,
@@ -92,17 +105,7 @@ async def register(
         tenant_name=payload.tenant_name,
         ip=client_ip(request),
     )
-    login = await opening.verified_login_for(
-        session, user_id=signed_up.user.id, tenant_id=signed_up.tenant.id
-    )
-    tokens = await opening.start_api_session(
-        session,
-        identity=identity,
-        login=login,
-        ip=client_ip(request),
-        user_agent=user_agent(request),
-    )
-    return RegistrationResult(**signed_up.model_dump(), tokens=tokens)
+    return SignUpAccepted(detail=SIGN_UP_ACCEPTED)
 
 
 @router.post(

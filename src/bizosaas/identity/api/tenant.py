@@ -120,7 +120,17 @@ async def list_invitations(
     "/invitations",
     status_code=201,
     summary="Invite someone by e-mail",
-    responses={**FORBIDDEN, 409: {"description": "Already a member"}},
+    description=(
+        "Mails the invitation. Refused with 403 `identity.email_unverified` until a tenant "
+        "admin has confirmed their e-mail address, and with 429 "
+        "`identity.invitations_throttled` (see Retry-After) beyond the tenant's invitation "
+        "quota (setting `invitation_limit_per_tenant`)."
+    ),
+    responses={
+        **FORBIDDEN,
+        409: {"description": "Already a member"},
+        429: {"description": "The tenant's invitation quota is spent (see Retry-After)"},
+    },
     dependencies=[IdempotencyKey],
 )
 async def create_invitation(
@@ -188,7 +198,10 @@ async def list_api_keys(principal: KeyReader, session: TenantSession) -> list[Ap
     "/api-keys",
     status_code=201,
     summary="Create an API key (the secret is shown once)",
-    responses={**FORBIDDEN},
+    responses={
+        **FORBIDDEN,
+        429: {"description": "The tenant's API key quota is spent (see Retry-After)"},
+    },
     dependencies=[IdempotencyKey],
 )
 async def create_api_key(
@@ -200,11 +213,11 @@ async def create_api_key(
 ) -> ApiKeyCreated:
     return await api_keys.create_api_key(
         session,
+        identity=identity,
         scope=_scope(principal),
         actor=principal,
         name=payload.name,
         permissions=payload.permissions,
-        catalogue=identity.permissions,
         expires_at=payload.expires_at,
         ip=client_ip(request),
     )

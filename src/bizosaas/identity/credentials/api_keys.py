@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bizosaas.identity.context import IdentityContext
 from bizosaas.identity.credentials.tokens import API_KEY_PREFIX, hash_secret, new_secret
 from bizosaas.identity.events import AuditAction
 from bizosaas.identity.exceptions import ApiKeyNotFound, PermissionNotHeld, UnknownPermission
@@ -18,7 +19,7 @@ from bizosaas.identity.schemas import ApiKeyCreated, ApiKeyRead
 from bizosaas.kit.auth import Principal
 from bizosaas.kit.db import utcnow
 from bizosaas.kit.errors import InvalidInput, PermissionDenied
-from bizosaas.kit.permissions import PermissionCatalogue, covers
+from bizosaas.kit.permissions import covers
 from bizosaas.kit.tenancy import TenantScope, bind_tenant
 
 
@@ -47,22 +48,22 @@ def _require(actor: Principal, permission: str) -> None:
 async def create_api_key(
     session: AsyncSession,
     *,
+    identity: IdentityContext,
     scope: TenantScope,
     actor: Principal,
     name: str,
     permissions: list[str],
-    catalogue: PermissionCatalogue,
     expires_at: datetime | None = None,
     ip: str | None = None,
 ) -> ApiKeyCreated:
-    """`catalogue`: the process's permissions; a key may hold only names it declares (or
-    patterns matching some)."""
+    """A key may hold only permissions the process's catalogue declares (or patterns matching
+    some) and the creator holds; a tenant creates a few an hour at most (its quota)."""
     _require(actor, "identity.api_key:write")
     await bind_tenant(session, scope)
     wanted = sorted({p.strip() for p in permissions if p.strip()})
     if not wanted:
         raise InvalidInput("Give the key at least one permission.")
-    unknown = catalogue.unknown(wanted)
+    unknown = identity.permissions.unknown(wanted)
     if unknown:
         raise UnknownPermission(
             f"No enabled module declares {', '.join(unknown)}; "
@@ -78,6 +79,7 @@ async def create_api_key(
             )
     if expires_at is not None and expires_at <= utcnow():
         raise InvalidInput("The expiry must be in the future.")
+    await identity.quotas.charge_api_key(scope.tenant_id)
     secret = new_secret("", 32)
     key_text = api_key_text(scope.tenant_id, secret)
     api_key = ApiKey(

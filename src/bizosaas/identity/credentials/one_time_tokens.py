@@ -17,6 +17,7 @@ from bizosaas.identity.models import OneTimePurpose, OneTimeToken, User
 from bizosaas.identity.records.mail import request_mail
 from bizosaas.identity.repository import accounts, credentials
 from bizosaas.kit.db import utcnow
+from bizosaas.kit.text import unlinkable
 from bizosaas.settings import Settings
 
 RESET_PATH = "/auth/reset-password"
@@ -71,7 +72,7 @@ async def send_verification(session: AsyncSession, *, settings: Settings, user: 
         to=user.email,
         subject="Confirm your e-mail address",
         body=(
-            f"Hello {user.full_name or user.email},\n\n"
+            f"Hello {unlinkable(user.full_name or user.email)},\n\n"
             f"Confirm your e-mail address for BizOSaaS by opening this link:\n{link}\n\n"
             f"Or enter this code: {token}\n\n"
             "If you did not sign up, ignore this message."
@@ -90,7 +91,7 @@ async def send_password_reset(session: AsyncSession, *, settings: Settings, user
         to=user.email,
         subject="Reset your BizOSaaS password",
         body=(
-            f"Hello {user.full_name or user.email},\n\n"
+            f"Hello {unlinkable(user.full_name or user.email)},\n\n"
             f"Someone asked to reset your password. To choose a new one, open this link within "
             f"{minutes} minutes:\n{link}\n\nOr enter this code: {token}\n\n"
             "If it was not you, ignore this message: your password stays as it is."

@@ -20,6 +20,7 @@ from bizosaas.identity.credentials.tokens import INVITATION_PREFIX, hash_secret,
 from bizosaas.identity.events import MEMBER_JOINED, AuditAction, MemberJoined
 from bizosaas.identity.exceptions import (
     AlreadyMember,
+    EmailUnverified,
     InvitationInvalid,
     InvitationNotFound,
     LastAdmin,
@@ -46,6 +47,7 @@ from bizosaas.kit.errors import PermissionDenied
 from bizosaas.kit.outbox import record_event
 from bizosaas.kit.permissions import Role
 from bizosaas.kit.tenancy import TenantScope, bind_tenant, trusted_scope
+from bizosaas.kit.text import unlinkable
 
 ACCEPT_PATH = "/auth/accept-invitation"
 
@@ -159,6 +161,22 @@ async def remove_member(
     await session.flush()
 
 
+async def tenant_may_send(session: AsyncSession, *, scope: TenantScope) -> bool:
+    """Whether mail may go out on the tenant's behalf: once one of its tenant admins has
+    proven their address (a fresh sign-up is not a mail relay)."""
+    await bind_tenant(session, scope)
+    return await accounts.has_verified_admin(session, scope=scope)
+
+
+async def ensure_tenant_may_send(session: AsyncSession, *, scope: TenantScope) -> None:
+    """Raise 403 `identity.email_unverified` unless `tenant_may_send`."""
+    if not await tenant_may_send(session, scope=scope):
+        raise EmailUnverified(
+            "Confirm your e-mail address first: open the link we sent you, or ask for a new "
+            "one in your security settings. Until then this workspace sends no e-mail."
+        )
+
+
 # -- invitations ------------------------------------------------------------------------------
 
 
@@ -206,6 +224,8 @@ async def create_invitation(
         session, user_id=existing.id, tenant_id=scope.tenant_id
     ):
         raise AlreadyMember(f"{email} is already a member of this tenant.")
+    await ensure_tenant_may_send(session, scope=scope)
+    await identity.quotas.charge_invitation(scope.tenant_id)
     now = utcnow()
     # A new invitation replaces any pending one for the same address.
     replaced = await accounts.revoke_pending_invitations(session, scope=scope, email=email, now=now)
@@ -222,14 +242,19 @@ async def create_invitation(
     await session.flush()
     link = f"{identity.settings.base_url}{ACCEPT_PATH}?token={token}"
     days = max(1, identity.settings.invitation_ttl // 86400)
+    # The tenant's name is the sender's choice: it stays out of the subject (where it would
+    # read as our words) and is quoted defanged in the body, so no client links it.
     request_mail(
         session,
         to=email,
-        subject=f"You are invited to {tenant.name} on BizOSaaS",
+        subject="You have been invited to a workspace on BizOSaaS",
         body=(
-            f"Hello,\n\nYou have been invited to join {tenant.name} on BizOSaaS as "
+            f"Hello,\n\nYou have been invited to join the workspace "
+            f'"{unlinkable(tenant.name)}" on BizOSaaS as '
             f"{invited_role.value.replace('_', ' ')}.\n\nAccept within {days} days:\n{link}\n\n"
-            f"Or enter this code: {token}\n"
+            f"Or enter this code: {token}\n\n"
+            "If you do not know this workspace, ignore this message: nothing happens unless "
+            "you accept.\n"
         ),
         tenant_id=scope.tenant_id,
     )

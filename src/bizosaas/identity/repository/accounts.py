@@ -126,6 +126,22 @@ async def count_admins(session: AsyncSession, *, scope: TenantScope) -> int:
     return len(rows.all())
 
 
+async def has_verified_admin(session: AsyncSession, *, scope: TenantScope) -> bool:
+    """Whether an active tenant admin of the tenant has proven their e-mail address."""
+    found = await session.scalar(
+        select(Membership.id)
+        .join(User, User.id == Membership.user_id)
+        .where(
+            Membership.tenant_id == scope.tenant_id,
+            Membership.role == Role.tenant_admin.value,
+            User.is_active.is_(True),
+            User.email_verified_at.is_not(None),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 # -- invitations (tenant-owned) ------------------------------------------------------------
 
 

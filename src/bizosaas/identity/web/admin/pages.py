@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from bizosaas.identity import service as identity
+from bizosaas.identity.schemas import TENANT_NAME_MAX
 from bizosaas.kit.deps import DbSession
 from bizosaas.kit.errors import Problem
 from bizosaas.kit.module import WebApp
@@ -77,7 +78,7 @@ async def create_tenant(request: Request, viewer: SuperAdmin, session: DbSession
     name = form.require("name", "Enter the business name.")
     if name and len(name) < 2:
         form.errors["name"] = "Use at least 2 characters."
-    form.max_length("name", 200)
+    form.max_length("name", TENANT_NAME_MAX)
     slug = form.get("slug").lower()
     if slug and not SLUG.match(slug):
         form.errors["slug"] = "Use 2 to 63 lowercase letters, digits and hyphens."

@@ -368,11 +368,11 @@ async def create_api_key(
         try:
             created = await identity.create_api_key(
                 session,
+                identity=identity_context,
                 scope=workspace_scope(viewer),
                 actor=viewer.principal,
                 name=name,
                 permissions=ACCESS_OPTIONS[access][1],
-                catalogue=identity_context.permissions,
             )
         except Problem as problem:
             await session.rollback()

@@ -131,13 +131,15 @@ async def _invitations_page(
     session: WorkspaceSession,
     form: Form | None = None,
 ) -> Response:
-    rows = await open_invitations(session, workspace_scope(viewer))
+    scope = workspace_scope(viewer)
+    rows = await open_invitations(session, scope)
     context = {
         "title": "Invitations",
         "lead": "Invite people to this workspace by e-mail.",
         "invitations": rows.pending,
         "expired_invitations": rows.expired,
         "can_invite": viewer.can("identity.invitation:write"),
+        "may_send": await identity.tenant_may_send(session, scope=scope),
         "role_options": ROLE_OPTIONS,
         "errors": form.errors if form else {},
         "values": form.safe_values() if form else {"role": "staff"},
