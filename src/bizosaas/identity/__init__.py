@@ -38,6 +38,7 @@ async def startup(services: Services) -> None:
         database=services.database,
         redis=services.redis,
         permissions=services.permissions,
+        bus=services.bus,
     )
     try:
         async with services.database.unit_of_work() as session:

@@ -5,6 +5,9 @@ revocation also sets a marker key there, and gateways check the marker (one roun
 instead of the database. Each process remembers an "active" answer for at most
 `interval` seconds (0.5 s by default), so a revocation reaches every process within that
 bound plus one lookup; in the revoking process it takes effect at once.
+
+A revocation is also announced on the event bus (`kit.auth.SESSIONS_ENDED`), so each process's
+realtime hub closes the sockets of those sessions at once instead of asking per socket.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from collections.abc import Iterable
 from redis.asyncio import Redis
 
 from bizosaas.identity.repository import auth_sessions
+from bizosaas.kit.auth import sessions_ended_event
 from bizosaas.kit.db import Database, utcnow
+from bizosaas.kit.events import EventBus
 
 REVOKED_MARKER_PREFIX = "bizosaas:identity:revoked-session:"
 _MAX_REMEMBERED = 50_000
@@ -30,11 +35,13 @@ class SessionGuard:
         redis: Redis | None,
         interval: float,
         marker_ttl: int,
+        bus: EventBus | None = None,
     ) -> None:
         self._database = database
         self._redis = redis
         self._interval = interval
         self._marker_ttl = marker_ttl
+        self._bus = bus
         self._active_until: dict[uuid.UUID, float] = {}
 
     async def is_active(self, session_id: uuid.UUID) -> bool:
@@ -71,3 +78,5 @@ class SessionGuard:
                 for session_id in ids:
                     pipe.set(REVOKED_MARKER_PREFIX + str(session_id), b"1", ex=self._marker_ttl)
                 await pipe.execute()
+        if self._bus is not None and ids:
+            await self._bus.publish(sessions_ended_event(ids))

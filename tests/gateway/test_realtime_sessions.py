@@ -1,0 +1,203 @@
+"""A realtime socket ends with its session: logout, "log out everywhere", an administrator's
+revocation and the token's expiry each close it (code 4401), while the sockets of other
+sessions stay open. A real gateway under uvicorn, real WebSocket clients; embedded mode on
+SQLite (the in-process bus) and scaled mode on PostgreSQL with Redis (the announcement goes
+through Redis pub/sub, even back to the same process). The two-process case is in
+test_scaled.py."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import httpx
+import jwt
+import pytest
+from fastapi import FastAPI
+
+from bizosaas.gateway.app import create_app
+from bizosaas.gateway.assembly import Gateway
+from bizosaas.identity.credentials.tokens import issue_access_token
+from bizosaas.identity.schemas import TokenPair
+from bizosaas.identity.service import IdentityContext, authenticate_password
+from bizosaas.settings import Settings
+from tests.conftest import NOTES_MODULE, require
+from tests.gateway.support import (
+    PASSWORD,
+    Account,
+    add_member,
+    bearer,
+    serve,
+    tenant_account,
+)
+from tests.support import backends
+from tests.support.backends import DatabaseTarget
+from tests.support.waiting import PATIENCE, wait_until
+
+CLOSE_SESSION_ENDED = 4401
+
+
+@dataclass
+class Live:
+    app: FastAPI
+    url: str
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://") + "/api/brain/ws"
+
+    @property
+    def gateway(self) -> Gateway:
+        gateway = self.app.state.gateway
+        assert isinstance(gateway, Gateway)
+        return gateway
+
+
+@pytest.fixture
+async def live(isolated_target: DatabaseTarget, tmp_path: Path) -> AsyncIterator[Live]:
+    redis_url = None
+    if isolated_target.backend == "postgres":
+        redis_url = backends.redis_test_url()
+        require(redis_url is not None, "Redis (BIZOSAAS_TEST_REDIS_URL)")
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        database_url=isolated_target.app_url,
+        redis_url=redis_url,
+        extra_modules=[NOTES_MODULE],
+        log_format="console",
+        log_level="WARNING",
+        argon2_memory_cost=7168,
+        argon2_time_cost=1,
+    )
+    app = create_app(settings)
+    async with serve(app) as url:
+        yield Live(app=app, url=url)
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    return dict(jwt.decode(token, options={"verify_signature": False}))
+
+
+async def another_session(live: Live, account: Account) -> Account:
+    """The same user signed in a second time (a second device): a session of its own."""
+    identity: IdentityContext = live.app.state.identity
+    async with httpx.AsyncClient() as http:
+        me = await http.get(f"{live.url}/api/brain/auth/me", headers=account.headers)
+    assert me.status_code == 200, me.text
+    async with live.app.state.database.unit_of_work() as session:
+        pair = await authenticate_password(
+            session,
+            identity=identity,
+            email=me.json()["user"]["email"],
+            password=PASSWORD,
+            tenant_slug=me.json()["tenant"]["slug"],
+        )
+    assert isinstance(pair, TokenPair)
+    assert claims_of(pair.access_token)["sid"] != claims_of(account.token)["sid"]
+    return Account(token=pair.access_token, user=account.user, tenant=account.tenant)
+
+
+async def assert_open(ws: aiohttp.ClientWebSocketResponse) -> None:
+    await ws.send_json({"type": "ping"})
+    async with asyncio.timeout(PATIENCE):
+        message = await ws.receive()
+    assert message.type == aiohttp.WSMsgType.TEXT and message.json() == {"type": "pong"}
+
+
+async def assert_closed(ws: aiohttp.ClientWebSocketResponse, reason: str) -> None:
+    """The server closes the socket; the deadline is generous, never a speed check."""
+    async with asyncio.timeout(PATIENCE):
+        message = await ws.receive()
+    assert message.type == aiohttp.WSMsgType.CLOSE, message
+    assert (ws.close_code, message.extra) == (CLOSE_SESSION_ENDED, reason)
+
+
+async def post(live: Live, path: str, token: str) -> httpx.Response:
+    async with httpx.AsyncClient() as http:
+        return await http.post(f"{live.url}/api/brain/auth{path}", headers=bearer(token))
+
+
+async def test_logout_closes_the_socket_of_that_session_only(live: Live) -> None:
+    phone = await tenant_account(live.app)
+    laptop = await another_session(live, phone)
+    stranger = await tenant_account(live.app)
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(live.ws_url, headers=phone.headers) as on_phone,
+        http.ws_connect(f"{live.ws_url}?access_token={laptop.token}") as on_laptop,
+        http.ws_connect(live.ws_url, headers=stranger.headers) as strangers,
+    ):
+        await assert_open(on_phone)
+        assert (await post(live, "/logout", phone.token)).status_code == 204
+        await assert_closed(on_phone, "session ended")
+        await assert_open(on_laptop)
+        await assert_open(strangers)
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await http.ws_connect(live.ws_url, headers=phone.headers)
+        assert refused.value.status == 403
+    await wait_until(lambda: not live.gateway.hub.subscribers, what="the hub lets go")
+
+
+async def test_log_out_everywhere_closes_every_socket_of_the_user(live: Live) -> None:
+    phone = await tenant_account(live.app)
+    laptop = await another_session(live, phone)
+    colleague = await add_member(live.app, phone.tenant)
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(live.ws_url, headers=phone.headers) as on_phone,
+        http.ws_connect(live.ws_url, headers=laptop.headers) as on_laptop,
+        http.ws_connect(live.ws_url, headers=colleague.headers) as colleagues,
+    ):
+        await assert_open(on_laptop)
+        assert (await post(live, "/logout-all", laptop.token)).status_code == 204
+        await assert_closed(on_phone, "session ended")
+        await assert_closed(on_laptop, "session ended")
+        await assert_open(colleagues)
+
+
+async def test_removing_a_member_closes_their_sockets(live: Live) -> None:
+    admin = await tenant_account(live.app)
+    member = await add_member(live.app, admin.tenant)
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(live.ws_url, headers=member.headers) as members,
+        http.ws_connect(live.ws_url, headers=admin.headers) as admins,
+        httpx.AsyncClient() as client,
+    ):
+        await assert_open(members)
+        removed = await client.delete(
+            f"{live.url}/api/brain/auth/members/{member.user}", headers=admin.headers
+        )
+        assert removed.status_code == 204, removed.text
+        await assert_closed(members, "session ended")
+        await assert_open(admins)
+
+
+async def test_a_socket_closes_when_its_token_expires(live: Live) -> None:
+    """A token of a live session that expires in three seconds (minted with identity's own key
+    store; the platform's shortest configurable lifetime is 30 s) and one that lasts."""
+    account = await tenant_account(live.app)
+    identity: IdentityContext = live.app.state.identity
+    claims = claims_of(account.token)
+    short_lived = issue_access_token(
+        identity.keys,
+        user_id=uuid.UUID(account.user),
+        tenant_id=uuid.UUID(account.tenant),
+        roles=list(claims["roles"]),
+        session_id=uuid.UUID(str(claims["sid"])),
+        super_admin=False,
+        ttl=3,
+        issuer=identity.issuer,
+    )
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(live.ws_url, headers=bearer(short_lived.token)) as expiring,
+        http.ws_connect(live.ws_url, headers=account.headers) as lasting,
+    ):
+        await assert_closed(expiring, "session expired")
+        await assert_open(lasting)
