@@ -8,6 +8,7 @@ test_scaled.py."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -22,9 +23,11 @@ from fastapi import FastAPI
 
 from bizosaas.gateway.app import create_app
 from bizosaas.gateway.assembly import Gateway
+from bizosaas.identity import context
 from bizosaas.identity.credentials.tokens import issue_access_token
 from bizosaas.identity.schemas import TokenPair
 from bizosaas.identity.service import IdentityContext, authenticate_password
+from bizosaas.identity.sessions.rotation import revoke_sessions
 from bizosaas.settings import Settings
 from tests.conftest import NOTES_MODULE, require
 from tests.gateway.support import (
@@ -58,25 +61,35 @@ class Live:
         return gateway
 
 
-@pytest.fixture
-async def live(isolated_target: DatabaseTarget, tmp_path: Path) -> AsyncIterator[Live]:
+@contextlib.asynccontextmanager
+async def running_gateway(
+    target: DatabaseTarget, tmp_path: Path, *, sweep_interval: float
+) -> AsyncIterator[Live]:
     redis_url = None
-    if isolated_target.backend == "postgres":
+    if target.backend == "postgres":
         redis_url = backends.redis_test_url()
         require(redis_url is not None, "Redis (BIZOSAAS_TEST_REDIS_URL)")
     settings = Settings(
         data_dir=tmp_path / "data",
-        database_url=isolated_target.app_url,
+        database_url=target.app_url,
         redis_url=redis_url,
         extra_modules=[NOTES_MODULE],
         log_format="console",
         log_level="WARNING",
+        gateway_ws_session_sweep_interval=sweep_interval,
         argon2_memory_cost=7168,
         argon2_time_cost=1,
     )
     app = create_app(settings)
     async with serve(app) as url:
         yield Live(app=app, url=url)
+
+
+@pytest.fixture
+async def live(isolated_target: DatabaseTarget, tmp_path: Path) -> AsyncIterator[Live]:
+    """The backstop sweep is pushed out of reach: these tests see the announcements alone."""
+    async with running_gateway(isolated_target, tmp_path, sweep_interval=3600) as started:
+        yield started
 
 
 def claims_of(token: str) -> dict[str, Any]:
@@ -201,3 +214,35 @@ async def test_a_socket_closes_when_its_token_expires(live: Live) -> None:
     ):
         await assert_closed(expiring, "session expired")
         await assert_open(lasting)
+
+
+async def test_the_sweep_closes_a_socket_whose_session_ended_unannounced(
+    isolated_target: DatabaseTarget, tmp_path: Path
+) -> None:
+    """A revocation by a process with no event bus (as the command line is) is not announced;
+    the hub's periodic batched check finds it."""
+    async with running_gateway(isolated_target, tmp_path, sweep_interval=0.2) as live:
+        account = await tenant_account(live.app)
+        other = await tenant_account(live.app)
+        gateway_identity: IdentityContext = live.app.state.identity
+        no_bus = context.build(
+            gateway_identity.settings,
+            database=live.app.state.database,
+            redis=gateway_identity.redis,
+        )
+        async with (
+            aiohttp.ClientSession() as http,
+            http.ws_connect(live.ws_url, headers=account.headers) as ending,
+            http.ws_connect(live.ws_url, headers=other.headers) as staying,
+        ):
+            await assert_open(ending)
+            async with live.app.state.database.unit_of_work() as session:
+                ended = await revoke_sessions(
+                    session,
+                    identity=no_bus,
+                    session_id=uuid.UUID(claims_of(account.token)["sid"]),
+                    reason="revoked",
+                )
+            assert ended == 1
+            await assert_closed(ending, "session ended")
+            await assert_open(staying)

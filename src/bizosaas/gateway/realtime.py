@@ -20,7 +20,9 @@ an administrator's revocation, a suspension) identity announces them on the bus
 with code 4401 at once: an index by session, no per-socket polling. A timer closes a socket
 when its token (or browser session) expires. Sessions ended in the last minute are remembered,
 so a handshake that passed the session check just before the announcement arrived (the check
-may be up to `BIZOSAAS_SESSION_CHECK_INTERVAL` stale in other processes) is closed too.
+may be up to `BIZOSAAS_SESSION_CHECK_INTERVAL` stale in other processes) is closed too. As a
+backstop for a lost announcement, every `BIZOSAAS_GATEWAY_WS_SESSION_SWEEP_INTERVAL` seconds
+the hub asks identity which of its sockets' sessions have ended, in one batched lookup.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from bizosaas.kit.auth import (
     SESSIONS_ENDED,
     Authenticator,
     Principal,
+    SessionLiveness,
     credential_expiry,
     ended_session_ids,
 )
@@ -156,6 +159,15 @@ class RealtimeHub:
             self._recently_ended[session_id] = now
             for subscriber in list(self._by_session.get(session_id, ())):
                 self._end(subscriber, "session ended")
+
+    async def sweep(self, liveness: SessionLiveness) -> None:
+        """Close the sockets of sessions that ended without the hub hearing of it (an
+        announcement lost while this process was cut off from Redis, a revocation by a
+        process without a bus): one batched lookup for every session with a socket here."""
+        if self._by_session:
+            ended = await liveness.ended(list(self._by_session))
+            if ended:
+                self.sessions_ended(ended)
 
     def _end(self, subscriber: Subscriber, reason: str) -> None:
         if subscriber.dropped:

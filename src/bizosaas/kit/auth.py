@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import fnmatch
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -78,6 +78,16 @@ def ended_session_ids(event: Event) -> list[uuid.UUID]:
         except ValueError:
             continue
     return ids
+
+
+SESSION_LIVENESS = "session_liveness"
+"""The name under which the identity module provides its `SessionLiveness`."""
+
+
+class SessionLiveness(Protocol):
+    async def ended(self, session_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of these sessions have ended, in one batched lookup."""
+        ...
 
 
 def credential_expiry(principal: Principal) -> float | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from redis.asyncio import Redis
 
@@ -25,6 +25,7 @@ from bizosaas.kit.events import EventBus
 
 REVOKED_MARKER_PREFIX = "bizosaas:identity:revoked-session:"
 _MAX_REMEMBERED = 50_000
+_BATCH = 500
 
 
 class SessionGuard:
@@ -67,6 +68,29 @@ class SessionGuard:
         async with self._database.sessionmaker() as session:
             row = await auth_sessions.session_liveness(session, session_id=session_id)
         return row is not None and row.revoked_at is None and row.expires_at > utcnow()
+
+    async def ended(self, session_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of these sessions have ended, in one round trip per batch: the realtime hub's
+        backstop for an announcement it missed (see `revoked`)."""
+        ids = list(session_ids)
+        ended: set[uuid.UUID] = set()
+        for start in range(0, len(ids), _BATCH):
+            batch = ids[start : start + _BATCH]
+            if self._redis is not None:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for session_id in batch:
+                        pipe.exists(REVOKED_MARKER_PREFIX + str(session_id))
+                    marked = await pipe.execute()
+                ended.update(sid for sid, marker in zip(batch, marked, strict=True) if marker)
+            else:
+                if self._database is None:
+                    raise RuntimeError("the session guard needs a database or Redis")
+                async with self._database.sessionmaker() as session:
+                    live = await auth_sessions.live_session_ids(session, session_ids=batch)
+                ended.update(set(batch) - live)
+        for session_id in ended:
+            self._active_until.pop(session_id, None)
+        return ended
 
     async def revoked(self, session_ids: Iterable[uuid.UUID]) -> None:
         """Tell every process (through Redis) and this one (at once) that these sessions ended."""
