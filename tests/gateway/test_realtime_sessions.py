@@ -23,12 +23,15 @@ from fastapi import FastAPI
 
 from bizosaas.gateway.app import create_app
 from bizosaas.gateway.assembly import Gateway
+from bizosaas.gateway.realtime import RealtimeHub
 from bizosaas.identity import context
 from bizosaas.identity.credentials.tokens import issue_access_token
-from bizosaas.identity.schemas import TokenPair
-from bizosaas.identity.service import IdentityContext, authenticate_password
+from bizosaas.identity.schemas import BrowserSession, TokenPair
+from bizosaas.identity.service import IdentityContext, authenticate_password, login_browser
 from bizosaas.identity.sessions.rotation import revoke_sessions
+from bizosaas.kit.auth import Principal, PrincipalKind
 from bizosaas.settings import Settings
+from bizosaas.web.shell import SESSION_COOKIE
 from tests.conftest import NOTES_MODULE, require
 from tests.gateway.support import (
     PASSWORD,
@@ -96,23 +99,37 @@ def claims_of(token: str) -> dict[str, Any]:
     return dict(jwt.decode(token, options={"verify_signature": False}))
 
 
-async def another_session(live: Live, account: Account) -> Account:
-    """The same user signed in a second time (a second device): a session of its own."""
-    identity: IdentityContext = live.app.state.identity
+async def who(live: Live, account: Account) -> tuple[str, str]:
+    """(email, tenant slug) of the account."""
     async with httpx.AsyncClient() as http:
         me = await http.get(f"{live.url}/api/brain/auth/me", headers=account.headers)
     assert me.status_code == 200, me.text
+    return me.json()["user"]["email"], me.json()["tenant"]["slug"]
+
+
+async def another_session(live: Live, account: Account) -> Account:
+    """The same user signed in a second time (a second device): a session of its own."""
+    identity: IdentityContext = live.app.state.identity
+    email, slug = await who(live, account)
     async with live.app.state.database.unit_of_work() as session:
         pair = await authenticate_password(
-            session,
-            identity=identity,
-            email=me.json()["user"]["email"],
-            password=PASSWORD,
-            tenant_slug=me.json()["tenant"]["slug"],
+            session, identity=identity, email=email, password=PASSWORD, tenant_slug=slug
         )
     assert isinstance(pair, TokenPair)
     assert claims_of(pair.access_token)["sid"] != claims_of(account.token)["sid"]
     return Account(token=pair.access_token, user=account.user, tenant=account.tenant)
+
+
+async def browser_of(live: Live, account: Account) -> dict[str, str]:
+    """The same user signed in to the web apps: the session cookie a browser would send."""
+    identity: IdentityContext = live.app.state.identity
+    email, slug = await who(live, account)
+    async with live.app.state.database.unit_of_work() as session:
+        opened = await login_browser(
+            session, identity=identity, email=email, password=PASSWORD, tenant_slug=slug
+        )
+    assert isinstance(opened, BrowserSession)
+    return {"cookie": f"{SESSION_COOKIE}={opened.cookie_token}"}
 
 
 async def assert_open(ws: aiohttp.ClientWebSocketResponse) -> None:
@@ -171,6 +188,19 @@ async def test_log_out_everywhere_closes_every_socket_of_the_user(live: Live) ->
         await assert_closed(on_phone, "session ended")
         await assert_closed(on_laptop, "session ended")
         await assert_open(colleagues)
+
+
+async def test_log_out_everywhere_closes_the_browser_socket_too(live: Live) -> None:
+    """A socket opened with the web apps' session cookie belongs to that browser session."""
+    account = await tenant_account(live.app)
+    cookie = await browser_of(live, account)
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(live.ws_url, headers=cookie) as in_browser,
+    ):
+        await assert_open(in_browser)
+        assert (await post(live, "/logout-all", account.token)).status_code == 204
+        await assert_closed(in_browser, "session ended")
 
 
 async def test_removing_a_member_closes_their_sockets(live: Live) -> None:
@@ -246,3 +276,22 @@ async def test_the_sweep_closes_a_socket_whose_session_ended_unannounced(
             assert ended == 1
             await assert_closed(ending, "session ended")
             await assert_open(staying)
+
+
+async def test_a_handshake_checked_just_before_the_announcement_is_closed_on_connect() -> None:
+    """Another process's session check may be answered from its brief cache: a socket that
+    passed it just before the hub heard of the revocation is closed as it joins the hub."""
+    hub = RealtimeHub(queue_size=4)
+    ended_session, live_session = uuid.uuid4(), uuid.uuid4()
+
+    def principal(session_id: uuid.UUID) -> Principal:
+        return Principal(
+            subject=uuid.uuid4(), kind=PrincipalKind.user, scope=None, session_id=session_id
+        )
+
+    hub.sessions_ended([ended_session])
+    late = hub.connect(principal(ended_session))
+    other = hub.connect(principal(live_session))
+    assert late.closing == (CLOSE_SESSION_ENDED, "session ended")
+    assert late.queue.get_nowait() is None, "the sender is told to close"
+    assert other.closing is None and hub.subscribers == {other}
