@@ -191,6 +191,15 @@ class Settings(BaseSettings):
         ge=1,
         description="Messages queued per WebSocket before a slow client is dropped.",
     )
+    gateway_ws_session_sweep_interval: float = Field(
+        default=10.0,
+        gt=0,
+        le=3600,
+        description=(
+            "Seconds between the realtime hub's checks that its sockets' sessions are still "
+            "alive (one batched lookup; a backstop for a missed revocation announcement)."
+        ),
+    )
     service_token: SecretStr | None = Field(
         default=None, description="Credential services present to register with the gateway."
     )

@@ -1,11 +1,13 @@
 """Scaled mode: two gateway processes sharing PostgreSQL and Redis.
 
-A rate limit holds across both, and an event committed in one process reaches a WebSocket
-client connected to the other (outbox relay -> Redis pub/sub -> the other's realtime hub).
+A rate limit holds across both, an event committed in one process reaches a WebSocket
+client connected to the other (outbox relay -> Redis pub/sub -> the other's realtime hub), and
+so does the end of a session (its sockets there close).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -27,6 +29,7 @@ from tests.gateway.support import (
     wait_healthy,
 )
 from tests.support.backends import DatabaseTarget, redis_test_url
+from tests.support.waiting import PATIENCE
 
 
 @pytest.fixture
@@ -42,6 +45,8 @@ async def two_gateways(
         redis_url=redis_url,
         extra_modules=NOTES_MODULE,
         data_dir=str(tmp_path / "data"),  # shared: both processes sign with the same keys
+        # One public address behind the load balancer: a token either issues, both accept.
+        public_url="http://gateway.example.test",
         gateway_policies=json.dumps({"rate_limits": rules}),
         argon2_memory_cost="7168",
         argon2_time_cost="1",
@@ -96,3 +101,36 @@ async def test_event_committed_in_one_process_reaches_a_websocket_on_the_other(
     event = message["event"]
     assert event["name"] == "notes.created" and event["tenant_id"] == tenant
     assert event["payload"]["note_id"] == created.json()["id"]
+
+
+@ISOLATED_POSTGRES_ONLY
+async def test_log_out_everywhere_in_one_process_closes_sockets_on_the_other(
+    two_gateways: tuple[Process, Process],
+) -> None:
+    """The revocation reaches the other process's realtime hub through Redis; a socket of
+    another user there stays open."""
+    first, second = two_gateways
+    async with httpx.AsyncClient() as http:
+        leaving, staying = (
+            await register_account(http, first.url),
+            await register_account(http, first.url),
+        )
+        ws_url = first.url.replace("http://", "ws://") + "/api/brain/ws"
+        async with (
+            aiohttp.ClientSession() as client,
+            client.ws_connect(ws_url, headers=leaving.headers) as leavers,
+            client.ws_connect(ws_url, headers=staying.headers) as stayers,
+        ):
+            for ws in (leavers, stayers):
+                await ws.send_json({"type": "ping"})
+                assert (await ws.receive_json(timeout=PATIENCE))["type"] == "pong"
+            logged_out = await http.post(
+                f"{second.url}/api/brain/auth/logout-all", headers=leaving.headers
+            )
+            assert logged_out.status_code == 204
+            async with asyncio.timeout(PATIENCE):
+                closed = await leavers.receive()
+            assert closed.type == aiohttp.WSMsgType.CLOSE
+            assert (leavers.close_code, closed.extra) == (4401, "session ended")
+            await stayers.send_json({"type": "ping"})
+            assert (await stayers.receive_json(timeout=PATIENCE))["type"] == "pong"

@@ -35,6 +35,7 @@ from bizosaas.gateway.registry import Registry
 from bizosaas.gateway.response_cache import ResponseCache, ResponseCacheMiddleware
 from bizosaas.gateway.security_headers import SecurityMiddleware
 from bizosaas.gateway.split import Registrar, split_authenticator
+from bizosaas.kit.auth import SESSION_LIVENESS, SessionLiveness
 from bizosaas.kit.events import Event
 from bizosaas.kit.permissions import PermissionCatalogue
 from bizosaas.kit.tasks import cancel_and_wait
@@ -113,6 +114,7 @@ class Gateway:
         self.hub = RealtimeHub(queue_size=settings.gateway_ws_queue_size)
         self.health: HealthChecker | None = None
         self._sync_task: asyncio.Task[None] | None = None
+        self._sweep_task: asyncio.Task[None] | None = None
         platform.bus.subscribe("*", self._on_event)
 
     async def _on_event(self, event: Event) -> None:
@@ -138,6 +140,16 @@ class Gateway:
             except Exception:
                 log.exception("gateway_registry_sync_failed")
 
+    async def _session_sweep_loop(self, liveness: SessionLiveness) -> None:
+        while True:
+            await asyncio.sleep(self.settings.gateway_ws_session_sweep_interval)
+            try:
+                await self.hub.sweep(liveness)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("realtime_session_sweep_failed")
+
     async def start(self) -> None:
         await self.proxy.start()
         await self.registry.sync()
@@ -146,10 +158,17 @@ class Gateway:
         )
         self.health.start()
         self._sync_task = asyncio.create_task(self._sync_loop(), name="gateway-registry-sync")
+        liveness = self.platform.services.provided.get(SESSION_LIVENESS)
+        if liveness is not None:
+            self._sweep_task = asyncio.create_task(
+                self._session_sweep_loop(liveness), name="realtime-session-sweep"
+            )
 
     async def stop(self) -> None:
         if self._sync_task is not None:
             await cancel_and_wait(self._sync_task)
+        if self._sweep_task is not None:
+            await cancel_and_wait(self._sweep_task)
         if self.health is not None:
             await self.health.stop()
         await self.proxy.stop()

@@ -13,6 +13,16 @@ Protocol (JSON text frames):
 A token comes in the `Authorization` header or, for browsers, the `access_token` query
 parameter. Each connection has a bounded queue: a consumer that falls that far behind is
 closed with code 1013 (try again later) and its queue freed, instead of growing memory.
+
+A socket lives no longer than its credential. When sessions end (logout, "log out everywhere",
+an administrator's revocation, a suspension) identity announces them on the bus
+(`kit.auth.SESSIONS_ENDED`; with Redis every process hears it) and the hub closes their sockets
+with code 4401 at once: an index by session, no per-socket polling. A timer closes a socket
+when its token (or browser session) expires. Sessions ended in the last minute are remembered,
+so a handshake that passed the session check just before the announcement arrived (the check
+may be up to `BIZOSAAS_SESSION_CHECK_INTERVAL` stale in other processes) is closed too. As a
+backstop for a lost announcement, every `BIZOSAAS_GATEWAY_WS_SESSION_SWEEP_INTERVAL` seconds
+the hub asks identity which of its sockets' sessions have ended, in one batched lookup.
 """
 
 from __future__ import annotations
@@ -20,6 +30,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fnmatch
+import time
+import uuid
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -29,7 +42,14 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from prometheus_client import Counter, Gauge
 from starlette.requests import Request
 
-from bizosaas.kit.auth import Authenticator, Principal
+from bizosaas.kit.auth import (
+    SESSIONS_ENDED,
+    Authenticator,
+    Principal,
+    SessionLiveness,
+    credential_expiry,
+    ended_session_ids,
+)
 from bizosaas.kit.errors import Problem
 from bizosaas.kit.events import Event
 
@@ -39,9 +59,16 @@ WS_CONNECTIONS = Gauge("bizosaas_gateway_ws_connections", "Open realtime WebSock
 WS_DROPPED = Counter(
     "bizosaas_gateway_ws_dropped_total", "Realtime connections closed for falling behind."
 )
+WS_SESSION_CLOSED = Counter(
+    "bizosaas_gateway_ws_session_closed_total",
+    "Realtime connections closed because their session ended or their credential expired.",
+)
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_SLOW_CONSUMER = 1013
 MAX_CHANNELS = 50
+ENDED_SESSIONS_MEMORY = 60.0
+"""Seconds an ended session is remembered: far beyond how stale a handshake's session check
+can be (`session_check_interval`, at most 1 s, plus one lookup)."""
 
 
 class Subscriber:
@@ -49,7 +76,13 @@ class Subscriber:
         self.principal = principal
         self.channels: set[str] = set()
         self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=queue_size)
-        self.dropped = False
+        self.closing: tuple[int, str] | None = None
+        """(close code, reason) once the hub has let go of this connection."""
+        self.expiry: asyncio.TimerHandle | None = None
+
+    @property
+    def dropped(self) -> bool:
+        return self.closing is not None
 
     def wants(self, event: Event) -> bool:
         scope = self.principal.scope
@@ -67,9 +100,13 @@ class Subscriber:
             return False
         return True
 
-    def drop(self) -> None:
-        """Free the backlog and tell the sender to close the connection."""
-        self.dropped = True
+    def close(self, code: int, reason: str) -> None:
+        """Free the backlog and tell the sender to close the connection with `code`."""
+        if self.closing is not None:
+            return
+        self.closing = (code, reason)
+        if self.expiry is not None:
+            self.expiry.cancel()
         while not self.queue.empty():
             self.queue.get_nowait()
         self.queue.put_nowait(None)
@@ -79,18 +116,79 @@ class RealtimeHub:
     def __init__(self, *, queue_size: int = 256) -> None:
         self.queue_size = queue_size
         self.subscribers: set[Subscriber] = set()
+        self._by_session: dict[uuid.UUID, set[Subscriber]] = {}
+        self._recently_ended: dict[uuid.UUID, float] = {}
+        """Session id -> when (monotonic) it was announced ended; oldest first."""
 
     def connect(self, principal: Principal) -> Subscriber:
         subscriber = Subscriber(principal, queue_size=self.queue_size)
         self.subscribers.add(subscriber)
         WS_CONNECTIONS.set(len(self.subscribers))
+        session_id = principal.session_id
+        if session_id is not None:
+            self._by_session.setdefault(session_id, set()).add(subscriber)
+            self._forget_old_endings()
+            if session_id in self._recently_ended:
+                self._end(subscriber, "session ended")
+                return subscriber
+        expiry = credential_expiry(principal)
+        if expiry is not None:
+            subscriber.expiry = asyncio.get_running_loop().call_later(
+                max(0.0, expiry - time.time()), self._end, subscriber, "session expired"
+            )
         return subscriber
 
     def disconnect(self, subscriber: Subscriber) -> None:
         self.subscribers.discard(subscriber)
+        if subscriber.expiry is not None:
+            subscriber.expiry.cancel()
+        session_id = subscriber.principal.session_id
+        same_session = self._by_session.get(session_id) if session_id is not None else None
+        if session_id is not None and same_session is not None:
+            same_session.discard(subscriber)
+            if not same_session:
+                del self._by_session[session_id]
         WS_CONNECTIONS.set(len(self.subscribers))
 
+    def sessions_ended(self, session_ids: Iterable[uuid.UUID]) -> None:
+        """Close every socket of these sessions, and refuse them for a while."""
+        self._forget_old_endings()
+        now = time.monotonic()
+        for session_id in session_ids:
+            self._recently_ended.pop(session_id, None)
+            self._recently_ended[session_id] = now
+            for subscriber in list(self._by_session.get(session_id, ())):
+                self._end(subscriber, "session ended")
+
+    async def sweep(self, liveness: SessionLiveness) -> None:
+        """Close the sockets of sessions that ended without the hub hearing of it (an
+        announcement lost while this process was cut off from Redis, a revocation by a
+        process without a bus): one batched lookup for every session with a socket here."""
+        if self._by_session:
+            ended = await liveness.ended(list(self._by_session))
+            if ended:
+                self.sessions_ended(ended)
+
+    def _end(self, subscriber: Subscriber, reason: str) -> None:
+        if subscriber.dropped:
+            return
+        WS_SESSION_CLOSED.inc()
+        subscriber.close(CLOSE_UNAUTHENTICATED, reason)
+        self.disconnect(subscriber)
+
+    def _forget_old_endings(self) -> None:
+        horizon = time.monotonic() - ENDED_SESSIONS_MEMORY
+        while self._recently_ended:
+            oldest, ended_at = next(iter(self._recently_ended.items()))
+            if ended_at > horizon:
+                break
+            del self._recently_ended[oldest]
+
     async def on_event(self, event: Event) -> None:
+        if event.name == SESSIONS_ENDED:
+            # A signal between processes, never delivered to a client.
+            self.sessions_ended(ended_session_ids(event))
+            return
         frame: bytes | None = None
         for subscriber in list(self.subscribers):
             if subscriber.dropped or not subscriber.wants(event):
@@ -102,7 +200,7 @@ class RealtimeHub:
                 log.warning(
                     "realtime_slow_consumer_dropped", user=str(subscriber.principal.subject)
                 )
-                subscriber.drop()
+                subscriber.close(CLOSE_SLOW_CONSUMER, "slow consumer")
                 self.disconnect(subscriber)
 
 
@@ -185,7 +283,8 @@ async def _send_loop(websocket: WebSocket, subscriber: Subscriber) -> None:
     while True:
         frame = await subscriber.queue.get()
         if frame is None:
-            await websocket.close(code=CLOSE_SLOW_CONSUMER, reason="slow consumer")
+            code, reason = subscriber.closing or (CLOSE_SLOW_CONSUMER, "slow consumer")
+            await websocket.close(code=code, reason=reason)
             return
         await websocket.send_text(frame.decode())
 
@@ -218,4 +317,4 @@ async def _receive_loop(websocket: WebSocket, subscriber: Subscriber) -> None:
 
 async def _reply(subscriber: Subscriber, message: dict[str, Any]) -> None:
     if not subscriber.offer(orjson.dumps(message)):
-        subscriber.drop()
+        subscriber.close(CLOSE_SLOW_CONSUMER, "slow consumer")

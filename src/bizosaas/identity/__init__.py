@@ -23,6 +23,7 @@ from bizosaas.identity.records import mail
 from bizosaas.identity.seed import seed
 from bizosaas.identity.sessions.authenticator import IdentityAuthenticator
 from bizosaas.identity.web.profiles import IdentityProfiles
+from bizosaas.kit.auth import SESSION_LIVENESS
 from bizosaas.kit.module import DomainModule, Services
 from bizosaas.kit.viewer import PROFILES
 
@@ -38,6 +39,7 @@ async def startup(services: Services) -> None:
         database=services.database,
         redis=services.redis,
         permissions=services.permissions,
+        bus=services.bus,
     )
     try:
         async with services.database.unit_of_work() as session:
@@ -52,6 +54,7 @@ async def startup(services: Services) -> None:
         IdentityAuthenticator(identity, services.database, services.permissions),
     )
     services.provide("identity", identity)
+    services.provide(SESSION_LIVENESS, identity.guard)
     services.provide(PROFILES, IdentityProfiles())
 
 

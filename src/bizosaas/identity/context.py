@@ -22,6 +22,7 @@ from bizosaas.identity.quotas import TenantQuotas
 from bizosaas.identity.sessions.guard import SessionGuard
 from bizosaas.kit.crypto import Keyring
 from bizosaas.kit.db import Database
+from bizosaas.kit.events import EventBus
 from bizosaas.kit.permissions import PermissionCatalogue
 from bizosaas.settings import Settings
 
@@ -56,9 +57,11 @@ def build(
     database: Database | None = None,
     redis: Redis | None = None,
     permissions: PermissionCatalogue | None = None,
+    bus: EventBus | None = None,
 ) -> IdentityContext:
     """`permissions`: the process's catalogue (the platform's matrix alone when omitted, for
-    code that verifies no tokens: the CLI, seeding)."""
+    code that verifies no tokens: the CLI, seeding). `bus`: where ended sessions are announced
+    (to the realtime hubs)."""
     keys = KeyStore.open(settings.data_dir / "keys")
     catalogue = permissions or PermissionCatalogue()
     return IdentityContext(
@@ -77,6 +80,7 @@ def build(
             interval=settings.session_check_interval,
             # A revocation marker must outlive every credential of the session it ends.
             marker_ttl=max(settings.refresh_token_ttl, settings.browser_session_ttl) + 60,
+            bus=bus,
         ),
         verifier=LocalVerifier(keys, issuer=settings.base_url, permissions=catalogue),
         data_keys=data_keys_for(settings),

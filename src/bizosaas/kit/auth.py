@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import fnmatch
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Protocol, TypeVar, cast
 
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.kit.deps import get_session
 from bizosaas.kit.errors import PermissionDenied, Unauthenticated
+from bizosaas.kit.events import Event
 from bizosaas.kit.tenancy import TenantScope, bind_tenant
 
 
@@ -49,6 +51,49 @@ class Principal:
         if self.is_super_admin:
             return True
         return any(fnmatch.fnmatchcase(permission, grant) for grant in self.permissions)
+
+
+SESSIONS_ENDED = "platform.sessions_ended"
+"""Bus event naming sessions that just ended (revoked, logged out), payload
+`{"session_ids": [...]}`: the realtime hub closes their sockets in every process. The identity
+module publishes it; it is a signal between processes, not an outbox event, and never reaches
+a client."""
+
+
+def sessions_ended_event(session_ids: Iterable[uuid.UUID]) -> Event:
+    return Event(
+        id=uuid.uuid4(),
+        name=SESSIONS_ENDED,
+        occurred_at=datetime.now(UTC),
+        payload={"session_ids": [str(session_id) for session_id in session_ids]},
+    )
+
+
+def ended_session_ids(event: Event) -> list[uuid.UUID]:
+    """The sessions a `SESSIONS_ENDED` event names (malformed entries are skipped)."""
+    ids = []
+    for raw in event.payload.get("session_ids") or []:
+        try:
+            ids.append(uuid.UUID(str(raw)))
+        except ValueError:
+            continue
+    return ids
+
+
+SESSION_LIVENESS = "session_liveness"
+"""The name under which the identity module provides its `SessionLiveness`."""
+
+
+class SessionLiveness(Protocol):
+    async def ended(self, session_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of these sessions have ended, in one batched lookup."""
+        ...
+
+
+def credential_expiry(principal: Principal) -> float | None:
+    """When the principal's credential stops being valid (Unix time, the `exp` claim), if ever."""
+    expiry = principal.claims.get("exp")
+    return float(expiry) if isinstance(expiry, int | float) else None
 
 
 class Authenticator(Protocol):

@@ -24,7 +24,7 @@ from bizosaas.kit.db import Database
 from bizosaas.kit.deps import DbSession
 from bizosaas.kit.errors import PermissionDenied, Unauthenticated
 from bizosaas.kit.viewer import PROFILES, Profile, ProfileSource, TenantChoice
-from bizosaas.web.shell import SESSION_COOKIE, is_secure, settings_of
+from bizosaas.web.shell import SESSION_COOKIE, is_secure
 
 
 class LoginRequired(Unauthenticated):
@@ -49,7 +49,7 @@ def set_session_cookie(
         expires=expires_at,
         httponly=True,
         samesite="lax",
-        secure=is_secure(settings_of(request)),
+        secure=is_secure(request),
         path="/",
     )
 
@@ -60,7 +60,7 @@ def clear_session_cookie(request: Request, response: Response) -> None:
         path="/",
         httponly=True,
         samesite="lax",
-        secure=is_secure(settings_of(request)),
+        secure=is_secure(request),
     )
 
 

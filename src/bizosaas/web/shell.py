@@ -67,8 +67,13 @@ def _sign(key: bytes, purpose: str, value: str) -> str:
     return base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
 
-def is_secure(settings: Settings) -> bool:
-    return settings.base_url.startswith("https://")
+def is_secure(request: Request) -> bool:
+    """Whether this response's cookies must be `Secure`: the request came over https, or the
+    platform's public address is https. The scheme is the ASGI scope's, which says https
+    behind a TLS-terminating proxy only when that proxy is trusted
+    (`BIZOSAAS_TRUSTED_PROXIES`, gateway/forwarded.py): anyone else's `X-Forwarded-Proto` is
+    removed before it is read."""
+    return request.url.scheme == "https" or settings_of(request).base_url.startswith("https://")
 
 
 def settings_of(request: Request) -> Settings:
@@ -150,8 +155,7 @@ def _pop_flashes(request: Request) -> list[Flash]:
 def finish_response(request: Request, response: Response) -> Response:
     """Write the cookies this request changed: queued flashes, the pre-session cookie for CSRF,
     and removal of a session cookie that is no longer valid."""
-    settings = settings_of(request)
-    secure = is_secure(settings)
+    secure = is_secure(request)
     state = request.state
     pending: list[Flash] = getattr(state, "web_flashes_out", [])
     if pending:

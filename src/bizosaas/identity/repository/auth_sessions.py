@@ -57,6 +57,20 @@ async def session_liveness(
     ).first()
 
 
+async def live_session_ids(
+    session: AsyncSession, *, session_ids: list[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Those of `session_ids` that are neither revoked nor expired."""
+    rows = await session.scalars(
+        select(AuthSession.id).where(
+            AuthSession.id.in_(session_ids),
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > utcnow(),
+        )
+    )
+    return set(rows.all())
+
+
 async def browser_session_by_cookie(
     session: AsyncSession, *, cookie_hash: str
 ) -> tuple[AuthSession, User] | None:

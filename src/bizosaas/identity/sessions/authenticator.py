@@ -129,7 +129,12 @@ class IdentityAuthenticator:
             permissions=self._permissions.permissions_for(roles),
             session_id=auth_session.id,
             is_super_admin=user.is_super_admin,
-            claims={"channel": SessionChannel.browser.value},
+            # `exp` as in a token: when the credential stops being valid (the realtime hub
+            # closes the socket then).
+            claims={
+                "channel": SessionChannel.browser.value,
+                "exp": auth_session.expires_at.timestamp(),
+            },
         )
 
     async def api_key_principal(self, key: str) -> Principal:

@@ -12,7 +12,7 @@ from fastapi import Request
 from starlette.responses import Response
 
 from bizosaas.identity.schemas import MfaChallenge
-from bizosaas.web.shell import is_secure, settings_of
+from bizosaas.web.shell import is_secure
 
 MFA_COOKIE = "bizosaas_mfa"
 _PATH = "/login"
@@ -25,7 +25,7 @@ def issue(request: Request, response: Response, challenge: MfaChallenge) -> None
         max_age=challenge.expires_in,
         httponly=True,
         samesite="strict",
-        secure=is_secure(settings_of(request)),
+        secure=is_secure(request),
         path=_PATH,
     )
 
@@ -41,5 +41,5 @@ def discard(request: Request, response: Response) -> None:
         path=_PATH,
         httponly=True,
         samesite="strict",
-        secure=is_secure(settings_of(request)),
+        secure=is_secure(request),
     )
