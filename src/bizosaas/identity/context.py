@@ -62,11 +62,7 @@ def build(
         settings=settings,
         keys=keys,
         passwords=passwords_for(settings),
-        throttle=LoginThrottle(
-            per_account=settings.login_limit_per_account,
-            per_ip=settings.login_limit_per_ip,
-            redis_url=settings.redis_url,
-        ),
+        throttle=LoginThrottle.from_settings(settings, redis=redis),
         guard=SessionGuard(
             database=database,
             redis=redis,
