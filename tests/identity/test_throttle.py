@@ -22,8 +22,9 @@ from bizosaas.identity.credentials.device_cookies import DEVICE_COOKIE
 from bizosaas.identity.credentials.throttle import LoginThrottle
 from bizosaas.kit.db import Database
 from bizosaas.settings import Settings
-from tests.identity.conftest import Register, login, mailbox
+from tests.identity.conftest import API, PASSWORD, Register, bearer, login, mailbox
 from tests.support.clock import ManualClock
+from tests.web.pages import csrf_of, new_client, post_form, sign_in, super_admin
 
 WRONG = "wrong password!!"
 ALERT_SUBJECT = "Repeated failed sign-ins to your BizOSaaS account"
@@ -246,3 +247,110 @@ async def test_unknown_address_and_wrong_password_answer_alike(
 
 def _comparable(response: httpx.Response) -> dict[str, object]:
     return {k: v for k, v in response.json().items() if k != "instance"}
+
+
+# -- the sign-in form and the administrator's unlock ------------------------------------------
+
+
+async def test_the_sign_in_form_answers_429_saying_when_to_retry(
+    app: FastAPI, register: Register, clock: ManualClock
+) -> None:
+    account = await register()
+
+    async def submit(browser: httpx.AsyncClient, password: str) -> httpx.Response:
+        page = await browser.get("/login")
+        form = {"csrf_token": csrf_of(page.text), "email": account.email, "password": password}
+        return await browser.post("/login", data=form)
+
+    async with new_client(app) as browser:
+        for n in range(3):
+            assert (await submit(browser, f"{WRONG}{n}")).status_code == 422
+        throttled = await submit(browser, PASSWORD)
+        assert throttled.status_code == 429
+        assert throttled.headers["retry-after"] == "1"
+        assert throttled.headers["content-type"].startswith("text/html")
+        assert "Try again in 1 second." in throttled.text
+        assert 'name="password"' in throttled.text  # the form is there to try again
+
+        clock.advance(1)
+        signed_in = await submit(browser, PASSWORD)
+        assert signed_in.status_code == 303
+        assert browser.cookies.get(DEVICE_COOKIE)
+
+
+@pytest.fixture
+async def root_headers(
+    client: httpx.AsyncClient, database: Database, identity_context: IdentityContext
+) -> dict[str, str]:
+    admin = await super_admin(database, identity_context)
+    response = await login(client, admin.email)
+    assert response.status_code == 200, response.text
+    return bearer(response.json()["access_token"])
+
+
+async def test_an_administrator_unlocks_a_held_back_account(
+    app: FastAPI, client: httpx.AsyncClient, register: Register, root_headers: dict[str, str]
+) -> None:
+    account = await register()
+    unlock = f"{API}/admin/users/{account.user_id}/unlock-login"
+    async with api_client(app) as guesser:
+        for n in range(3):
+            await login(guesser, account.email, f"{WRONG}{n}")
+        assert_throttled(await login(guesser, account.email))
+
+        refused = await client.post(unlock, headers=account.headers)
+        assert refused.status_code == 403
+        assert_throttled(await login(guesser, account.email))
+
+        unlocked = await client.post(unlock, headers=root_headers)
+        assert unlocked.status_code == 200, unlocked.text
+        assert unlocked.json() == {
+            "user_id": str(account.user_id),
+            "email": account.email,
+            "failures_cleared": 3,
+        }
+        assert (await login(guesser, account.email)).status_code == 200
+
+    missing = await client.post(
+        f"{API}/admin/users/{uuid.uuid4()}/unlock-login", headers=root_headers
+    )
+    assert missing.status_code == 404
+    audit = await client.get(
+        f"{API}/audit", params={"action": "login.unlocked"}, headers=account.headers
+    )
+    assert audit.status_code == 200, audit.text
+    events = audit.json()
+    assert [(e["target"], e["details"]) for e in events] == [
+        (str(account.user_id), {"failures_cleared": 3})
+    ]
+    admin_id = (await client.get(f"{API}/me", headers=root_headers)).json()["user"]["id"]
+    assert events[0]["actor_id"] == admin_id
+
+
+async def test_the_admin_console_shows_and_unlocks_held_back_accounts(
+    app: FastAPI, register: Register, database: Database, identity_context: IdentityContext
+) -> None:
+    account = await register()
+    async with api_client(app) as guesser:
+        for n in range(4):  # the fourth waits: it is not counted
+            await login(guesser, account.email, f"{WRONG}{n}")
+        assert_throttled(await login(guesser, account.email))
+    admin = await super_admin(database, identity_context)
+    async with new_client(app) as console:
+        assert (await sign_in(console, admin)).status_code == 303
+        listing = await console.get("/admin/users")
+        assert listing.status_code == 200
+        assert "3 failed" in listing.text
+        assert f"/admin/users/{account.user_id}/unlock" in listing.text
+
+        done = await post_form(
+            console, "/admin/users", f"/admin/users/{account.user_id}/unlock", {}
+        )
+        assert done.status_code == 303
+        after = await console.get("/admin/users")
+        assert f"{account.email} can sign in again at once (3 failed sign-ins forgotten)." in (
+            after.text
+        )
+        assert f"/admin/users/{account.user_id}/unlock" not in after.text
+    async with api_client(app) as anywhere:
+        assert (await login(anywhere, account.email)).status_code == 200

@@ -50,6 +50,7 @@ class AuditAction(StrEnum):
     tenant_reactivated = "tenant.reactivated"
     login_succeeded = "login.succeeded"
     login_failed = "login.failed"
+    login_unlocked = "login.unlocked"
     refresh_reused = "refresh.reused"
     logout = "session.logout"
     logout_all = "session.logout_all"
