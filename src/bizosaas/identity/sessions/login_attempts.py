@@ -3,9 +3,10 @@ who is trying (with the device cookie's proof), the check before any secret is v
 what a failure or a success leaves behind (counters, audit, the owner's alert, the renewed
 device cookie).
 
-A failure does the same work whether or not the account exists (one membership query and one
-commit; the audit record and the alert are the only extra rows), so neither the answer nor
-its timing tells a guesser which addresses have accounts.
+A failure does the same work whether or not the account exists: one membership query, one
+`identity.login_failed` event and one commit (a durable write either way; the audit record
+and the alert are the only extra rows), so neither the answer nor its timing tells a guesser
+which addresses have accounts (bench/login_timing.py prints both).
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from bizosaas.identity.context import IdentityContext
 from bizosaas.identity.credentials import device_cookies
 from bizosaas.identity.credentials.device_cookies import LoginDevice
 from bizosaas.identity.credentials.throttle import LoginAttempt
-from bizosaas.identity.events import AuditAction
+from bizosaas.identity.events import LOGIN_FAILED, AuditAction, LoginFailed
 from bizosaas.identity.models import User
 from bizosaas.identity.records import audit, mail
 from bizosaas.identity.repository import accounts
 from bizosaas.identity.sessions.rotation import commit_before_failing
+from bizosaas.kit.outbox import record_event
 
 NOBODY = uuid.UUID(int=0)
 """Stands in for the user of an unknown address, so its failure runs the same queries."""
@@ -85,6 +87,12 @@ async def failed(
         attempt.throttled, trusted=attempt.trusted, fingerprint=fingerprint
     )
     rows = await accounts.memberships_of(session, user_id=user.id if user else NOBODY)
+    # Written before the audit binds the session to a tenant, so the event stays platform-level.
+    record_event(
+        session,
+        LOGIN_FAILED,
+        LoginFailed(user_id=user.id if user else None, ip=attempt.throttled.ip, reason=reason),
+    )
     if user is not None:
         wanted = (tenant_slug or "").strip().lower()
         target = next((t for _m, t in rows if t.slug == wanted), rows[0][1] if rows else None)
