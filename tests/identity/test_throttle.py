@@ -23,6 +23,7 @@ from bizosaas.identity.credentials.throttle import LoginThrottle
 from bizosaas.kit.db import Database
 from bizosaas.settings import Settings
 from tests.identity.conftest import API, PASSWORD, Register, bearer, login, mailbox
+from tests.identity.test_mfa import _enable as enable_totp
 from tests.support.clock import ManualClock
 from tests.web.pages import csrf_of, new_client, post_form, sign_in, super_admin
 
@@ -130,6 +131,31 @@ async def test_a_guesser_does_not_lock_out_the_owner_on_a_known_device(
             assert_throttled(await login(unknown_browser, account.email))
         # The owner's success does not end the guesser's episode either.
         assert_throttled(await login(guesser, account.email))
+
+
+async def test_a_two_factor_account_gets_its_device_cookie_from_the_second_step(
+    app: FastAPI, client: httpx.AsyncClient, register: Register
+) -> None:
+    account = await register()
+    _totp, recovery_codes = await enable_totp(client, account)
+
+    async def sign_in_fully(browser: httpx.AsyncClient, code: str) -> httpx.Response:
+        challenge = await login(browser, account.email)
+        assert challenge.json()["code"] == "identity.mfa_required", challenge.text
+        token = challenge.json()["mfa_token"]
+        return await browser.post(f"{API}/login/mfa", json={"mfa_token": token, "code": code})
+
+    async with api_client(app) as owner, api_client(app) as guesser:
+        assert (await login(owner, account.email)).status_code == 401
+        assert not owner.cookies.get(DEVICE_COOKIE)  # a password alone earns no trust
+        assert (await sign_in_fully(owner, recovery_codes[0])).status_code == 200
+        assert owner.cookies.get(DEVICE_COOKIE)
+
+        for n in range(3):
+            await login(guesser, account.email, f"{WRONG}{n}")
+        assert_throttled(await login(guesser, account.email))
+        done = await sign_in_fully(owner, recovery_codes[1])
+        assert done.status_code == 200, done.text
 
 
 async def test_a_device_that_fails_too_often_loses_its_exemption(
