@@ -109,8 +109,8 @@ async def main(args: argparse.Namespace) -> None:
             data_dir=Path(directory) / "data",
             database_url=url,
             redis_url=args.redis_url,
-            login_limit_per_account="1000000 per minute",
-            login_limit_per_ip="1000000 per minute",
+            login_free_failures_per_account=100,
+            login_free_failures_per_ip=1_000_000,
         )
         await asyncio.to_thread(migrate.upgrade, settings.effective_migration_url)
         database = Database.from_url(settings.effective_database_url)

@@ -253,11 +253,48 @@ class Settings(BaseSettings):
     argon2_parallelism: int = Field(
         default=1, ge=1, le=16, description="Argon2id lanes (OWASP minimum: 1)."
     )
-    login_limit_per_account: str = Field(
-        default="5 per 15 minutes", description="Failed logins allowed per account (limits syntax)."
+    login_free_failures_per_account: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description=(
+            "Failed logins an account may have before each further attempt must wait "
+            "(growing delays, never a hard lock). A device the account signed in from before "
+            "(its device cookie) is exempt."
+        ),
     )
-    login_limit_per_ip: str = Field(
-        default="30 per 15 minutes", description="Failed logins allowed per client address."
+    login_free_failures_per_ip: int = Field(
+        default=100,
+        ge=1,
+        description=(
+            "Distinct failed logins (account and password pairs) one client address may have "
+            "before its attempts must wait; high so an office behind one address is not slowed."
+        ),
+    )
+    login_free_failures_per_device: int = Field(
+        default=10,
+        ge=1,
+        le=100,
+        description="Failed logins from one device cookie before it loses its exemption.",
+    )
+    login_first_delay: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="Seconds the first throttled attempt waits; each further failure doubles it.",
+    )
+    login_max_delay: int = Field(
+        default=900, ge=1, le=86400, description="Longest wait between throttled attempts, s."
+    )
+    login_failure_reset: int = Field(
+        default=12 * 3600,
+        ge=60,
+        description="Failed logins are forgotten after this many seconds without another.",
+    )
+    login_device_cookie_ttl: int = Field(
+        default=180 * 86400,
+        ge=86400,
+        description="Lifetime of the device cookie a successful login leaves in the browser, s.",
     )
     session_check_interval: float = Field(
         default=0.5,

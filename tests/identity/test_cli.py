@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bizosaas.identity import context
+from bizosaas.identity.credentials.throttle import LoginAttempt, LoginThrottle
+from bizosaas.identity.records import audit
 from bizosaas.identity.repository import accounts
 from bizosaas.identity.schemas import MfaChallenge
 from bizosaas.identity.sessions.password_login import verify_login
 from bizosaas.kit.db import Database
+from bizosaas.kit.tenancy import trusted_scope
 from bizosaas.settings import Settings
+from tests.conftest import require
 from tests.support import backends
 from tests.support.backends import DatabaseTarget
 
@@ -108,3 +113,44 @@ async def test_tenants_users_and_keys(
     new_kid = rotated.stdout.split(":")[1].strip()
     after = bizosaas(cli_env, "keys", "list").stdout.split()
     assert after[0] == new_kid and len(after) == 2  # the first key stays published
+
+
+async def test_users_unlock_forgets_failed_logins_and_is_audited(
+    cli_env: dict[str, str], cli_database: DatabaseTarget, unique: str
+) -> None:
+    redis_url = backends.redis_test_url()
+    require(redis_url is not None, "Redis (BIZOSAAS_TEST_REDIS_URL)")
+    assert redis_url is not None
+    slug = f"unlock-{unique}"
+    tenant = bizosaas(cli_env, "tenants", "create", "Unlock Bakery", "--slug", slug)
+    assert tenant.returncode == 0, tenant.stderr
+    tenant_id = uuid.UUID(tenant.stdout.split()[1])
+    email = f"held-{unique}@example.com"
+    assert bizosaas(cli_env, "users", "create", email, "--tenant", slug).returncode == 0
+
+    # Without Redis the counters live in the server's memory, out of the command's reach.
+    embedded = bizosaas(cli_env, "users", "unlock", email)
+    assert embedded.returncode == 1
+    assert "admin console" in embedded.stderr
+
+    throttle = LoginThrottle.from_settings(Settings(redis_url=redis_url))
+    for n in range(3):
+        await throttle.failed(LoginAttempt(email=email), trusted=False, fingerprint=f"guess{n}")
+    assert (await throttle.account_status(email=email)).failures == 3
+    scaled = {**cli_env, "BIZOSAAS_REDIS_URL": redis_url}
+    unlocked = bizosaas(scaled, "users", "unlock", email.upper())
+    assert unlocked.returncode == 0, unlocked.stderr
+    assert f"{email}\tunlocked (3 failed logins forgotten)" in unlocked.stdout.splitlines()
+    assert (await throttle.account_status(email=email)).failures == 0
+    unknown = bizosaas(scaled, "users", "unlock", f"nobody-{unique}@example.com")
+    assert unknown.returncode == 1 and "no account" in unknown.stderr
+
+    database = Database.from_url(cli_database.app_url)
+    try:
+        async with database.unit_of_work() as session:
+            events = await audit.list_audit_events(
+                session, scope=trusted_scope(tenant_id), action="login.unlocked"
+            )
+    finally:
+        await database.dispose()
+    assert [(e.actor_id, e.details) for e in events] == [(None, {"failures_cleared": 3})]

@@ -31,7 +31,7 @@ from tests.identity.conftest import API, Account, Register, login
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     # Room for the five wrong codes a challenge allows, before the account throttle steps in.
-    return settings.model_copy(update={"login_limit_per_account": "20 per 15 minutes"})
+    return settings.model_copy(update={"login_free_failures_per_account": 20})
 
 
 async def _enable(client: httpx.AsyncClient, account: Account) -> tuple[pyotp.TOTP, list[str]]:

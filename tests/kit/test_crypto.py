@@ -66,3 +66,14 @@ def test_the_first_start_writes_a_private_key_that_later_starts_reuse(tmp_path: 
     shared = Keyring.open(directory, configured=base64.b64encode(configured.secret).decode())
     assert shared.current.kid == configured.kid
     assert shared.decrypt(sealed, associated_data=OWNER) == SECRET
+
+
+def test_fingerprints_tell_equal_messages_apart_without_revealing_them() -> None:
+    keys = Keyring(DataKey.generate())
+    first = keys.fingerprint(b"alice@example.com\0hunter2", purpose=b"login-failure")
+    assert first == keys.fingerprint(b"alice@example.com\0hunter2", purpose=b"login-failure")
+    assert len(first) == 32 and b"hunter2".hex() not in first
+    assert first != keys.fingerprint(b"alice@example.com\0hunter3", purpose=b"login-failure")
+    assert first != keys.fingerprint(b"alice@example.com\0hunter2", purpose=b"other")
+    other_keys = Keyring(DataKey.generate())
+    assert first != other_keys.fingerprint(b"alice@example.com\0hunter2", purpose=b"login-failure")

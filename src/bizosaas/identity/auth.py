@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.responses import Response
 
 from bizosaas.identity.context import IdentityContext
+from bizosaas.identity.credentials.device_cookies import DEVICE_COOKIE, LoginDevice
 from bizosaas.identity.exceptions import UserCredentialRequired
 from bizosaas.kit.auth import CurrentPrincipal, Principal, PrincipalKind
 
@@ -37,3 +39,24 @@ def client_ip(request: Request) -> str | None:
 
 def user_agent(request: Request) -> str | None:
     return request.headers.get("user-agent")
+
+
+def presented_device(request: Request) -> LoginDevice:
+    """The device cookie a login request came with (see credentials/device_cookies.py)."""
+    return LoginDevice(presented=request.cookies.get(DEVICE_COOKIE))
+
+
+def keep_device(identity: IdentityContext, response: Response, device: LoginDevice) -> None:
+    """After a successful login, hand the client its renewed device cookie: HttpOnly,
+    SameSite=Strict, Secure under https, sent to every login endpoint (site and API)."""
+    if device.renewed is None:
+        return
+    response.set_cookie(
+        DEVICE_COOKIE,
+        device.renewed,
+        max_age=identity.settings.login_device_cookie_ttl,
+        httponly=True,
+        samesite="strict",
+        secure=identity.settings.base_url.startswith("https://"),
+        path="/",
+    )

@@ -26,7 +26,7 @@ from bizosaas.settings import ConfigurationError, Settings, load_settings
 
 console = Console(stderr=True)
 tenants_app = typer.Typer(help="Tenants: create and list.", no_args_is_help=True)
-users_app = typer.Typer(help="Users: create and list.", no_args_is_help=True)
+users_app = typer.Typer(help="Users: create, list, unlock.", no_args_is_help=True)
 keys_app = typer.Typer(help="Access-token signing keys.", no_args_is_help=True)
 
 T = TypeVar("T")
@@ -154,6 +154,30 @@ def users_list(
     for row in _run(action):
         table.add_row(*row)
     Console().print(table)
+
+
+@users_app.command("unlock")
+def users_unlock(
+    email: Annotated[str, typer.Argument(help="E-mail address of the account.")],
+) -> None:
+    """Forget an account's failed logins, so its next attempt does not have to wait (audited)."""
+    if not _settings().redis_url:
+        _fail(
+            "without BIZOSAAS_REDIS_URL the failed-login counters live in the running server's "
+            "memory: unlock the account in the admin console (/admin/users) instead"
+        )
+
+    async def action(session: AsyncSession, identity: IdentityContext) -> int:
+        user = await accounts.user_by_email(session, email=accounts.normalise_email(email))
+        if user is None:
+            _fail(f"no account with the address {email!r}")
+        unlocked = await platform_admin.admin_unlock_login(
+            session, identity=identity, user_id=user.id
+        )
+        return unlocked.failures_cleared
+
+    cleared = _run(action)
+    typer.echo(f"{email.strip().lower()}\tunlocked ({cleared} failed logins forgotten)")
 
 
 @keys_app.command("rotate")

@@ -68,11 +68,7 @@ def build(
         settings=settings,
         keys=keys,
         passwords=passwords_for(settings),
-        throttle=LoginThrottle(
-            per_account=settings.login_limit_per_account,
-            per_ip=settings.login_limit_per_ip,
-            redis_url=settings.redis_url,
-        ),
+        throttle=LoginThrottle.from_settings(settings, redis=redis),
         quotas=TenantQuotas.from_settings(settings),
         guard=SessionGuard(
             database=database,

@@ -28,6 +28,14 @@ class MemberJoined(BaseModel):
     role: str = Field(description="The role the member joined with.")
 
 
+class LoginFailed(BaseModel):
+    user_id: uuid.UUID | None = Field(
+        description="The account tried, or null when no account has the address."
+    )
+    ip: str | None = Field(description="The client address the attempt came from.")
+    reason: str = Field(description="What was wrong: `password` or `mfa` (the second factor).")
+
+
 MAIL_REQUESTED = EventType(
     "identity.mail_requested",
     MailRequested,
@@ -41,7 +49,15 @@ MEMBER_JOINED = EventType(
     MemberJoined,
     description="A user accepted an invitation and is now a member of the tenant.",
 )
-IDENTITY_EVENTS = (MAIL_REQUESTED, TENANT_CREATED, MEMBER_JOINED)
+LOGIN_FAILED = EventType(
+    "identity.login_failed",
+    LoginFailed,
+    description=(
+        "A login failed (for security monitoring). Written for unknown addresses too, so a "
+        "failure costs the same whether or not the account exists."
+    ),
+)
+IDENTITY_EVENTS = (MAIL_REQUESTED, TENANT_CREATED, MEMBER_JOINED, LOGIN_FAILED)
 
 
 class AuditAction(StrEnum):
@@ -50,6 +66,7 @@ class AuditAction(StrEnum):
     tenant_reactivated = "tenant.reactivated"
     login_succeeded = "login.succeeded"
     login_failed = "login.failed"
+    login_unlocked = "login.unlocked"
     refresh_reused = "refresh.reused"
     logout = "session.logout"
     logout_all = "session.logout_all"

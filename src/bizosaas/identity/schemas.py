@@ -113,6 +113,16 @@ class UserRead(BaseModel):
     created_at: datetime
 
 
+class LoginUnlock(BaseModel):
+    """An administrator's unlock: the account's failed logins are forgotten, so its next
+    attempt from anywhere is not made to wait."""
+
+    user_id: uuid.UUID
+    email: str
+    failures_cleared: int
+    """How many failed logins were counted against the account (0: it was not held back)."""
+
+
 class MembershipRead(BaseModel):
     tenant: TenantRead
     role: str

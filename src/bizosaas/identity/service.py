@@ -90,6 +90,8 @@ Platform administration, super admins only (membership/platform_admin.py)
   admin_list_tenants(session) / admin_create_tenant(session, *, name, slug=None, actor=None)
   admin_set_tenant_status(session, *, identity, tenant_id, suspended, actor=None)
   admin_list_users(session, *, query=None, limit=100)
+  admin_unlock_login(session, *, identity, user_id, actor=None) -> LoginUnlock   (audited)
+  admin_failed_logins(identity, *, users) -> {user id: failed logins counted}
   list_mail(session, *, to=None, limit=100) / get_mail(session, *, message_id)
 """
 
@@ -126,9 +128,11 @@ from bizosaas.identity.membership.members import (
 )
 from bizosaas.identity.membership.platform_admin import (
     admin_create_tenant,
+    admin_failed_logins,
     admin_list_tenants,
     admin_list_users,
     admin_set_tenant_status,
+    admin_unlock_login,
     get_mail,
     list_mail,
 )
@@ -166,9 +170,11 @@ __all__ = [
     "VerifiedLogin",
     "accept_invitation",
     "admin_create_tenant",
+    "admin_failed_logins",
     "admin_list_tenants",
     "admin_list_users",
     "admin_set_tenant_status",
+    "admin_unlock_login",
     "authenticate_password",
     "build_context",
     "change_member_role",

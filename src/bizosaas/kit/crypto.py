@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -111,6 +112,13 @@ class Keyring:
 
     def decrypt(self, value: str, *, associated_data: bytes) -> str:
         return decrypt(value, keys=self, associated_data=associated_data)
+
+    def fingerprint(self, message: bytes, *, purpose: bytes) -> str:
+        """A keyed digest (HMAC-SHA256 under the current key, hex, 32 characters) that tells
+        equal messages apart from different ones without revealing them, even to a reader of
+        the store it is kept in. It changes when the current key rotates."""
+        digest = hmac.new(self.current.secret, purpose + b"\0" + message, hashlib.sha256)
+        return digest.hexdigest()[:32]
 
     @classmethod
     def from_setting(cls, configured: str) -> Keyring:

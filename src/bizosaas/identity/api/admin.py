@@ -1,4 +1,5 @@
-"""Identity API: platform administration for super admins (tenants, users, the mail sink)."""
+"""Identity API: platform administration for super admins (tenants, users, login unlocks,
+the mail sink)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 
 from bizosaas.identity.auth import Identity
 from bizosaas.identity.membership import platform_admin
-from bizosaas.identity.schemas import MailRead, TenantCreate, TenantRead, UserRead
+from bizosaas.identity.schemas import LoginUnlock, MailRead, TenantCreate, TenantRead, UserRead
 from bizosaas.kit.auth import Principal, require_super_admin
 from bizosaas.kit.deps import DbSession
 
@@ -63,6 +64,23 @@ async def list_users(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[UserRead]:
     return await platform_admin.admin_list_users(session, query=q, limit=limit)
+
+
+@router.post(
+    "/users/{user_id}/unlock-login",
+    summary="Let an account that failed to log in too often try again at once",
+    description=(
+        "Forgets the account's failed logins, so its next attempt is not made to wait. "
+        "Audited in the user's tenant."
+    ),
+    responses={**FORBIDDEN, 404: {"description": "No such user"}},
+)
+async def unlock_login(
+    user_id: uuid.UUID, admin: SuperAdmin, session: DbSession, identity: Identity
+) -> LoginUnlock:
+    return await platform_admin.admin_unlock_login(
+        session, identity=identity, user_id=user_id, actor=admin
+    )
 
 
 @router.get("/mail", summary="Messages in the local mail sink", responses=FORBIDDEN)

@@ -16,7 +16,14 @@ from starlette.responses import Response
 from bizosaas.identity.api.account import router as account_router
 from bizosaas.identity.api.admin import router as admin_router
 from bizosaas.identity.api.tenant import router as tenant_router
-from bizosaas.identity.auth import CurrentUser, Identity, client_ip, user_agent
+from bizosaas.identity.auth import (
+    CurrentUser,
+    Identity,
+    client_ip,
+    keep_device,
+    presented_device,
+    user_agent,
+)
 from bizosaas.identity.exceptions import MfaRequired
 from bizosaas.identity.membership import profile, registration
 from bizosaas.identity.schemas import (
@@ -115,7 +122,11 @@ async def register(
         "Answers the token pair. For an account with two-factor authentication the answer is "
         "401 `identity.mfa_required` carrying a single-use `mfa_token` (valid five minutes): "
         "send it with the code to `POST /login/mfa`. A `totp_code` sent here signs in in one "
-        "request."
+        "request. A successful login sets the `bizosaas_device` cookie: sent back with later "
+        "logins it shows the client signed in to the account before, so failed logins from "
+        "elsewhere do not hold it back. After a few failed logins an account (or a client "
+        "address) must wait before its next attempt (1 s, 2 s, 4 s ... up to a cap): "
+        "429 `identity.login_throttled` with Retry-After until then."
     ),
     responses={
         **PROBLEM_401,
@@ -123,8 +134,13 @@ async def register(
     },
 )
 async def login(
-    payload: LoginRequest, request: Request, session: DbSession, identity: Identity
+    payload: LoginRequest,
+    request: Request,
+    response: Response,
+    session: DbSession,
+    identity: Identity,
 ) -> TokenPair:
+    device = presented_device(request)
     outcome = await password_login.authenticate_password(
         session,
         identity=identity,
@@ -134,6 +150,7 @@ async def login(
         totp_code=payload.totp_code,
         ip=client_ip(request),
         user_agent=user_agent(request),
+        device=device,
     )
     if isinstance(outcome, MfaChallenge):
         # The challenge row must outlive this 401 answer.
@@ -142,6 +159,7 @@ async def login(
             "Send the code from your authenticator app with `mfa_token` to /login/mfa.",
             **outcome.model_dump(),
         )
+    keep_device(identity, response, device)
     return outcome
 
 
@@ -160,9 +178,14 @@ async def login(
     },
 )
 async def login_mfa(
-    payload: MfaLoginRequest, request: Request, session: DbSession, identity: Identity
+    payload: MfaLoginRequest,
+    request: Request,
+    response: Response,
+    session: DbSession,
+    identity: Identity,
 ) -> TokenPair:
-    return await mfa_login.complete_mfa_login(
+    device = presented_device(request)
+    tokens = await mfa_login.complete_mfa_login(
         session,
         identity=identity,
         challenge_token=payload.mfa_token,
@@ -170,7 +193,10 @@ async def login_mfa(
         tenant_slug=payload.tenant,
         ip=client_ip(request),
         user_agent=user_agent(request),
+        device=device,
     )
+    keep_device(identity, response, device)
+    return tokens
 
 
 @router.post("/refresh", summary="Rotate a refresh token", responses=PROBLEM_401)

@@ -1,4 +1,4 @@
-"""Platform administration (super admins): tenants, users, the mail sink.
+"""Platform administration (super admins): tenants, users, login unlocks, the mail sink.
 
 Routers and pages guard these with `require_super_admin`; changes also check the actor.
 """
@@ -7,19 +7,22 @@ from __future__ import annotations
 
 import uuid
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.identity.context import IdentityContext
 from bizosaas.identity.events import AuditAction
-from bizosaas.identity.exceptions import TenantNotFound
+from bizosaas.identity.exceptions import TenantNotFound, UserNotFound
 from bizosaas.identity.membership.registration import create_tenant, user_read
 from bizosaas.identity.models import TenantStatus
 from bizosaas.identity.records import audit, mail
 from bizosaas.identity.repository import accounts
-from bizosaas.identity.schemas import MailRead, TenantRead, UserRead
+from bizosaas.identity.schemas import LoginUnlock, MailRead, TenantRead, UserRead
 from bizosaas.identity.sessions.rotation import revoke_sessions
 from bizosaas.kit.auth import Principal
 from bizosaas.kit.errors import PermissionDenied
+
+log = structlog.get_logger(__name__)
 
 
 def _require_super_admin(actor: Principal | None) -> None:
@@ -83,6 +86,54 @@ async def admin_list_users(
     return [
         user_read(row) for row in await accounts.search_users(session, query=query, limit=limit)
     ]
+
+
+async def admin_unlock_login(
+    session: AsyncSession,
+    *,
+    identity: IdentityContext,
+    user_id: uuid.UUID,
+    actor: Principal | None = None,
+) -> LoginUnlock:
+    """Forget the account's failed logins, so it is not made to wait any more (the address
+    counters stay: they hold back a guesser, not this account). Audited in the user's most
+    recently used tenant (one session serves one tenant), and logged (a platform administrator
+    may belong to none)."""
+    _require_super_admin(actor)
+    user = await accounts.user_by_id(session, user_id=user_id)
+    if user is None:
+        raise UserNotFound()
+    before = await identity.throttle.unlock(email=user.email)
+    actor_id = actor.subject if actor else None
+    rows = await accounts.memberships_of(session, user_id=user.id)
+    if rows:
+        await audit.record(
+            session,
+            tenant_id=rows[0][1].id,
+            action=AuditAction.login_unlocked,
+            actor_id=actor_id,
+            target=str(user.id),
+            details={"failures_cleared": before.failures},
+        )
+    log.info(
+        "login_unlocked",
+        user_id=str(user.id),
+        actor_id=str(actor_id) if actor_id else "command line",
+        failures_cleared=before.failures,
+    )
+    return LoginUnlock(user_id=user.id, email=user.email, failures_cleared=before.failures)
+
+
+async def admin_failed_logins(
+    identity: IdentityContext, *, users: list[UserRead]
+) -> dict[uuid.UUID, int]:
+    """How many failed logins count against each of `users` that has any (for the console)."""
+    counts: dict[uuid.UUID, int] = {}
+    for user in users:
+        status = await identity.throttle.account_status(email=user.email)
+        if status.failures:
+            counts[user.id] = status.failures
+    return counts
 
 
 async def list_mail(

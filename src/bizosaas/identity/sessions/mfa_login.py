@@ -11,10 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.identity.context import IdentityContext
 from bizosaas.identity.credentials import mfa_challenges
+from bizosaas.identity.credentials.device_cookies import LoginDevice
 from bizosaas.identity.exceptions import InvalidMfaCode, MfaChallengeInvalid
 from bizosaas.identity.models import SessionChannel
 from bizosaas.identity.repository import accounts
 from bizosaas.identity.schemas import BrowserSession, TokenPair
+from bizosaas.identity.sessions import login_attempts
 from bizosaas.identity.sessions.opening import (
     VerifiedLogin,
     open_browser_session,
@@ -37,6 +39,7 @@ async def _verify(
     channel: SessionChannel,
     tenant_slug: str | None,
     ip: str | None,
+    device: LoginDevice | None,
 ) -> VerifiedLogin:
     challenge = await mfa_challenges.pending(session, token=challenge_token, channel=channel, ip=ip)
     if tenant_slug is not None and tenant_slug.strip().lower() != challenge.tenant_slug:
@@ -44,8 +47,9 @@ async def _verify(
     user = await accounts.user_by_id(session, user_id=challenge.user_id)
     if user is None or not user.is_active or user.totp_enabled_at is None:
         raise MfaChallengeInvalid()
-    throttle = identity.throttle
-    await throttle.check(email=user.email, ip=ip)
+    attempt = await login_attempts.begin(
+        identity, user=user, email=user.email, ip=ip, device=device
+    )
     login = await choose_membership(session, user=user, tenant_slug=challenge.tenant_slug)
     challenge_id, attempts_before = challenge.id, challenge.attempts
     try:
@@ -55,7 +59,7 @@ async def _verify(
             login=login,
             code=code,
             tenant_slug=challenge.tenant_slug,
-            ip=ip,
+            attempt=attempt,
         )
     except InvalidMfaCode as wrong:
         # The failed login was committed above: count the attempt in a transaction of its own.
@@ -65,7 +69,7 @@ async def _verify(
         await commit_before_failing(session)
         raise InvalidMfaCode(wrong.detail, attempts_left=left) from None
     await mfa_challenges.consume(session, challenge=challenge)
-    await throttle.succeeded(email=user.email)
+    await login_attempts.succeeded(identity, attempt=attempt, user=user, device=device)
     await complete_login(session, login=login, ip=ip, channel=channel)
     return login
 
@@ -79,6 +83,7 @@ async def complete_mfa_login(
     tenant_slug: str | None = None,
     ip: str | None = None,
     user_agent: str | None = None,
+    device: LoginDevice | None = None,
 ) -> TokenPair:
     """API channel: the token pair of a new session. `tenant_slug`, when given, must be the
     tenant the password step chose."""
@@ -90,6 +95,7 @@ async def complete_mfa_login(
         channel=SessionChannel.api,
         tenant_slug=tenant_slug,
         ip=ip,
+        device=device,
     )
     return await start_api_session(
         session, identity=identity, login=login, ip=ip, user_agent=user_agent
@@ -104,6 +110,7 @@ async def complete_mfa_browser_login(
     code: str,
     ip: str | None = None,
     user_agent: str | None = None,
+    device: LoginDevice | None = None,
 ) -> BrowserSession:
     """Browser channel: a new browser session (its cookie token)."""
     login = await _verify(
@@ -114,6 +121,7 @@ async def complete_mfa_browser_login(
         channel=SessionChannel.browser,
         tenant_slug=None,
         ip=ip,
+        device=device,
     )
     return await open_browser_session(
         session, identity=identity, login=login, ip=ip, user_agent=user_agent

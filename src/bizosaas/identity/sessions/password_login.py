@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.identity.context import IdentityContext
 from bizosaas.identity.credentials import mfa_challenges, totp
+from bizosaas.identity.credentials.device_cookies import LoginDevice
 from bizosaas.identity.events import AuditAction
 from bizosaas.identity.exceptions import (
     InvalidCredentials,
@@ -20,12 +21,12 @@ from bizosaas.identity.models import SessionChannel, TenantStatus, User
 from bizosaas.identity.records import audit
 from bizosaas.identity.repository import accounts
 from bizosaas.identity.schemas import BrowserSession, MfaChallenge, TokenPair
+from bizosaas.identity.sessions import login_attempts
 from bizosaas.identity.sessions.opening import (
     VerifiedLogin,
     open_browser_session,
     start_api_session,
 )
-from bizosaas.identity.sessions.rotation import commit_before_failing
 from bizosaas.kit.db import utcnow
 
 
@@ -59,26 +60,33 @@ async def verify_login(
     totp_code: str | None = None,
     ip: str | None = None,
     channel: SessionChannel = SessionChannel.api,
+    device: LoginDevice | None = None,
 ) -> VerifiedLogin | MfaChallenge:
     """Check password (and second factor) under throttling; pick the membership.
 
     An unknown address, a wrong password and a deactivated account give the same answer after
-    the same work (one Argon2 verification). A user with two-factor authentication who sent no
-    code gets an `MfaChallenge` for the chosen tenant, `channel` and `ip` (see
+    the same work (one Argon2 verification, see sessions/login_attempts.py). `device` carries
+    the request's device cookie, which exempts the account's owner from the delays a guesser
+    causes, and receives the renewed cookie on success. A user with two-factor authentication
+    who sent no code gets an `MfaChallenge` for the chosen tenant, `channel` and `ip` (see
     credentials/mfa_challenges.py).
     """
     email = accounts.normalise_email(email)
-    await identity.throttle.check(email=email, ip=ip)
     user = await accounts.user_by_email(session, email=email)
+    attempt = await login_attempts.begin(identity, user=user, email=email, ip=ip, device=device)
     valid, new_hash = await identity.passwords.verify(
         password, user.password_hash if user else None
     )
     if user is None or not valid or not user.is_active:
-        await identity.throttle.failed(email=email, ip=ip)
-        if user is not None:
-            await _audit_failure(
-                session, user=user, tenant_slug=tenant_slug, ip=ip, reason="password"
-            )
+        await login_attempts.failed(
+            session,
+            identity=identity,
+            attempt=attempt,
+            user=user,
+            tried=password,
+            tenant_slug=tenant_slug,
+            reason="password",
+        )
         raise InvalidCredentials("The e-mail address or password is wrong.")
     if new_hash:
         user.password_hash = new_hash
@@ -98,9 +106,9 @@ async def verify_login(
             login=login,
             code=totp_code,
             tenant_slug=tenant_slug,
-            ip=ip,
+            attempt=attempt,
         )
-    await identity.throttle.succeeded(email=email)
+    await login_attempts.succeeded(identity, attempt=attempt, user=user, device=device)
     return login
 
 
@@ -111,7 +119,7 @@ async def check_second_factor(
     login: VerifiedLogin,
     code: str,
     tenant_slug: str | None,
-    ip: str | None,
+    attempt: login_attempts.Attempt,
 ) -> None:
     """Spend a TOTP or recovery code of `login.user`, or count a failed login (throttle and
     audit, committed) and raise `InvalidMfaCode`. A recovery code's use is audited."""
@@ -120,8 +128,15 @@ async def check_second_factor(
         session, data_keys=identity.data_keys, user=user, code=code
     )
     if used is None:
-        await identity.throttle.failed(email=user.email, ip=ip)
-        await _audit_failure(session, user=user, tenant_slug=tenant_slug, ip=ip, reason="mfa")
+        await login_attempts.failed(
+            session,
+            identity=identity,
+            attempt=attempt,
+            user=user,
+            tried=code,
+            tenant_slug=tenant_slug,
+            reason="mfa",
+        )
         raise InvalidMfaCode("The two-factor code is wrong or was already used.")
     if used == "recovery" and login.tenant is not None:
         await audit.record(
@@ -129,29 +144,8 @@ async def check_second_factor(
             tenant_id=login.tenant.id,
             action=AuditAction.mfa_recovery_used,
             actor_id=user.id,
-            ip=ip,
+            ip=attempt.throttled.ip,
         )
-
-
-async def _audit_failure(
-    session: AsyncSession, *, user: User, tenant_slug: str | None, ip: str | None, reason: str
-) -> None:
-    """Record a failed login in the tenant it aimed at (or the user's latest one), then commit:
-    the request fails, but its record must stay."""
-    rows = await accounts.memberships_of(session, user_id=user.id)
-    wanted = (tenant_slug or "").strip().lower()
-    target = next((t for _m, t in rows if t.slug == wanted), rows[0][1] if rows else None)
-    if target is None:
-        return
-    await audit.record(
-        session,
-        tenant_id=target.id,
-        action=AuditAction.login_failed,
-        actor_id=user.id,
-        ip=ip,
-        details={"reason": reason},
-    )
-    await commit_before_failing(session)
 
 
 async def complete_login(
@@ -186,6 +180,7 @@ async def _password_login(
     totp_code: str | None,
     ip: str | None,
     channel: SessionChannel,
+    device: LoginDevice | None,
 ) -> VerifiedLogin | MfaChallenge:
     """`verify_login` then, unless it answered an MFA challenge, `complete_login`: the shared
     first half of a password login on either channel."""
@@ -198,6 +193,7 @@ async def _password_login(
         totp_code=totp_code,
         ip=ip,
         channel=channel,
+        device=device,
     )
     if not isinstance(outcome, MfaChallenge):
         await complete_login(session, login=outcome, ip=ip, channel=channel)
@@ -214,6 +210,7 @@ async def authenticate_password(
     totp_code: str | None = None,
     ip: str | None = None,
     user_agent: str | None = None,
+    device: LoginDevice | None = None,
 ) -> TokenPair | MfaChallenge:
     """Password login for API clients: a new session and its token pair, or an MFA challenge
     to complete with `complete_mfa_login` (mfa_login.py)."""
@@ -226,6 +223,7 @@ async def authenticate_password(
         totp_code=totp_code,
         ip=ip,
         channel=SessionChannel.api,
+        device=device,
     )
     if isinstance(outcome, MfaChallenge):
         return outcome
@@ -244,6 +242,7 @@ async def login_browser(
     totp_code: str | None = None,
     ip: str | None = None,
     user_agent: str | None = None,
+    device: LoginDevice | None = None,
 ) -> BrowserSession | MfaChallenge:
     """Password login for the web apps: a browser session (cookie) or an MFA challenge to
     complete with `complete_mfa_browser_login` (mfa_login.py)."""
@@ -256,6 +255,7 @@ async def login_browser(
         totp_code=totp_code,
         ip=ip,
         channel=SessionChannel.browser,
+        device=device,
     )
     if isinstance(outcome, MfaChallenge):
         return outcome

@@ -3,7 +3,8 @@ switch tenant, password reset, e-mail verification and accepting an invitation."
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
@@ -11,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from bizosaas.identity import service as identity
-from bizosaas.identity.exceptions import MfaChallengeInvalid
+from bizosaas.identity.auth import keep_device, presented_device
+from bizosaas.identity.exceptions import LoginThrottled, MfaChallengeInvalid
 from bizosaas.identity.models import SessionChannel
 from bizosaas.identity.schemas import BrowserSession, InvitationAccepted, MfaChallenge
 from bizosaas.identity.web import tickets
@@ -71,7 +73,9 @@ async def login(
     email = form.email()
     password = form.require("password", "Enter your password.")
     next_path = local_path(form.get("next"), "")
+    throttled: LoginThrottled | None = None
     if form.ok:
+        device = presented_device(request)
         try:
             outcome = await identity.login_browser(
                 session,
@@ -80,7 +84,12 @@ async def login(
                 password=password,
                 ip=client_ip(request),
                 user_agent=user_agent(request),
+                device=device,
             )
+        except LoginThrottled as problem:
+            await session.rollback()
+            form.fail(problem, {})
+            throttled = problem
         except Problem as problem:
             await session.rollback()
             form.fail(problem, {})
@@ -92,10 +101,26 @@ async def login(
                 return response
             response = redirect(request, next_path or "/")
             keep_session(request, response, outcome)
+            keep_device(identity_context, response, device)
             return response
     context = {"title": "Sign in", "next": next_path, "errors": form.errors}
     context["values"] = form.safe_values()
-    return render(request, "identity/auth/login.html", context, status=422)
+    return _form_page(request, "identity/auth/login.html", context, throttled)
+
+
+def _form_page(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any],
+    throttled: LoginThrottled | None,
+) -> Response:
+    """A sign-in form sent back with its errors: 422, or 429 with Retry-After (the error on the
+    form says how long to wait) when the attempt was throttled."""
+    if throttled is None:
+        return render(request, template, context, status=422)
+    response = render(request, template, context, status=429)
+    response.headers.update(throttled.headers)
+    return response
 
 
 def _start_again(request: Request, *, status: int = 303) -> Response:
@@ -126,7 +151,9 @@ async def totp(
     if token is None:
         return _start_again(request)
     code = form.require("code", "Enter the code from your authenticator app.").replace(" ", "")
+    throttled: LoginThrottled | None = None
     if form.ok:
+        device = presented_device(request)
         try:
             outcome = await identity.complete_mfa_browser_login(
                 session,
@@ -135,10 +162,15 @@ async def totp(
                 code=code,
                 ip=client_ip(request),
                 user_agent=user_agent(request),
+                device=device,
             )
         except MfaChallengeInvalid:
             await session.rollback()
             return _start_again(request)
+        except LoginThrottled as problem:
+            await session.rollback()
+            form.fail(problem, {})
+            throttled = problem
         except Problem as problem:
             await session.rollback()
             form.fail(problem, {"identity.invalid_mfa_code": "code"})
@@ -146,9 +178,10 @@ async def totp(
             response = redirect(request, next_path or "/")
             tickets.discard(request, response)
             keep_session(request, response, outcome)
+            keep_device(identity_context, response, device)
             return response
     context = {"title": "Two-factor authentication", "next": next_path, "errors": form.errors}
-    return render(request, "identity/auth/totp.html", context, status=422)
+    return _form_page(request, "identity/auth/totp.html", context, throttled)
 
 
 # -- sign out and switch tenant ----------------------------------------------------------------

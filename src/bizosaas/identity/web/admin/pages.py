@@ -1,4 +1,4 @@
-"""Admin console: dashboard, tenants and users."""
+"""Admin console: dashboard, tenants and users (with the unlock of a held-back login)."""
 
 from __future__ import annotations
 
@@ -146,10 +146,43 @@ async def reactivate_tenant(
 
 
 @router.get("/users")
-async def users(request: Request, viewer: SuperAdmin, session: DbSession) -> Response:
+async def users(
+    request: Request,
+    viewer: SuperAdmin,
+    session: DbSession,
+    identity_context: identity.Identity,
+) -> Response:
+    people = await identity.admin_list_users(session, limit=500)
     context = {
         "title": "Users",
         "lead": "Every account on the platform.",
-        "users": await identity.admin_list_users(session, limit=500),
+        "users": people,
+        "failed_logins": await identity.admin_failed_logins(identity_context, users=people),
     }
     return page(request, WebApp.admin, viewer, "identity/admin/users.html", context)
+
+
+@router.post("/users/{user_id}/unlock")
+async def unlock_login(
+    request: Request,
+    user_id: uuid.UUID,
+    viewer: SuperAdmin,
+    session: DbSession,
+    identity_context: identity.Identity,
+) -> Response:
+    await read_form(request)
+    unlocked = identity.admin_unlock_login(
+        session, identity=identity_context, user_id=user_id, actor=viewer.principal
+    )
+    return await act_and_redirect(
+        request,
+        session,
+        unlocked,
+        done=lambda result: (
+            f"{result.email} can sign in again at once ({result.failures_cleared} failed "
+            "sign-ins forgotten)."
+            if result.failures_cleared
+            else f"{result.email} had no failed sign-ins to forget."
+        ),
+        to="/admin/users",
+    )
