@@ -8,11 +8,12 @@ from fastapi import Depends, Request
 
 from bizosaas.identity.context import IdentityContext
 from bizosaas.identity.exceptions import UserCredentialRequired
-from bizosaas.kit.auth import CurrentPrincipal, Principal, PrincipalKind
+from bizosaas.kit.auth import Principal, PrincipalKind, current_principal
 
 
-async def current_user(principal: CurrentPrincipal) -> Principal:
+async def current_user(request: Request) -> Principal:
     """A signed-in person (access token or browser session), not an API key."""
+    principal = await current_principal(request)
     if principal.kind is not PrincipalKind.user or principal.session_id is None:
         raise UserCredentialRequired()
     return principal
