@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event, text
+from sqlalchemy import DateTime, MetaData, event, make_url, text
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -25,6 +25,7 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 from bizosaas.kit.ids import uuid7
+from bizosaas.kit.sqlite_reads import READER_BUSY_TIMEOUT_MS, inline_connector
 from bizosaas.kit.tenancy import READ_ONLY_KEY, TenantScope, bind_tenant
 
 NAMING_CONVENTION = {
@@ -95,7 +96,8 @@ def _configure_sqlite(engine: AsyncEngine, *, read_only: bool = False) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        busy_timeout = READER_BUSY_TIMEOUT_MS if read_only else 10_000
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout}")
         if read_only:
             cursor.execute("PRAGMA query_only=ON")
         cursor.close()
@@ -110,13 +112,17 @@ def _configure_sqlite(engine: AsyncEngine, *, read_only: bool = False) -> None:
 def create_engine(
     url: str, *, pool_size: int = 10, null_pool: bool = False, read_only: bool = False
 ) -> AsyncEngine:
-    """`read_only` (SQLite): connections that refuse writes and read without locking (see
-    `_configure_sqlite`); PostgreSQL marks read-only transactions instead (`unit_of_work`)."""
+    """`read_only` (SQLite): connections that refuse writes, read without locking and run on
+    the event loop's thread (see `_configure_sqlite`, kit/sqlite_reads.py); PostgreSQL marks
+    read-only transactions instead (`Database.unit_of_work`)."""
     options: dict[str, Any] = {}
     if null_pool:
         options["poolclass"] = NullPool
     elif is_postgres(url):
         options.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    if read_only and _is_sqlite_file(url):
+        # Read-only SQLite connections run on the event loop's thread (kit/sqlite_reads.py).
+        options["async_creator"] = inline_connector(str(make_url(url).database))
     engine = create_async_engine(url, **options)
     if url.startswith("sqlite"):
         _configure_sqlite(engine, read_only=read_only)
