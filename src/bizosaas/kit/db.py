@@ -6,6 +6,7 @@ only; services flush, never commit.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -13,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event, make_url, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -119,14 +121,44 @@ def create_engine(
     if null_pool:
         options["poolclass"] = NullPool
     elif is_postgres(url):
-        options.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        options.update(pool_size=pool_size, max_overflow=pool_size)
     if read_only and _is_sqlite_file(url):
         # Read-only SQLite connections run on the event loop's thread (kit/sqlite_reads.py).
         options["async_creator"] = inline_connector(str(make_url(url).database))
     engine = create_async_engine(url, **options)
     if url.startswith("sqlite"):
         _configure_sqlite(engine, read_only=read_only)
+    elif is_postgres(url) and not null_pool:
+        _ping_idle_connections(engine)
     return engine
+
+
+IDLE_PING_SECONDS = 10.0
+
+
+def _ping_idle_connections(engine: AsyncEngine) -> None:
+    """Check a pooled connection before use only if it sat idle `IDLE_PING_SECONDS` or more.
+
+    What `pool_pre_ping` does on every checkout (for asyncpg: BEGIN, a ping, ROLLBACK: three
+    round trips, a third of a short request's cost) is needed only after a pause long enough
+    for the server or the network to have dropped the connection; a connection in steady use
+    proves itself with every statement. A failed ping discards the connection and the pool
+    hands out another (SQLAlchemy's DisconnectionError protocol).
+    """
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _idle_since(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return  # new (just connected) or in steady use
+        try:
+            dbapi_connection.ping()
+        except Exception as error:
+            raise DisconnectionError("pooled connection failed its ping") from error
 
 
 def _is_sqlite_file(url: str) -> bool:
