@@ -39,6 +39,7 @@ import tempfile
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench.gateway_proxy import BIZOSAAS, REPO, ensure_tool, process, wait_ready
 from bench.identity_bench import _refreshes, _setup, core_count
@@ -69,6 +70,33 @@ class Result:
     p99_ms: float
     errors: int
     timeouts: int
+    cpu_us: float = 0.0
+    """Server CPU time (all its processes) per answered request, in microseconds: unlike
+    requests/s, hardly moved by other work on the machine."""
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _descendants(pid: int) -> list[int]:
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                queue += [int(child) for child in task.read_text().split()]
+    return found
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of `pid` and every process under it."""
+    total = 0
+    for process_id in _descendants(pid):
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{process_id}/stat").read_text().rpartition(")")[2].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / _TICKS
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -107,29 +135,38 @@ def run_wrk(
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     errors += int(non_2xx.group(1)) if non_2xx else 0
     timeouts = re.search(r"timeout (\d+)", output)
+    answered = re.search(r"(\d+) requests in", output)
     if os.environ.get("BENCH_VERBOSE"):
         print(output)
-    return Result(
+    result = Result(
         float(rps.group(1)),
         _ms(p50.group(1)),
         _ms(p99.group(1)),
         errors,
         int(timeouts.group(1)) if timeouts else 0,
     )
+    result.cpu_us = int(answered.group(1)) if answered else 0  # requests, until `measure`
+    return result
 
 
-def measure(wrk: str, url: str, options: argparse.Namespace, **kwargs: object) -> Result:
-    run_wrk(wrk, url, duration=1.0, timeout=options.timeout, **kwargs)  # type: ignore[arg-type]
-    runs = [
-        run_wrk(wrk, url, duration=options.duration, timeout=options.timeout, **kwargs)  # type: ignore[arg-type]
-        for _ in range(options.repeats)
-    ]
+def measure(
+    wrk: str, url: str, options: argparse.Namespace, server_pid: int, **kwargs: Any
+) -> Result:
+    run_wrk(wrk, url, duration=1.0, timeout=options.timeout, **kwargs)  # warm-up
+    runs = []
+    for _ in range(options.repeats):
+        before = server_cpu_seconds(server_pid)
+        run = run_wrk(wrk, url, duration=options.duration, timeout=options.timeout, **kwargs)
+        answered = run.cpu_us
+        run.cpu_us = (server_cpu_seconds(server_pid) - before) / max(answered, 1) * 1e6
+        runs.append(run)
     return Result(
         rps=statistics.median(r.rps for r in runs),
         p50_ms=statistics.median(r.p50_ms for r in runs),
         p99_ms=statistics.median(r.p99_ms for r in runs),
         errors=sum(r.errors for r in runs),
         timeouts=sum(r.timeouts for r in runs),
+        cpu_us=statistics.median(r.cpu_us for r in runs),
     )
 
 
@@ -161,7 +198,7 @@ def sign_up(base_url: str) -> str:
 def _row(label: str, r: Result) -> str:
     return (
         f"{label:<28} {r.rps:>9.0f} req/s  p50 {r.p50_ms:8.2f} ms  p99 {r.p99_ms:8.2f} ms"
-        f"  errors {r.errors}  time-outs {r.timeouts}"
+        f"  errors {r.errors}  time-outs {r.timeouts}  server CPU {r.cpu_us:6.0f} us/request"
     )
 
 
@@ -235,22 +272,24 @@ def run_backend(
     results: dict[str, Result] = {}
     base_url = f"http://127.0.0.1:{port}"
     with contextlib.ExitStack() as stack:
-        stack.enter_context(process(server, env=env, log=root / f"{name}-server.log"))
-        stack.enter_context(process(bare, env=env, log=root / f"{name}-bare.log"))
+        server_process = stack.enter_context(
+            process(server, env=env, log=root / f"{name}-server.log")
+        )
+        bare_process = stack.enter_context(process(bare, env=env, log=root / f"{name}-bare.log"))
         wait_ready(f"{base_url}/api/brain/health", timeout=300)
         wait_ready(f"http://127.0.0.1:{bare_port}{BARE}", timeout=300)
         token = sign_up(base_url)
         auth = {"Authorization": f"Bearer {token}"}
         targets = {
-            "me": (f"{base_url}{ME}", auth, None),
-            "write": (f"{base_url}{WRITE}", auth, write_script),
-            "bare": (f"http://127.0.0.1:{bare_port}{BARE}", {}, None),
+            "me": (f"{base_url}{ME}", auth, None, server_process.pid),
+            "write": (f"{base_url}{WRITE}", auth, write_script, server_process.pid),
+            "bare": (f"http://127.0.0.1:{bare_port}{BARE}", {}, None, bare_process.pid),
         }
         for connections in CONNECTIONS:
             for route in options.routes.split(","):
-                url, headers, script = targets[route]
+                url, headers, script, pid = targets[route]
                 result = measure(
-                    wrk, url, options, connections=connections, headers=headers, script=script
+                    wrk, url, options, pid, connections=connections, headers=headers, script=script
                 )
                 results[f"{route}@{connections}"] = result
                 print(_row(f"{name} {route} c={connections}", result), flush=True)
@@ -264,7 +303,7 @@ def report(name: str, results: dict[str, Result], refreshes: float, target: int)
         if me and bare:
             print(
                 f"  c={connections}: /me {me.rps / bare.rps:6.1%} of the bare route's requests/s"
-                " (target >= 20%)"
+                f" (target >= 20%); by server CPU per request {bare.cpu_us / me.cpu_us:6.1%}"
             )
     me_1000 = results.get("me@1000")
     if me_1000:
@@ -283,7 +322,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
     parser.add_argument("--repeats", type=int, default=3, help="measurements per cell (median)")
-    parser.add_argument("--timeout", type=float, default=5.0, help="a request's time-out, s")
+    parser.add_argument("--timeout", type=float, default=10.0, help="a request's time-out, s")
     parser.add_argument("--workers", type=int, default=core_count(), help="server processes")
     parser.add_argument("--only", default="sqlite,postgres")
     parser.add_argument("--routes", default="me,write,bare")
@@ -325,8 +364,8 @@ def main() -> None:
                 asyncio.run(backends.drop_postgres_database(options.postgres_url, target))
             summaries.append(("PostgreSQL + Redis (scaled)", results, refreshes, 1500))
     print("\nmedians of the repeats; ratios against the targets (figures, not pass/fail)")
-    for name, results, refreshes, target in summaries:
-        report(name, results, refreshes, target)
+    for name, results, refreshes, refresh_target in summaries:
+        report(name, results, refreshes, refresh_target)
     print(f"\nserver logs: {root}")
 
 
