@@ -8,12 +8,11 @@ from fastapi import Depends, Request
 
 from bizosaas.identity.context import IdentityContext
 from bizosaas.identity.exceptions import UserCredentialRequired
-from bizosaas.kit.auth import Principal, PrincipalKind, current_principal
+from bizosaas.kit.auth import CurrentPrincipal, Principal, PrincipalKind
 
 
-async def current_user(request: Request) -> Principal:
+async def current_user(principal: CurrentPrincipal) -> Principal:
     """A signed-in person (access token or browser session), not an API key."""
-    principal = await current_principal(request)
     if principal.kind is not PrincipalKind.user or principal.session_id is None:
         raise UserCredentialRequired()
     return principal
