@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,10 +27,8 @@ from bizosaas.identity.sessions.guard import SessionGuard
 from bizosaas.kit.db import Database
 from bizosaas.kit.jwks import LEEWAY_SECONDS
 from bizosaas.kit.permissions import PermissionCatalogue
-from bizosaas.kit.tenancy import trusted_scope
 from bizosaas.settings import Settings
 from tests.identity.conftest import API, Account, Register
-from tests.support.backends import DatabaseTarget
 from tests.support.clock import ManualClock
 
 
@@ -113,15 +110,8 @@ async def test_the_request_path_remembers_tokens_and_still_refuses_revoked_sessi
 # -- the embedded session guard: the set of ended sessions, read once per interval ------------
 
 
-@pytest.fixture
-async def own_database(fresh_target: DatabaseTarget) -> Iterator[Database]:
-    database = Database.from_url(fresh_target.app_url, pool_size=2)
-    yield database  # type: ignore[misc]
-    await database.dispose()
-
-
 async def test_embedded_guard_sees_another_processs_revocation_within_its_interval(
-    client: httpx.AsyncClient, register: Register, settings: Settings, database: Database
+    register: Register, database: Database
 ) -> None:
     account = await register()
     clock = ManualClock()
@@ -224,8 +214,4 @@ async def test_a_write_route_opens_one_writing_session(
     assert created.status_code == 201, created.text
     writers = [s for s in sessions_opened if not s.info.get("bizosaas.read_only")]
     assert len(writers) == 1
-    assert trusted_scope(account.tenant_id).tenant_id == writers[0].info.get("bizosaas.tenant_id")
-
-
-def _unused(_: Path) -> None:
-    """(keeps the Path import used by type hints in fixtures above)"""
+    assert writers[0].info.get("bizosaas.tenant_id") == account.tenant_id
