@@ -23,6 +23,7 @@ from bizosaas.identity.sessions.guard import SessionGuard
 from bizosaas.kit.crypto import Keyring
 from bizosaas.kit.db import Database
 from bizosaas.kit.events import EventBus
+from bizosaas.kit.jwks import LEEWAY_SECONDS
 from bizosaas.kit.permissions import PermissionCatalogue
 from bizosaas.settings import Settings
 
@@ -77,6 +78,8 @@ def build(
             # A revocation marker must outlive every credential of the session it ends.
             marker_ttl=max(settings.refresh_token_ttl, settings.browser_session_ttl) + 60,
             bus=bus,
+            # An access token outlives its session's end by at most its lifetime and leeway.
+            window=settings.access_token_ttl + LEEWAY_SECONDS + 60,
         ),
         verifier=LocalVerifier(keys, issuer=settings.base_url, permissions=catalogue),
         data_keys=data_keys_for(settings),

@@ -118,9 +118,10 @@ async def optional_principal(request: Request) -> Principal | None:
     return principal
 
 
-async def current_principal(
-    principal: Annotated[Principal | None, Depends(optional_principal)],
-) -> Principal:
+async def current_principal(request: Request) -> Principal:
+    # Calls `optional_principal` itself rather than depending on it: one dependency fewer to
+    # solve on every authenticated request (it remembers the principal on the request anyway).
+    principal = await optional_principal(request)
     if principal is None:
         raise Unauthenticated(
             "Send a bearer access token or API key.", headers={"WWW-Authenticate": "Bearer"}

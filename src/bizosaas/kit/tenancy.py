@@ -30,6 +30,10 @@ from sqlalchemy.orm import (
 )
 
 _TENANT_KEY = "bizosaas.tenant_id"
+READ_ONLY_KEY = "bizosaas.read_only"
+"""Session info: "database" when each transaction is to be marked READ ONLY on PostgreSQL (in the
+same statement that sets its tenant, so a read-only unit of work costs no extra round trip),
+"orm" when only the ORM refuses writes (see `Database.open_session`)."""
 _SCOPE_ISSUER = object()
 
 
@@ -91,11 +95,20 @@ async def bind_tenant(session: AsyncSession, scope: TenantScope) -> None:
             )
 
 
-def _set_database_tenant(connection: Connection, tenant_id: uuid.UUID | None) -> None:
+_SET_TENANT = text("SELECT set_config('app.tenant_id', :tenant, true)")
+_SET_TENANT_READ_ONLY = text(
+    "SELECT set_config('app.tenant_id', :tenant, true),"
+    " set_config('transaction_read_only', 'on', true)"
+)
+
+
+def _set_database_tenant(
+    connection: Connection, tenant_id: uuid.UUID | None, *, read_only: bool = False
+) -> None:
     if connection.dialect.name != "postgresql":
         return
     connection.execute(
-        text("SELECT set_config('app.tenant_id', :tenant, true)"),
+        _SET_TENANT_READ_ONLY if read_only else _SET_TENANT,
         {"tenant": str(tenant_id) if tenant_id else ""},
     )
 
@@ -104,7 +117,8 @@ def _set_database_tenant(connection: Connection, tenant_id: uuid.UUID | None) ->
 def _after_begin(
     session: Session, _transaction: SessionTransaction, connection: Connection
 ) -> None:
-    _set_database_tenant(connection, session.info.get(_TENANT_KEY))
+    read_only = session.info.get(READ_ONLY_KEY) == "database"
+    _set_database_tenant(connection, session.info.get(_TENANT_KEY), read_only=read_only)
 
 
 @event.listens_for(Session, "do_orm_execute")

@@ -47,7 +47,7 @@ from bizosaas.identity.sessions import (
     user_sessions,
 )
 from bizosaas.identity.sessions.rotation import commit_before_failing
-from bizosaas.kit.deps import DbSession
+from bizosaas.kit.deps import DbSession, ReadSession
 
 router = APIRouter(tags=["identity"])
 web = APIRouter(include_in_schema=False)
@@ -222,7 +222,7 @@ async def logout_all(principal: CurrentUser, session: DbSession, identity: Ident
 
 
 @router.get("/me", summary="Who am I", responses=PROBLEM_401)
-async def me(principal: CurrentUser, session: DbSession) -> Me:
+async def me(principal: CurrentUser, session: ReadSession) -> Me:
     return await profile.me(
         session,
         user_id=principal.subject,

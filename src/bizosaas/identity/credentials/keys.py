@@ -180,6 +180,12 @@ class KeyStore:
             key = self._keys.get(kid)
         return key.public_key if key else None
 
+    def still_publishes(self, kid: str) -> bool:
+        """Whether `kid` is still one of the keys (a pruned key is retired: its tokens die),
+        as of the last look at the directory (at most `reload_interval` old)."""
+        self._maybe_reload()
+        return kid in self._keys
+
     def jwks(self) -> dict[str, Any]:
         self._maybe_reload()
         ordered = sorted(self._keys.values(), key=lambda k: k.kid != self._current_kid)

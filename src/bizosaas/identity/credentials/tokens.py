@@ -12,6 +12,7 @@ import hashlib
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,7 @@ API_KEY_PREFIX = "bzk_"
 INVITATION_PREFIX = "bzi_"
 ONE_TIME_PREFIX = "bzt_"
 MFA_CHALLENGE_PREFIX = "bzm_"
+_MAX_REMEMBERED_TOKENS = 50_000
 
 
 def new_secret(prefix: str, nbytes: int = 32) -> str:
@@ -80,16 +82,28 @@ def issue_access_token(
 
 
 class LocalVerifier:
+    """Verify access tokens with the local key store.
+
+    A verified token is remembered until its `exp` (the signature check is most of an
+    authenticated request's own cost, and a client sends the same token for minutes): a
+    remembered token is accepted only while its key is still published and before its
+    expiry, so a retired key or an expired token is refused as if never seen. Session
+    revocation is not the verifier's concern: the session guard checks it on every request.
+    """
+
     def __init__(
         self,
         keys: KeyStore,
         *,
         permissions: PermissionCatalogue,
         issuer: str | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._keys = keys
         self._permissions = permissions
         self._issuer = issuer
+        self._clock = clock
+        self._verified: dict[str, tuple[float, str, Principal]] = {}
 
     def claims(self, token: str) -> dict[str, Any]:
         key = self._keys.public_key(kid_of(token))
@@ -98,4 +112,15 @@ class LocalVerifier:
         return decode_claims(token, key, self._issuer)
 
     def verify(self, token: str) -> Principal:
-        return principal_from_claims(self.claims(token), self._permissions)
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            expires_at, kid, principal = remembered
+            if self._clock() < expires_at and self._keys.still_publishes(kid):
+                return principal
+            del self._verified[token]
+        claims = self.claims(token)
+        principal = principal_from_claims(claims, self._permissions)
+        if len(self._verified) >= _MAX_REMEMBERED_TOKENS:
+            self._verified.clear()
+        self._verified[token] = (float(claims["exp"]), kid_of(token), principal)
+        return principal

@@ -21,17 +21,26 @@ async def me(
     roles: list[str],
     permissions: list[str],
 ) -> Me:
-    user = await accounts.user_by_id(session, user_id=user_id)
-    if user is None:
+    rows = await accounts.profile_rows(session, user_id=user_id)
+    if not rows:
         raise InvalidCredentials()
-    rows = await accounts.memberships_of(session, user_id=user_id)
     memberships = [
-        MembershipRead(tenant=TenantRead.model_validate(tenant), role=member.role)
-        for member, tenant in rows
+        MembershipRead(
+            tenant=TenantRead(
+                id=row.tenant_id,
+                name=row.tenant_name,
+                slug=row.tenant_slug,
+                status=row.tenant_status,
+                created_at=row.tenant_created_at,
+            ),
+            role=row.member_role,
+        )
+        for row in rows
+        if row.tenant_id is not None
     ]
     current = next((m.tenant for m in memberships if m.tenant.id == tenant_id), None)
     return Me(
-        user=user_read(user),
+        user=user_read(rows[0]),
         tenant=current,
         roles=sorted(roles),
         permissions=sorted(permissions),

@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
+import uuid
+from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,7 +40,28 @@ from bizosaas.settings import Settings
 _SLUG_CHARS = re.compile(r"[^a-z0-9]+")
 
 
-def user_read(user: User) -> UserRead:
+class UserColumns(Protocol):
+    """What `user_read` reads: a `User`, or a plain SQL row of the same columns."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def full_name(self) -> str: ...
+    @property
+    def is_super_admin(self) -> bool: ...
+    @property
+    def is_active(self) -> bool: ...
+    @property
+    def email_verified_at(self) -> datetime | None: ...
+    @property
+    def totp_enabled_at(self) -> datetime | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
+def user_read(user: UserColumns) -> UserRead:
     return UserRead(
         id=user.id,
         email=user.email,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Row, or_, select, update
+from sqlalchemy import Row, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.identity.models import Invitation, Membership, Tenant, TenantStatus, User
@@ -62,6 +63,40 @@ async def membership(
     return await session.scalar(
         select(Membership).where(Membership.user_id == user_id, Membership.tenant_id == tenant_id)
     )
+
+
+_PROFILE = (
+    select(
+        User.id,
+        User.email,
+        User.full_name,
+        User.is_super_admin,
+        User.is_active,
+        User.email_verified_at,
+        User.totp_enabled_at,
+        User.created_at,
+        Membership.role.label("member_role"),
+        Tenant.id.label("tenant_id"),
+        Tenant.name.label("tenant_name"),
+        Tenant.slug.label("tenant_slug"),
+        Tenant.status.label("tenant_status"),
+        Tenant.created_at.label("tenant_created_at"),
+    )
+    .select_from(User)
+    .outerjoin(Membership, Membership.user_id == User.id)
+    .outerjoin(Tenant, Tenant.id == Membership.tenant_id)
+    .where(User.id == bindparam("user_id"))
+    .order_by(Membership.last_used_at.desc().nulls_last(), Membership.created_at)
+)
+
+
+async def profile_rows(session: AsyncSession, *, user_id: uuid.UUID) -> Sequence[Any]:
+    """The user with each membership and its tenant, most recently used first, in one plain
+    SQL statement (no ORM objects: this answers every `GET /auth/me`). No row: no such user;
+    one row with no `tenant_id`: a user without memberships."""
+    connection = await session.connection()
+    result = await connection.execute(_PROFILE, {"user_id": user_id})
+    return result.all()
 
 
 async def memberships_of(

@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, insert, select, update
+from sqlalchemy import Row, and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.identity.models import (
@@ -44,17 +44,20 @@ async def live_sessions_of(session: AsyncSession, *, user_id: uuid.UUID) -> list
     return list(rows.all())
 
 
-async def session_liveness(
-    session: AsyncSession, *, session_id: uuid.UUID
-) -> Row[datetime | None, datetime] | None:
-    """(revoked_at, expires_at) of the session: the session guard's database check."""
-    return (
-        await session.execute(
-            select(AuthSession.revoked_at, AuthSession.expires_at).where(
-                AuthSession.id == session_id
+async def ended_session_ids(
+    session: AsyncSession, *, since: datetime, now: datetime
+) -> list[uuid.UUID]:
+    """Sessions revoked, or expired, after `since`: the embedded session guard's whole view of
+    which sessions ended (one query per process per check interval, see sessions/guard.py)."""
+    rows = await session.scalars(
+        select(AuthSession.id).where(
+            or_(
+                AuthSession.revoked_at > since,
+                and_(AuthSession.expires_at > since, AuthSession.expires_at <= now),
             )
         )
-    ).first()
+    )
+    return list(rows.all())
 
 
 async def live_session_ids(
