@@ -104,6 +104,8 @@ class Gateway:
             local=frozenset(module.name for module in platform.modules),
             failure_threshold=settings.gateway_failure_threshold,
             open_seconds=settings.gateway_open_seconds,
+            max_open_seconds=settings.gateway_max_open_seconds,
+            max_ejection_percent=settings.gateway_max_ejection_percent,
             redis=platform.redis,
         )
         self.registry.configure(config.services)
@@ -142,7 +144,12 @@ class Gateway:
         await self.proxy.start()
         await self.registry.sync()
         self.health = HealthChecker(
-            self.registry, self.proxy.session, interval=self.settings.gateway_health_interval
+            self.registry,
+            self.proxy.session,
+            interval=self.settings.gateway_health_interval,
+            timeout=self.settings.gateway_health_timeout,
+            unhealthy_after=self.settings.gateway_unhealthy_threshold,
+            healthy_after=self.settings.gateway_healthy_threshold,
         )
         self.health.start()
         self._sync_task = asyncio.create_task(self._sync_loop(), name="gateway-registry-sync")
