@@ -404,8 +404,12 @@ def db_create_app_role(
 ) -> None:
     """PostgreSQL: create ROLE (not owner, not superuser) and grant it row access to every table."""
     settings = settings_or_exit()
-    if not settings.uses_postgres:
-        fail("create-app-role applies to PostgreSQL; set BIZOSAAS_DATABASE_URL")
+    # Only the owner's URL is needed: the application's own URL names the role being made.
+    if not settings.effective_migration_url.startswith("postgresql"):
+        fail(
+            "create-app-role applies to PostgreSQL; set BIZOSAAS_MIGRATION_DATABASE_URL "
+            "(the table owner's URL)"
+        )
     try:
         with database_errors(settings):
             migrate.grant_app_role(settings.effective_migration_url, role, password=password)
