@@ -61,33 +61,61 @@ async def busy_gateway(
 async def test_one_or_two_failed_probes_keep_the_instance_three_take_it_out(
     gateway: GatewayFactory,
 ) -> None:
+    async with switchable_upstream() as sick, switchable_upstream() as well:
+        services = services_json(busy={"urls": [sick.url, well.url], "health_path": "/health"})
+        async with gateway(gateway_services=services, **QUIET_LOOP) as (app, client):
+            first, second = instances(app)
+            await wait_until(
+                lambda: first.healthy is True and second.healthy is True,
+                what="the start-up probes passing",
+            )
+            sick.health = "fail"
+            await probe(app, first)
+            await probe(app, first)
+            after_two = (first.healthy, first.failed_probes, first.available())
+            # No live request in between (one would reset the count): the third failed probe
+            # in a row takes it out.
+            await probe(app, first)
+            after_three = first.healthy
+            live_before = sick.live
+            out = [await client.get(PATH) for _ in range(4)]
+            sent_while_out = sick.live - live_before
+
+            sick.health = "ok"
+            await probe(app, first)
+            after_one_pass = first.healthy
+            await probe(app, first)
+            back = [await client.get(PATH) for _ in range(4)]
+    assert after_two == (True, 2, True)
+    assert after_three is False
+    assert [answer.status_code for answer in out] == [200] * 4, "the other instance serves"
+    assert sent_while_out == 0
+    assert after_one_pass is False, "two passing probes in a row bring it back"
+    assert first.healthy is True
+    assert [answer.status_code for answer in back] == [200] * 4
+    assert sick.live == live_before + 2, "round robin includes it again"
+
+
+async def test_with_no_instance_healthy_traffic_still_flows_panic_routing(
+    gateway: GatewayFactory,
+) -> None:
+    """Health checks that fail everywhere are more likely wrong than every instance dead:
+    the instances keep getting requests (Envoy's panic routing), so an alive upstream whose
+    probes fail never turns into the gateway's 503s."""
     async with (
         switchable_upstream() as upstream,
         busy_gateway(gateway, upstream) as (app, client, instance),
     ):
         upstream.health = "fail"
-        await probe(app, instance)
-        await probe(app, instance)
-        after_two = (instance.healthy, instance.failed_probes, instance.available())
-        # No live request in between (one would reset the count): the third failed probe
-        # in a row takes it out.
-        await probe(app, instance)
-        after_three = instance.healthy
-        refused = await client.get(PATH)
-
-        upstream.health = "ok"
-        await probe(app, instance)
-        after_one_pass = instance.healthy
-        still_refused = await client.get(PATH)
-        await probe(app, instance)
-        back = await client.get(PATH)
-    assert after_two == (True, 2, True)
-    assert after_three is False
-    assert refused.status_code == 503
-    assert refused.json()["code"] == "gateway.service_unavailable"
-    assert after_one_pass is False, "two passing probes in a row bring it back"
-    assert still_refused.status_code == 503
-    assert back.status_code == 200 and instance.healthy is True
+        for _ in range(3):
+            await probe(app, instance)
+        out = instance.healthy
+        unavailable_before = unavailable_answers("busy")
+        answers = [await client.get(PATH) for _ in range(4)]
+    assert out is False
+    assert [answer.status_code for answer in answers] == [200] * 4
+    assert unavailable_answers("busy") == unavailable_before
+    assert upstream.live == 4
 
 
 async def test_an_instance_answering_real_requests_is_not_taken_out_for_slow_probes(

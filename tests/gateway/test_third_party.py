@@ -197,7 +197,11 @@ async def test_wagtail_stopped_then_back(
                 until=lambda response: response.status_code == 200,
                 what="the gateway serving Wagtail again",
             )
-            up = await cms_instance(client, admin)
+            up = await eventually(
+                lambda: cms_instance(client, admin),
+                until=lambda found: found["healthy"] is True,
+                what="passing health checks bringing the site back",
+            )
     finally:
         if wagtail_site.process is None:  # leave the session's site running for other tests
             wagtail_site.start()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import aiohttp
 import structlog
 from fastapi import FastAPI
 from starlette.middleware.errors import ServerErrorMiddleware
@@ -114,6 +115,7 @@ class Gateway:
         self.cache = ResponseCache(platform.cache, config.cache)
         self.hub = RealtimeHub(queue_size=settings.gateway_ws_queue_size)
         self.health: HealthChecker | None = None
+        self._probe_session: aiohttp.ClientSession | None = None
         self._sync_task: asyncio.Task[None] | None = None
         platform.bus.subscribe("*", self._on_event)
 
@@ -143,9 +145,15 @@ class Gateway:
     async def start(self) -> None:
         await self.proxy.start()
         await self.registry.sync()
+        # Probes get connections of their own: behind the proxy's pool, a probe would wait for
+        # a connection behind every queued request and time out on the gateway's own queue.
+        self._probe_session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=60),
+            cookie_jar=aiohttp.DummyCookieJar(),
+        )
         self.health = HealthChecker(
             self.registry,
-            self.proxy.session,
+            self._probe_session,
             interval=self.settings.gateway_health_interval,
             timeout=self.settings.gateway_health_timeout,
             unhealthy_after=self.settings.gateway_unhealthy_threshold,
@@ -159,6 +167,8 @@ class Gateway:
             await cancel_and_wait(self._sync_task)
         if self.health is not None:
             await self.health.stop()
+        if self._probe_session is not None:
+            await self._probe_session.close()
         await self.proxy.stop()
 
 

@@ -4,8 +4,10 @@ As in Envoy, one failed probe proves little (a saturated instance answers its pr
 an instance leaves the pool after `unhealthy_after` failed probes in a row and comes back
 after `healthy_after` passing ones in a row, and a successful live response in between
 resets the count (`Instance.record_live_success`), so an instance answering real requests is
-never taken out for slow probes. An instance out of the pool gets no traffic; when a
-service has none left, callers get a fast 503.
+never taken out for slow probes. An instance out of the pool gets no traffic while another
+is in it; with none healthy, traffic goes to them all (panic routing, `Service.pick`).
+Probes use connections of their own, not the proxy's pool, so they never queue behind live
+requests.
 """
 
 from __future__ import annotations

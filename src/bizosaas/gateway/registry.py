@@ -155,6 +155,17 @@ class Service:
 
     def pick(self, exclude: tuple[Instance, ...] = ()) -> Instance | None:
         candidates = [i for i in self.instances.values() if i.available() and i not in exclude]
+        if not candidates and not any(i.in_pool() for i in self.instances.values()):
+            # Panic routing, as Envoy does: with no instance healthy, health checks are more
+            # likely wrong than every instance dead (a saturated instance answers probes late,
+            # and a flood of 503s would starve the probes that could bring it back). Traffic
+            # goes to every instance not drained or ejected; one that is really down fails fast
+            # on its own (and its circuit, when outlier detection may open it).
+            candidates = [
+                i
+                for i in self.instances.values()
+                if not i.draining and i.circuit.allows() and i not in exclude
+            ]
         return self.balancer.pick(candidates)
 
     def may_eject(self, instance: Instance, max_percent: float) -> bool:
