@@ -26,6 +26,11 @@ It prints medians of the repeats and the ratios against the targets; it asserts 
 Targets: gateway hop >= 50% of direct throughput and <= +2 ms at p50; stack >= 70% of bare;
 1,000 connections with zero errors.
 
+The remote service has a health path, probed every second while the upstream is saturated
+(a probe waits at most that second): each gateway row counts the gateway's own
+`gateway.service_unavailable` answers (no instance in the pool) and its connection failures,
+read from its metrics. Target: zero while the upstream answers.
+
 Load generator: `wrk` (Debian's package) when installed, else a built-in aiohttp generator.
 nginx and wrk are installed with apt-get when missing and this runs as root; the bench says
 so when they cannot be had.
@@ -102,6 +107,42 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+
+
+METRICS_TOKEN = "bench-metrics-token"
+_OUTCOME = re.compile(
+    r'^bizosaas_gateway_upstream_requests_total\{outcome="(\w+)",service="benchsvc"\} ([\d.e+]+)$',
+    re.MULTILINE,
+)
+
+
+def upstream_outcomes(gateway_url: str) -> dict[str, float]:
+    """The gateway's count of requests to the bench service, by outcome (its /metrics)."""
+    request = urllib.request.Request(
+        f"{gateway_url}/metrics", headers={"authorization": f"Bearer {METRICS_TOKEN}"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        text = response.read().decode()
+    return {outcome: float(value) for outcome, value in _OUTCOME.findall(text)}
+
+
+@dataclass
+class Refusals:
+    """The gateway's own answers in place of the upstream's during a measurement."""
+
+    unavailable: float = 0
+    """`gateway.service_unavailable` for want of an instance in the pool."""
+    connect_errors: float = 0
+
+    def add(self, before: dict[str, float], after: dict[str, float]) -> None:
+        self.unavailable += after.get("unavailable", 0) - before.get("unavailable", 0)
+        self.connect_errors += after.get("connect_error", 0) - before.get("connect_error", 0)
+
+    def __str__(self) -> str:
+        return (
+            f"gateway.service_unavailable {self.unavailable:.0f}, "
+            f"connection failures {self.connect_errors:.0f}"
+        )
 
 
 def wait_ready(url: str, timeout: float = 60) -> None:
@@ -280,12 +321,22 @@ def main() -> None:
     )
     upstream_port, gateway_port, nginx_port, stack_port, bare_port = (free_port() for _ in range(5))
     upstream = f"http://127.0.0.1:{upstream_port}"
-    services = {"benchsvc": {"urls": [f"{upstream}/api/brain/benchsvc"], "timeout": 30}}
+    services = {
+        "benchsvc": {
+            "urls": [f"{upstream}/api/brain/benchsvc"],
+            "timeout": 30,
+            "health_path": "/api/brain/health",
+        }
+    }
     gateway_env = {
         **base,
         "BIZOSAAS_EXTRA_MODULES": "",
         "BIZOSAAS_GATEWAY_SERVICES": json.dumps(services),
+        "BIZOSAAS_GATEWAY_HEALTH_INTERVAL": "1",
+        "BIZOSAAS_METRICS_TOKEN": METRICS_TOKEN,
     }
+    gateway_url = f"http://127.0.0.1:{gateway_port}"
+    refusals: dict[str, Refusals] = {"saturation": Refusals(), "fixed load": Refusals()}
     targets = {
         "direct": f"{upstream}{PATH}",
         "gateway": f"http://127.0.0.1:{gateway_port}{PATH}",
@@ -339,20 +390,31 @@ def main() -> None:
         for connections in CONCURRENCY:
             for name in wanted:
                 measure(wrk, targets[name], connections, 1.0, 1)  # warm-up
+                before = upstream_outcomes(gateway_url) if name == "gateway" else {}
                 results[(name, connections)] = measure(
                     wrk, targets[name], connections, options.duration, options.repeats
                 )
                 r = results[(name, connections)]
-                print(f"{name:>8} c={connections:<5} {_row(r)}", flush=True)
+                extra = ""
+                if name == "gateway":
+                    after = upstream_outcomes(gateway_url)
+                    refused = Refusals()
+                    refused.add(before, after)
+                    refusals["saturation"].add(before, after)
+                    extra = f"  ({refused})"
+                print(f"{name:>8} c={connections:<5} {_row(r)}{extra}", flush=True)
         if "gateway" in wanted:
             for connections in LOADED:
                 offered[connections] = FIXED_LOAD_SHARE * results[("gateway", connections)].rps
                 pause_ms = connections / offered[connections] * 1000
                 for name in (n for n in wanted if n in ("direct", "gateway", "nginx")):
                     measure(wrk, targets[name], connections, 1.0, 1, pause_ms)  # warm-up
+                    before = upstream_outcomes(gateway_url) if name == "gateway" else {}
                     paced[(name, connections)] = r = measure(
                         wrk, targets[name], connections, options.duration, options.repeats, pause_ms
                     )
+                    if name == "gateway":
+                        refusals["fixed load"].add(before, upstream_outcomes(gateway_url))
                     print(
                         f"{name:>8} c={connections:<5} {_row(r)}"
                         f"  (fixed load {offered[connections]:.0f} req/s)",
@@ -360,6 +422,10 @@ def main() -> None:
                     )
     report(results, wanted)
     report_fixed_load(paced, offered)
+    if "gateway" in wanted:
+        print("\nthe gateway's own 503s while the upstream answered (target: zero)")
+        for mode, refused in refusals.items():
+            print(f"{mode:>10}: {refused}")
     print(f"\nserver logs: {root}")
 
 

@@ -6,6 +6,7 @@ import asyncio
 import errno
 import os
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -32,6 +33,7 @@ from bizosaas.kit.net import bind_error
 from bizosaas.kit.observability import configure_logging
 from bizosaas.kit.permissions import ROLES
 from bizosaas.kit.settings_doc import effective_values, markdown_reference
+from bizosaas.kit.workers import default_workers, shares_state
 from bizosaas.modules import ModuleLoadError, disabled_modules, enabled_modules
 from bizosaas.settings import ConfigurationError, LogFormat, Settings, load_settings
 from bizosaas.workflows.devserver import DevServerError, TemporalDevServer
@@ -134,8 +136,20 @@ def _print_welcome(settings: Settings) -> None:
     console.print(table)
 
 
+def _workers(settings: Settings, chosen: int | None) -> int:
+    """`--workers`, else one per core when processes share state (`kit/workers.py`)."""
+    workers = chosen or default_workers(settings)
+    if workers > 1 and not shares_state(settings):
+        console.print(
+            f"[yellow]warning:[/] {workers} processes without PostgreSQL and Redis do not share "
+            "the cache, events and rate limits: pages may show stale data"
+        )
+    return workers
+
+
 def _run_server(settings: Settings, *, workers: int = 1) -> None:
     configure_logging(level=settings.log_level, json=settings.log_format is LogFormat.json)
+    console.print(f"  {workers} HTTP worker process{'es' if workers > 1 else ''}")
     uvicorn.run(
         "bizosaas.gateway.asgi:app_from_environment",
         factory=True,
@@ -149,6 +163,9 @@ def _run_server(settings: Settings, *, workers: int = 1) -> None:
         proxy_headers=False,
         server_header=False,
         timeout_graceful_shutdown=10,
+        # The supervisor kills a worker that does not answer its ping in time; a worker still
+        # importing the platform on a busy machine can take far longer than uvicorn's 5 s.
+        timeout_worker_healthcheck=60,
     )
 
 
@@ -161,12 +178,21 @@ def _export(settings: Settings, **values: object) -> None:
 
 HostOption = Annotated[str | None, typer.Option(help="Interface to listen on.")]
 PortOption = Annotated[int | None, typer.Option(help="Port to listen on (default 8001).")]
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        max=64,
+        help="HTTP worker processes (default: one per CPU core on PostgreSQL with Redis, else 1).",
+    ),
+]
 
 
 @app.command()
-def up(host: HostOption = None, port: PortOption = None) -> None:
-    """Embedded all-in-one: migrate, seed demo data on first run, start the Temporal dev
-    server, and serve the platform with the modules' Temporal worker in the same process."""
+def up(host: HostOption = None, port: PortOption = None, workers: WorkersOption = None) -> None:
+    """All-in-one: migrate, seed demo data on first run, start the Temporal dev server, and
+    serve the platform with one Temporal worker for the modules (in the server's process, or
+    beside its HTTP worker processes when there are several)."""
     settings = settings_or_exit(host=host, port=port)
     _export(settings, host=host, port=port)
     ensure_port_free(settings.host, settings.port)
@@ -188,15 +214,43 @@ def up(host: HostOption = None, port: PortOption = None) -> None:
                 console.print("  demo data created")
         if temporal is not None:
             _await_temporal(settings, temporal)
+        processes = _workers(settings, workers)
+        temporal_worker: subprocess.Popen[bytes] | None = None
         if temporal is not None or settings.temporal_address:
-            # One process does it all: the gateway also runs the modules' Temporal worker.
-            _export(settings, temporal_worker=True)
+            if processes == 1:
+                # One process does it all: the gateway also runs the modules' Temporal worker.
+                _export(settings, temporal_worker=True)
+            else:
+                # One worker for the platform, not one per HTTP process.
+                _export(settings, temporal_worker=False)
+                temporal_worker = _start_temporal_worker(settings)
         _print_welcome(settings)
-        _run_server(settings)
+        try:
+            _run_server(settings, workers=processes)
+        finally:
+            if temporal_worker is not None:
+                _stop_process(temporal_worker)
     finally:
         if temporal is not None:
             with console.status("Stopping the Temporal dev server ..."):
                 temporal.stop()
+
+
+def _start_temporal_worker(settings: Settings) -> subprocess.Popen[bytes] | None:
+    """`bizosaas worker` as a child process, with this process's environment."""
+    if not has_work(enabled_modules(settings)):
+        return None
+    return subprocess.Popen([sys.executable, "-m", "bizosaas", "worker"])
+
+
+def _stop_process(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def _exit_on_signal(signum: int, _frame: object) -> None:
@@ -298,7 +352,7 @@ async def _run_worker(settings: Settings) -> None:
 def serve(
     host: HostOption = None,
     port: PortOption = None,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    workers: WorkersOption = None,
     only: Annotated[
         str | None, typer.Option(help="Split mode: serve just this module as its own service.")
     ] = None,
@@ -315,7 +369,7 @@ def serve(
         fail(f"no enabled module is named {only!r}", code=2)
     _export(settings, host=host, port=port, serve_only=only, register_url=register)
     ensure_port_free(settings.host, settings.port)
-    _run_server(settings, workers=workers)
+    _run_server(settings, workers=_workers(settings, workers))
 
 
 @db_app.command("upgrade")
@@ -404,8 +458,12 @@ def db_create_app_role(
 ) -> None:
     """PostgreSQL: create ROLE (not owner, not superuser) and grant it row access to every table."""
     settings = settings_or_exit()
-    if not settings.uses_postgres:
-        fail("create-app-role applies to PostgreSQL; set BIZOSAAS_DATABASE_URL")
+    # Only the owner's URL is needed: the application's own URL names the role being made.
+    if not settings.effective_migration_url.startswith("postgresql"):
+        fail(
+            "create-app-role applies to PostgreSQL; set BIZOSAAS_MIGRATION_DATABASE_URL "
+            "(the table owner's URL)"
+        )
     try:
         with database_errors(settings):
             migrate.grant_app_role(settings.effective_migration_url, role, password=password)

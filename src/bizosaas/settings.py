@@ -171,11 +171,47 @@ class Settings(BaseSettings):
     gateway_health_interval: float = Field(
         default=5.0, gt=0, le=300, description="Seconds between active upstream health checks."
     )
+    gateway_health_timeout: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="Seconds a health probe may take (at most the interval).",
+    )
+    gateway_unhealthy_threshold: int = Field(
+        default=3,
+        ge=1,
+        le=100,
+        description="Consecutive failed health probes that take an instance out of the pool "
+        "(a successful proxied response in between resets the count).",
+    )
+    gateway_healthy_threshold: int = Field(
+        default=2,
+        ge=1,
+        le=100,
+        description="Consecutive passing health probes that bring an instance back.",
+    )
     gateway_failure_threshold: int = Field(
-        default=3, ge=1, description="Consecutive failures that open an instance's circuit."
+        default=3,
+        ge=1,
+        description="Outlier detection: consecutive failures on live traffic (connection "
+        "errors, timeouts, broken responses, 502/503/504) that eject an instance (open its "
+        "circuit).",
     )
     gateway_open_seconds: float = Field(
-        default=5.0, gt=0, description="How long an open circuit waits before a trial request."
+        default=5.0,
+        gt=0,
+        description="Base ejection time: an ejection lasts this times the number of times the "
+        "instance was ejected, then one trial request is let through.",
+    )
+    gateway_max_open_seconds: float = Field(
+        default=300.0, gt=0, description="Longest ejection, however often an instance failed."
+    )
+    gateway_max_ejection_percent: float = Field(
+        default=50.0,
+        ge=0,
+        le=100,
+        description="Most of a service's instances outlier detection ejects at once (rounded "
+        "down: below 100 the last instance is never ejected, failing calls are answered).",
     )
     gateway_registry_ttl: float = Field(
         default=30.0,

@@ -391,3 +391,50 @@ async def _sign_in(
     assert isinstance(pair, TokenPair)
     claims = jwt.decode(pair.access_token, options={"verify_signature": False})
     return Account(token=pair.access_token, user=claims["sub"], tenant=str(pair.tenant_id))
+
+
+ProbeAnswer = Literal["ok", "fail", "slow"]
+
+
+@dataclass
+class SwitchableUpstream:
+    """An instance whose health endpoint and live answers the test switches: `/health`
+    answers 200 ("ok"), 503 ("fail") or not before shutdown ("slow", a saturated instance's
+    probe); every other path answers `live_status`."""
+
+    url: str = ""
+    health: ProbeAnswer = "ok"
+    live_status: int = 200
+    probes: int = 0
+    live: int = 0
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@contextlib.asynccontextmanager
+async def switchable_upstream() -> AsyncIterator[SwitchableUpstream]:
+    upstream = SwitchableUpstream()
+
+    async def health(_request: web.Request) -> web.Response:
+        upstream.probes += 1
+        if upstream.health == "slow":
+            await upstream.release.wait()
+        status = 503 if upstream.health == "fail" else 200
+        return web.json_response({"status": upstream.health}, status=status)
+
+    async def live(request: web.Request) -> web.Response:
+        upstream.live += 1
+        return web.json_response({"path": request.path}, status=upstream.live_status)
+
+    app = web.Application()
+    app.router.add_get("/health", health)
+    app.router.add_route("*", "/{tail:.*}", live)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", free_port())
+    await site.start()
+    upstream.url = f"http://127.0.0.1:{site._port}"
+    try:
+        yield upstream
+    finally:
+        upstream.release.set()
+        await runner.cleanup()

@@ -257,6 +257,8 @@ async def test_services_page_shows_an_instance_circuit_closed_then_open_once_it_
             "gateway_services": json.dumps({"billing": {"urls": [instance]}}),
             "gateway_failure_threshold": 1,
             "gateway_open_seconds": 300,
+            # Outlier detection may eject the only instance (by default it never does).
+            "gateway_max_ejection_percent": 100,
         }
     )
     application = create_app(breaker, database=database)

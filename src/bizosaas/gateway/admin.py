@@ -60,6 +60,11 @@ class InstanceStatus(BaseModel):
     outstanding: int
     latency_ms: float | None
     consecutive_failures: int
+    """Consecutive failures on live traffic (outlier detection)."""
+    failed_probes: int
+    """Consecutive failed health probes."""
+    ejections: int
+    """Outlier ejections, less one per ejection period spent back in service."""
     expires_in: float | None
 
 

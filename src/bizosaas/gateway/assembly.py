@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import aiohttp
 import structlog
 from fastapi import FastAPI
 from starlette.middleware.errors import ServerErrorMiddleware
@@ -105,6 +106,8 @@ class Gateway:
             local=frozenset(module.name for module in platform.modules),
             failure_threshold=settings.gateway_failure_threshold,
             open_seconds=settings.gateway_open_seconds,
+            max_open_seconds=settings.gateway_max_open_seconds,
+            max_ejection_percent=settings.gateway_max_ejection_percent,
             redis=platform.redis,
         )
         self.registry.configure(config.services)
@@ -113,6 +116,7 @@ class Gateway:
         self.cache = ResponseCache(platform.cache, config.cache)
         self.hub = RealtimeHub(queue_size=settings.gateway_ws_queue_size)
         self.health: HealthChecker | None = None
+        self._probe_session: aiohttp.ClientSession | None = None
         self._sync_task: asyncio.Task[None] | None = None
         self._sweep_task: asyncio.Task[None] | None = None
         platform.bus.subscribe("*", self._on_event)
@@ -153,8 +157,19 @@ class Gateway:
     async def start(self) -> None:
         await self.proxy.start()
         await self.registry.sync()
+        # Probes get connections of their own: behind the proxy's pool, a probe would wait for
+        # a connection behind every queued request and time out on the gateway's own queue.
+        self._probe_session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=60),
+            cookie_jar=aiohttp.DummyCookieJar(),
+        )
         self.health = HealthChecker(
-            self.registry, self.proxy.session, interval=self.settings.gateway_health_interval
+            self.registry,
+            self._probe_session,
+            interval=self.settings.gateway_health_interval,
+            timeout=self.settings.gateway_health_timeout,
+            unhealthy_after=self.settings.gateway_unhealthy_threshold,
+            healthy_after=self.settings.gateway_healthy_threshold,
         )
         self.health.start()
         self._sync_task = asyncio.create_task(self._sync_loop(), name="gateway-registry-sync")
@@ -171,6 +186,8 @@ class Gateway:
             await cancel_and_wait(self._sweep_task)
         if self.health is not None:
             await self.health.stop()
+        if self._probe_session is not None:
+            await self._probe_session.close()
         await self.proxy.stop()
 
 

@@ -1,7 +1,13 @@
 """Active health checks: every interval, each instance with a health path is probed.
 
-A failing probe opens the instance's circuit (no traffic, callers get a fast 503); a passing
-probe closes it, so an instance that comes back is used again on its own.
+As in Envoy, one failed probe proves little (a saturated instance answers its probe late):
+an instance leaves the pool after `unhealthy_after` failed probes in a row and comes back
+after `healthy_after` passing ones in a row, and a successful live response in between
+resets the count (`Instance.record_live_success`), so an instance answering real requests is
+never taken out for slow probes. An instance out of the pool gets no traffic while another
+is in it; with none healthy, traffic goes to them all (panic routing, `Service.pick`).
+Probes use connections of their own, not the proxy's pool, so they never queue behind live
+requests.
 """
 
 from __future__ import annotations
@@ -25,8 +31,12 @@ class HealthChecker:
         *,
         interval: float,
         timeout: float = 2.0,
+        unhealthy_after: int = 3,
+        healthy_after: int = 2,
     ) -> None:
         self._registry = registry
+        self._unhealthy_after = unhealthy_after
+        self._healthy_after = healthy_after
         self._session = session
         self._interval = interval
         self._timeout = aiohttp.ClientTimeout(total=min(timeout, interval))
@@ -45,18 +55,16 @@ class HealthChecker:
                 healthy = response.status < 400
         except (aiohttp.ClientError, TimeoutError, OSError):
             healthy = False
-        if healthy:
-            instance.circuit.record_success()
-        else:
-            instance.circuit.trip()
-        if instance.healthy != healthy:
+        changed = instance.record_probe(
+            healthy, unhealthy_after=self._unhealthy_after, healthy_after=self._healthy_after
+        )
+        if changed:
             log.info(
                 "gateway_instance_health",
                 service=instance.service,
                 url=instance.url,
-                healthy=healthy,
+                healthy=instance.healthy,
             )
-        instance.healthy = healthy
         return healthy
 
     async def check_all(self) -> None:

@@ -338,7 +338,7 @@ class Proxy:
 
     def registry_open_seconds(self, service: Service) -> float:
         for instance in service.instances.values():
-            return instance.circuit.open_seconds
+            return instance.circuit.ejection_seconds
         return 1.0
 
     async def _request_body(
@@ -421,7 +421,7 @@ class Proxy:
             if response.status in (502, 503, 504):
                 circuit.record_failure()
             else:
-                circuit.record_success()
+                instance.record_live_success()
             self._count(service.name, str(response.status // 100) + "xx")
             await self._relay_response(send, response, method)
         finally:

@@ -58,7 +58,13 @@ class Instance:
     """Wall-clock expiry of a registration (None for configured instances)."""
     draining: bool = False
     healthy: bool | None = None
-    """Result of the last active health check (None: not checked yet)."""
+    """Active health (None: not checked yet). It turns False only after the unhealthy
+    threshold of consecutive failed probes and True again after the healthy threshold of
+    consecutive passing ones (see `record_probe`)."""
+    failed_probes: int = 0
+    """Consecutive failed probes; a passing probe or a successful live response resets it."""
+    passed_probes: int = 0
+    """Consecutive passing probes."""
     outstanding: int = 0
     latency_ms: float | None = None
     """Exponentially weighted time to response headers."""
@@ -73,7 +79,42 @@ class Instance:
         self.origin = f"{parts.scheme}://{parts.netloc}"
 
     def available(self) -> bool:
-        return not self.draining and self.circuit.allows()
+        return not self.draining and self.healthy is not False and self.circuit.allows()
+
+    def in_pool(self) -> bool:
+        """Would take traffic but for a half-open circuit's one trial at a time."""
+        return not self.draining and self.healthy is not False and not self.circuit.ejected
+
+    def record_probe(self, passed: bool, *, unhealthy_after: int, healthy_after: int) -> bool:
+        """Count an active health check's result; True when the instance's health changed.
+
+        One slow or failed probe does not take an instance out: it leaves the pool after
+        `unhealthy_after` failed probes in a row (Envoy's `unhealthy_threshold`) and comes
+        back after `healthy_after` passing ones in a row (`healthy_threshold`). An instance
+        not checked yet is healthy on its first passing probe."""
+        before = self.healthy
+        if passed:
+            self.failed_probes = 0
+            self.passed_probes += 1
+            if self.healthy is None or self.passed_probes >= healthy_after:
+                self.healthy = True
+            if before is False and self.healthy:
+                # Back after being down: whatever outlier detection saw while it was down
+                # is over. A steadily healthy instance's probes leave an ejection alone:
+                # a health endpoint that answers says little about 5xx on real requests.
+                self.circuit.record_success()
+        else:
+            self.passed_probes = 0
+            self.failed_probes += 1
+            if self.failed_probes >= unhealthy_after:
+                self.healthy = False
+        return before is not self.healthy and self.healthy is not None
+
+    def record_live_success(self) -> None:
+        """A proxied request got an answer that is not a failure: the instance is serving,
+        whatever its probes say while it is busy."""
+        self.failed_probes = 0
+        self.circuit.record_success()
 
     def observe_latency(self, seconds: float) -> None:
         sample = seconds * 1000
@@ -92,6 +133,8 @@ class Instance:
             "outstanding": self.outstanding,
             "latency_ms": None if self.latency_ms is None else round(self.latency_ms, 2),
             "consecutive_failures": self.circuit.failures,
+            "failed_probes": self.failed_probes,
+            "ejections": self.circuit.ejections,
             "expires_in": None
             if self.expires_at is None
             else round(max(0.0, self.expires_at - self.clock()), 1),
@@ -112,7 +155,30 @@ class Service:
 
     def pick(self, exclude: tuple[Instance, ...] = ()) -> Instance | None:
         candidates = [i for i in self.instances.values() if i.available() and i not in exclude]
+        if not candidates and not any(i.in_pool() for i in self.instances.values()):
+            # Panic routing, as Envoy does: with no instance healthy, health checks are more
+            # likely wrong than every instance dead (a saturated instance answers probes late,
+            # and a flood of 503s would starve the probes that could bring it back). Traffic
+            # goes to every instance not drained or ejected; one that is really down fails fast
+            # on its own (and its circuit, when outlier detection may open it).
+            candidates = [
+                i
+                for i in self.instances.values()
+                if not i.draining and i.circuit.allows() and i not in exclude
+            ]
         return self.balancer.pick(candidates)
+
+    def may_eject(self, instance: Instance, max_percent: float) -> bool:
+        """Outlier detection's budget: at most `max_percent` of the instances ejected at
+        once (rounded down, so below 100 the last instance is never ejected), and never one
+        whose ejection would leave no instance in the pool."""
+        total = len(self.instances)
+        ejected = sum(1 for i in self.instances.values() if i.circuit.ejected)
+        if (ejected + 1) * 100 > total * max_percent:
+            return False
+        if max_percent >= 100:
+            return True
+        return any(i.in_pool() for i in self.instances.values() if i is not instance)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -148,6 +214,8 @@ class Registry:
         local: frozenset[str],
         failure_threshold: int = 3,
         open_seconds: float = 5.0,
+        max_open_seconds: float = 300.0,
+        max_ejection_percent: float = 50.0,
         redis: Redis | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -157,6 +225,8 @@ class Registry:
         self.services: dict[str, Service] = {}
         self._failure_threshold = failure_threshold
         self._open_seconds = open_seconds
+        self._max_open_seconds = max_open_seconds
+        self._max_ejection_percent = max_ejection_percent
         self._redis = redis
         self._clock = clock
         self._configured: dict[str, ServiceSpec] = {}
@@ -243,9 +313,19 @@ class Registry:
         circuit = CircuitBreaker(
             failure_threshold=self._failure_threshold,
             open_seconds=self._open_seconds,
+            max_open_seconds=self._max_open_seconds,
             listener=on_change,
         )
-        return Instance(service=name, url=url, source=source, circuit=circuit, clock=self._clock)
+        instance = Instance(
+            service=name, url=url, source=source, circuit=circuit, clock=self._clock
+        )
+
+        def may_eject() -> bool:
+            service = self.services.get(name)
+            return service is not None and service.may_eject(instance, self._max_ejection_percent)
+
+        circuit.may_open = may_eject
+        return instance
 
     # -- lookups ---------------------------------------------------------------------------
 
