@@ -1,10 +1,23 @@
 """Durable workflows on Temporal: the client, the embedded dev server, the worker that runs
-every enabled module's workflows and activities, and (as domains add them) human approvals."""
+every enabled module's workflows and activities on task queues per workload, and human
+approvals (`require_approval`, the approval workflow, the `/api/brain/approvals/` API).
+
+The package declares two modules: `workflows` (the worker, the approval tables and their
+migrations, events) and `approvals` (the approvals API, mounted at `/api/brain/approvals/`,
+and its permissions)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
 from bizosaas.kit.module import DomainModule, Services
+from bizosaas.kit.permissions import Role
 from bizosaas.workflows import runtime
+from bizosaas.workflows.approvals import ApprovalActivities, ApprovalWorkflow
+from bizosaas.workflows.events import WORKFLOWS_EVENTS
+from bizosaas.workflows.router import DECIDE, READ, router
 from bizosaas.workflows.worker import WORKER, prepare_worker
 
 
@@ -21,6 +34,36 @@ async def startup(services: Services) -> None:
         services.run_in_background(WORKER, worker)
 
 
-module = DomainModule(name="workflows", title="Workflows", startup=startup)
+def activities(services: Services) -> Sequence[Callable[..., Any]]:
+    approvals = ApprovalActivities(services.database)
+    return [
+        approvals.open_request,
+        approvals.record_decision,
+        approvals.record_escalation,
+        approvals.close_request,
+    ]
 
-__all__ = ["module"]
+
+module = DomainModule(
+    name="workflows",
+    title="Workflows",
+    migrations=Path(__file__).parent / "migrations",
+    events=WORKFLOWS_EVENTS,
+    workflows=[ApprovalWorkflow],
+    activities=activities,
+    startup=startup,
+)
+
+approvals_module = DomainModule(
+    name="approvals",
+    title="Approvals",
+    router=router,
+    permissions={
+        READ: "See the tenant's approval requests and their decisions",
+        DECIDE: "Approve or reject requests assigned to you or to a role you hold",
+    },
+    # Staff decide what is assigned to them or their role; the request's assignee narrows it.
+    role_grants={Role.staff: [DECIDE]},
+)
+
+__all__ = ["approvals_module", "module"]
