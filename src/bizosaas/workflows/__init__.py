@@ -12,12 +12,21 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from temporalio.client import Client
+
 from bizosaas.kit.module import DomainModule, Services
 from bizosaas.kit.permissions import Role
 from bizosaas.workflows import runtime
 from bizosaas.workflows.approvals import ApprovalActivities, ApprovalWorkflow
 from bizosaas.workflows.events import WORKFLOWS_EVENTS
+from bizosaas.workflows.onboarding import (
+    ONBOARDING_TRIGGERS,
+    OnboardingActivities,
+    TenantOnboarding,
+)
+from bizosaas.workflows.publishing import PublishingActivities, ReviewAndPublish
 from bizosaas.workflows.router import DECIDE, READ, router
+from bizosaas.workflows.starter import subscribe_triggers
 from bizosaas.workflows.worker import WORKER, prepare_worker
 
 
@@ -26,6 +35,9 @@ async def startup(services: Services) -> None:
     (`BIZOSAAS_TEMPORAL_WORKER`: `bizosaas worker`, or `up`'s single process), prepare it to
     start beside serving."""
     await runtime.startup(services)
+    client = services.provided.get("temporal")
+    if isinstance(client, Client):
+        subscribe_triggers(services, client)
     if not services.settings.temporal_worker:
         return
     worker = prepare_worker(services)
@@ -36,11 +48,15 @@ async def startup(services: Services) -> None:
 
 def activities(services: Services) -> Sequence[Callable[..., Any]]:
     approvals = ApprovalActivities(services.database)
+    onboarding = OnboardingActivities(services.database)
+    publishing = PublishingActivities(services.database)
     return [
         approvals.open_request,
         approvals.record_decision,
         approvals.record_escalation,
         approvals.close_request,
+        onboarding.welcome,
+        publishing.notify,
     ]
 
 
@@ -49,8 +65,9 @@ module = DomainModule(
     title="Workflows",
     migrations=Path(__file__).parent / "migrations",
     events=WORKFLOWS_EVENTS,
-    workflows=[ApprovalWorkflow],
+    workflows=[ApprovalWorkflow, TenantOnboarding, ReviewAndPublish],
     activities=activities,
+    workflow_triggers=ONBOARDING_TRIGGERS,
     startup=startup,
 )
 

@@ -39,4 +39,26 @@ APPROVAL_CLOSED = EventType(
     ApprovalChanged,
     description="A request expired or was cancelled without enough decisions.",
 )
-WORKFLOWS_EVENTS = (APPROVAL_REQUESTED, APPROVAL_DECIDED, APPROVAL_ESCALATED, APPROVAL_CLOSED)
+
+
+class ReviewFinished(BaseModel):
+    tenant_id: uuid.UUID
+    approval_id: uuid.UUID
+    subject_kind: str
+    subject_id: str
+    status: str = Field(description="How the review closed: approved, rejected, expired ...")
+    published: bool = Field(description="Whether the domain's publish step ran.")
+
+
+REVIEW_FINISHED = EventType(
+    "workflows.review_finished",
+    ReviewFinished,
+    description="A review-and-publish run is over: published after approval, or not.",
+)
+WORKFLOWS_EVENTS = (
+    APPROVAL_REQUESTED,
+    APPROVAL_DECIDED,
+    APPROVAL_ESCALATED,
+    APPROVAL_CLOSED,
+    REVIEW_FINISHED,
+)
