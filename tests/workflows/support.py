@@ -34,5 +34,7 @@ async def app_with_worker(
         }
     )
     app = create_app(embedded, database=database)
-    async with LifespanManager(app):
+    # Start-up connects to Temporal and starts a worker per queue: on a busy machine that can
+    # take longer than the lifespan manager's default 5 s.
+    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60):
         yield app

@@ -12,12 +12,15 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 from temporalio.client import Client, WorkflowHandle
 
 from bizosaas.kit.db import Database
+from bizosaas.kit.tenancy import trusted_scope
 from bizosaas.settings import Settings
 from bizosaas.workflows.approvals import ApprovalWorkflow
 from bizosaas.workflows.devserver import TemporalDevServer
+from bizosaas.workflows.publishing import ReviewAndPublish, ReviewAndPublishInput
 from bizosaas.workflows.queues import Workload, queue_name
 from bizosaas.workflows.schemas import (
     ApprovalOutcome,
@@ -32,6 +35,7 @@ from bizosaas.workflows.service import approval_workflow_id
 from tests.conftest import client_address, own_database
 from tests.identity.conftest import Account, Invite, Register, invite, register
 from tests.support.backends import DatabaseTarget
+from tests.support.notes.models import Note
 from tests.support.waiting import eventually
 from tests.workflows.support import app_with_worker, queue_prefix
 
@@ -277,3 +281,40 @@ async def test_another_tenant_can_neither_list_see_nor_decide(
     assert decided.status_code == 404 and decided.json()["code"] == "approvals.not_found"
     row = (await client.get(f"{API}/{approval_id}", headers=owner.headers)).json()
     assert row["status"] == "pending" and row["decisions"] == []
+
+
+async def test_a_rejected_review_publishes_nothing(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    database: Database,
+    prefix: str,
+    register: Register,
+    invite: Invite,
+) -> None:
+    owner = await register()
+    manager = await invite(owner, "manager")
+    temporal: Client = app.state.temporal
+    handle = await temporal.start_workflow(
+        ReviewAndPublish.run,
+        ReviewAndPublishInput(
+            tenant_id=owner.tenant_id,
+            review=spec(subject=Subject(kind="notes.note", id="draft", title="Publish a note")),
+            publish_activity="notes.publish_note",
+            payload={"body": "not yet"},
+        ),
+        id=f"{owner.tenant_id}:review:{uuid.uuid4()}",
+        task_queue=queue_name(prefix, Workload.default),
+        execution_timeout=timedelta(minutes=5),
+    )
+    listed = await eventually(
+        lambda: client.get(API, params={"filter": "my_role"}, headers=manager.headers),
+        lambda response: response.status_code == 200 and len(response.json()) == 1,
+        what="the review in the manager's inbox",
+    )
+    approval_id = uuid.UUID(listed.json()[0]["id"])
+    response = await decide(client, manager, approval_id, "reject", "needs work")
+    assert response.status_code == 200, response.text
+    result = await handle.result()
+    assert result.review.status is ApprovalStatus.rejected and result.published is None
+    async with database.unit_of_work(trusted_scope(owner.tenant_id)) as session:
+        assert list(await session.scalars(select(Note))) == []

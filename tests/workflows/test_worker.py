@@ -121,7 +121,7 @@ async def test_up_runs_the_worker_inside_the_gateway_process(
     await _write_notes(database, shop, "one")
     await _write_notes(database, other, "two", "three")
     app = create_app(embedded, database=database)
-    async with LifespanManager(app):
+    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60):
         worker = app.state.temporal_worker
         assert worker.running
         assert worker.task_queues == [prefix + "default", prefix + "agents", prefix + "io"]
