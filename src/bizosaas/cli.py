@@ -286,7 +286,7 @@ def _await_temporal(settings: Settings, server: TemporalDevServer) -> None:
 
 QueueOption = Annotated[
     str | None,
-    typer.Option(help="Task queue to poll (default BIZOSAAS_TEMPORAL_TASK_QUEUE: default)."),
+    typer.Option(help="Workload queue to poll: default, agents or io (default: all three)."),
 ]
 ConcurrencyOption = Annotated[
     int | None,
@@ -332,7 +332,7 @@ async def _run_worker(settings: Settings) -> None:
         if not isinstance(worker, ModuleWorker):
             raise WorkerError("no Temporal worker started")
         console.print(
-            f"[green]✓[/] worker polling task queue {worker.task_queue!r} "
+            f"[green]✓[/] worker polling task queues {', '.join(worker.task_queues)} "
             f"at {settings.temporal_address} (Ctrl+C stops it)"
         )
         stopped = asyncio.create_task(stop.wait())

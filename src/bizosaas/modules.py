@@ -14,7 +14,12 @@ from bizosaas.kit.module import DomainModule
 from bizosaas.settings import Settings
 
 # The web shell comes last: its pages sit at the site root, after every domain's routes.
-BUILTIN_MODULES: tuple[DomainModule, ...] = (identity.module, workflows.module, web.module)
+BUILTIN_MODULES: tuple[DomainModule, ...] = (
+    identity.module,
+    workflows.module,
+    workflows.approvals_module,
+    web.module,
+)
 
 
 class ModuleLoadError(Exception):

@@ -6,7 +6,7 @@ from enum import StrEnum
 from functools import cached_property
 from ipaddress import ip_network
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from limits import parse_many
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -117,11 +117,17 @@ class Settings(BaseSettings):
         description="Port of the embedded Temporal dev server (0 picks a free one, no web UI); "
         "its web UI listens 1000 above.",
     )
-    temporal_task_queue: str = Field(
-        default="default",
-        min_length=1,
-        description="Task queue the worker polls and workflows are started on "
-        "(`bizosaas worker --queue` overrides it for one worker).",
+    temporal_queue_prefix: str = Field(
+        default="",
+        pattern=r"^[A-Za-z0-9._-]*$",
+        description="Prefix of every task queue name: the queues are `<prefix>default`, "
+        "`<prefix>agents` and `<prefix>io`, so deployments (or test runs) can share one "
+        "Temporal namespace.",
+    )
+    temporal_task_queue: Literal["default", "agents", "io"] | None = Field(
+        default=None,
+        description="The workload queue this process's worker polls (`bizosaas worker --queue` "
+        "sets it); unset, the worker polls all three (what `up` does).",
     )
     temporal_worker: bool = Field(
         default=False,

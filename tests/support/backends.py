@@ -25,6 +25,7 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, make_url
 
+from bizosaas import workflows
 from bizosaas.kit import migrate
 from bizosaas.kit.db import Base, create_engine
 from bizosaas.kit.module import DomainModule
@@ -32,7 +33,7 @@ from bizosaas.kit.tenancy import TenantOwned, rls_policy_statements
 from tests.support import notes
 
 APP_ROLE = "bizosaas_test_app"
-MODULES: tuple[DomainModule, ...] = (notes.module,)
+MODULES: tuple[DomainModule, ...] = (workflows.module, notes.module)
 """Modules whose migrations every test database runs."""
 
 # Runs a database test on PostgreSQL only (row-level security has no SQLite counterpart).

@@ -61,7 +61,8 @@ async def test_worker_process_runs_a_workflow_over_its_tenants_notes_only(
         await _write_notes(database, other, "elsewhere")
     finally:
         await database.dispose()
-    queue = f"notes-{uuid.uuid4().hex[:8]}"
+    prefix = f"notes-{uuid.uuid4().hex[:8]}-"
+    queue = prefix + "default"
     env = {
         **subprocess_env,
         "BIZOSAAS_DATA_DIR": str(tmp_path / "data"),
@@ -69,9 +70,13 @@ async def test_worker_process_runs_a_workflow_over_its_tenants_notes_only(
         "BIZOSAAS_EXTRA_MODULES": NOTES,
         "BIZOSAAS_TEMPORAL_ADDRESS": temporal.address,
         "BIZOSAAS_LOG_FORMAT": "console",
+        "BIZOSAAS_TEMPORAL_QUEUE_PREFIX": prefix,
     }
     worker = processes.start(
-        ["worker", "--queue", queue, "--concurrency", "4"], env=env, cwd=tmp_path, log_name="w.log"
+        ["worker", "--queue", "default", "--concurrency", "4"],
+        env=env,
+        cwd=tmp_path,
+        log_name="w.log",
     )
     try:
         await asyncio.to_thread(_await_line, tmp_path / "w.log", "worker polling", worker, 60)
@@ -92,7 +97,9 @@ async def test_worker_process_runs_a_workflow_over_its_tenants_notes_only(
     assert mine == NoteCount(tenant_id=shop, count=2, bodies=["first", "second"])
     assert theirs == NoteCount(tenant_id=other, count=1, bodies=["elsewhere"])
     assert worker.returncode == 0, "SIGTERM stops the worker cleanly"
-    assert "worker stopped" in (tmp_path / "w.log").read_text()
+    log = (tmp_path / "w.log").read_text()
+    assert "worker stopped" in log
+    assert f"polling task queues {queue} " in log, "--queue default polls that workload only"
 
 
 @pytest.mark.slow
@@ -102,20 +109,22 @@ async def test_up_runs_the_worker_inside_the_gateway_process(
     """What `bizosaas up` does: the gateway process also runs the modules' worker, sharing its
     database; it stops with the gateway."""
     shop, other = uuid.uuid4(), uuid.uuid4()
-    queue = f"embedded-{uuid.uuid4().hex[:8]}"
+    prefix = f"embedded-{uuid.uuid4().hex[:8]}-"
+    queue = prefix + "default"
     embedded = settings.model_copy(
         update={
             "temporal_address": temporal.address,
             "temporal_worker": True,
-            "temporal_task_queue": queue,
+            "temporal_queue_prefix": prefix,
         }
     )
     await _write_notes(database, shop, "one")
     await _write_notes(database, other, "two", "three")
     app = create_app(embedded, database=database)
-    async with LifespanManager(app):
+    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60):
         worker = app.state.temporal_worker
-        assert worker.running and worker.task_queue == queue
+        assert worker.running
+        assert worker.task_queues == [prefix + "default", prefix + "agents", prefix + "io"]
         result = await app.state.temporal.execute_workflow(
             CountNotes.run,
             NotesOfTenant(tenant_id=shop),
@@ -141,6 +150,29 @@ def test_worker_without_a_temporal_address_is_a_clear_error(
     )
     assert result.returncode == 2
     assert "BIZOSAAS_TEMPORAL_ADDRESS is not set" in result.stderr
+
+
+def test_worker_refuses_a_queue_that_is_no_workload(
+    tmp_path: Path, subprocess_env: dict[str, str]
+) -> None:
+    env = {
+        **subprocess_env,
+        "BIZOSAAS_DATA_DIR": str(tmp_path),
+        "BIZOSAAS_EXTRA_MODULES": NOTES,
+        "BIZOSAAS_TEMPORAL_ADDRESS": "127.0.0.1:1",
+    }
+    result = subprocess.run(
+        [processes.BIZOSAAS, "worker", "--queue", "heavy"],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert (
+        "BIZOSAAS_TEMPORAL_TASK_QUEUE: Input should be 'default', 'agents' or 'io'" in result.stderr
+    )
 
 
 def test_activities_are_built_around_the_process_services() -> None:

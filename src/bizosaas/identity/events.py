@@ -86,3 +86,9 @@ class AuditAction(StrEnum):
     mfa_recovery_used = "mfa.recovery_code_used"
     api_key_created = "api_key.created"
     api_key_revoked = "api_key.revoked"
+    # Decisions on approval requests (the workflows module records them through the service).
+    approval_approved = "approval.approved"
+    approval_rejected = "approval.rejected"
+    approval_escalated = "approval.escalated"
+    approval_expired = "approval.expired"
+    approval_cancelled = "approval.cancelled"

@@ -85,6 +85,9 @@ Machine access and audit (credentials/api_keys.py, records/audit.py)
   list_api_keys(session, *, scope) -> list[ApiKeyRead]
   revoke_api_key(session, *, scope, actor, key_id, ip=None)
   list_audit_events(session, *, scope, limit=100, before=None, action=None)
+  record_audit(session, *, tenant_id, action, actor_id=None, target=None, ip=None,
+      details=None)   (for other domains' security-relevant acts, e.g. approval decisions;
+      `tenant_id` from verified data, the entry commits with the caller's change)
 
 Platform administration, super admins only (membership/platform_admin.py)
   admin_list_tenants(session) / admin_create_tenant(session, *, name, slug=None, actor=None)
@@ -139,6 +142,7 @@ from bizosaas.identity.membership.platform_admin import (
 from bizosaas.identity.membership.profile import me
 from bizosaas.identity.membership.registration import create_tenant, create_user, register
 from bizosaas.identity.records.audit import list_audit_events
+from bizosaas.identity.records.audit import record as record_audit
 from bizosaas.identity.sessions.mfa_login import (
     complete_mfa_browser_login,
     complete_mfa_login,
@@ -203,6 +207,7 @@ __all__ = [
     "me",
     "mfa_challenge_pending",
     "open_browser_session",
+    "record_audit",
     "refresh",
     "regenerate_recovery_codes",
     "register",

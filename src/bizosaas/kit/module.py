@@ -12,6 +12,7 @@ docs/domains.md ("Adding a domain") for the whole walk-through.
 | `permissions`, `role_grants` | the permission catalogue (kit/permissions.py, on `Services.permissions` and `app.state.permissions`) and the roles editor; a route, link or exact grant naming an undeclared permission stops start-up |
 | `events`, `event_handlers` | typed outbox events (payload validated on write, listed in docs/events.md) and bus subscriptions (an exact name no module declares stops start-up) |
 | `workflows`, `activities` | the Temporal worker (`bizosaas worker`, and in-process under `up`) |
+| `workflow_triggers` | the workflows module's event starter: one workflow per relayed event, id `<tenant>:<kind>:<key>` |
 | `toolsets` | the agent runtime's catalogue of tools over tenant data (`GET /api/brain/platform/toolsets`; ids unique) |
 | `seed` | `bizosaas up` and `bizosaas demo seed` (idempotent) |
 | `health_checks` | `/api/brain/health` (503 naming the component that failed) |
@@ -276,6 +277,22 @@ class Toolset:
                 )
 
 
+@dataclass(frozen=True, slots=True)
+class WorkflowTrigger:
+    """Start the workflow `workflow` (its Temporal type name) for every relayed event named
+    `event`, with the id `<tenant>:<kind>:<key(event)>`: an event relayed twice (delivery is
+    at-least-once) finds that id taken and starts nothing more. `input` builds the workflow's
+    input from the event (its `tenant_id` was written by the platform from a verified scope);
+    `workload` names the task queue (see workflows/queues.py)."""
+
+    event: str
+    workflow: str
+    kind: str
+    key: Callable[[Event], str]
+    input: Callable[[Event], BaseModel]
+    workload: str = "default"
+
+
 # -- settings -------------------------------------------------------------------------------
 
 
@@ -318,6 +335,8 @@ class DomainModule:
     """Event name pattern -> idempotent handler, subscribed on the process's bus."""
     workflows: Sequence[type] = ()
     activities: ActivityFactory | None = None
+    workflow_triggers: Sequence[WorkflowTrigger] = ()
+    """Events that start workflows (run by the workflows module wherever it has a client)."""
     toolsets: Sequence[Toolset] = ()
     seed: Seeder | None = None
     health_checks: Mapping[str, ModuleHealthCheck] = field(default_factory=dict)

@@ -26,6 +26,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from bizosaas.kit.module import DomainModule, Services
+from bizosaas.workflows.queues import polled_queues
 
 log = structlog.get_logger(__name__)
 
@@ -92,15 +93,16 @@ def build_worker(
 
 
 class ModuleWorker:
-    """A worker running as a task of this process's event loop."""
+    """The process's workers (one per polled task queue, see queues.py), run together as one
+    task of this process's event loop."""
 
-    def __init__(self, worker: Worker) -> None:
-        self.worker = worker
+    def __init__(self, workers: Sequence[Worker]) -> None:
+        self.workers = list(workers)
         self._task: asyncio.Task[None] | None = None
 
     @property
-    def task_queue(self) -> str:
-        return str(self.worker.config()["task_queue"])
+    def task_queues(self) -> list[str]:
+        return [str(worker.config()["task_queue"]) for worker in self.workers]
 
     @property
     def running(self) -> bool:
@@ -108,7 +110,14 @@ class ModuleWorker:
 
     def start(self) -> None:
         if self._task is None:
-            self._task = asyncio.create_task(self.worker.run(), name="temporal-worker")
+            self._task = asyncio.create_task(self._run_all(), name="temporal-worker")
+
+    async def _run_all(self) -> None:
+        # One failing worker stops the others: a process half-polling its queues would look
+        # healthy while one workload piles up.
+        async with asyncio.TaskGroup() as group:
+            for worker in self.workers:
+                group.create_task(worker.run())
 
     async def wait(self) -> None:
         """Return when the worker stops; raise what stopped it if it failed."""
@@ -122,7 +131,7 @@ class ModuleWorker:
             return
         task, self._task = self._task, None
         if not task.done():
-            await self.worker.shutdown()
+            await asyncio.gather(*(worker.shutdown() for worker in self.workers))
         try:
             await task
         except Exception:  # it failed earlier; stopping is what was asked
@@ -130,7 +139,7 @@ class ModuleWorker:
 
 
 def prepare_worker(services: Services) -> ModuleWorker | None:
-    """The process's worker on the configured queue, built around `services` (started by the
+    """The process's workers on the queues it polls, built around `services` (started by the
     platform with the other background parts); None when no module has any work."""
     settings = services.settings
     modules = services.modules
@@ -143,17 +152,21 @@ def prepare_worker(services: Services) -> ModuleWorker | None:
             "the Temporal worker needs a Temporal frontend: set BIZOSAAS_TEMPORAL_ADDRESS "
             "(host:port) and keep the workflows module enabled"
         )
+    queues = polled_queues(settings)
     log.info(
         "temporal_worker_prepared",
-        task_queue=settings.temporal_task_queue,
+        task_queues=queues,
         concurrency=settings.temporal_worker_concurrency,
     )
     return ModuleWorker(
-        build_worker(
-            client,
-            modules,
-            services,
-            task_queue=settings.temporal_task_queue,
-            concurrency=settings.temporal_worker_concurrency,
-        )
+        [
+            build_worker(
+                client,
+                modules,
+                services,
+                task_queue=queue,
+                concurrency=settings.temporal_worker_concurrency,
+            )
+            for queue in queues
+        ]
     )

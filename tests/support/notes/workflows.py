@@ -19,7 +19,10 @@ from temporalio import activity, workflow
 from bizosaas.kit.db import Database
 from bizosaas.kit.module import Services
 from bizosaas.kit.tenancy import trusted_scope
+from bizosaas.workflows.publishing import PublishRequest
 from tests.support.notes.models import Note
+
+PUBLISHED_NOTES = uuid.UUID("0f6b1d0e-2a4c-4f7e-9c1b-6d2e8a9b3c41")
 
 
 class NotesOfTenant(BaseModel):
@@ -44,10 +47,20 @@ class NoteActivities:
             bodies = list(await session.scalars(select(Note.body).order_by(Note.body)))
         return NoteCount(tenant_id=request.tenant_id, count=len(bodies), bodies=bodies)
 
+    @activity.defn(name="notes.publish_note")
+    async def publish_note(self, request: PublishRequest) -> dict[str, Any]:
+        """The module's publish step for review-and-publish: the note appears once, keyed by
+        the approval (a retried attempt finds it)."""
+        note_id = uuid.uuid5(PUBLISHED_NOTES, str(request.approval_id))
+        async with self._database.unit_of_work(trusted_scope(request.tenant_id)) as session:
+            if await session.get(Note, note_id) is None:
+                session.add(Note(id=note_id, body=str(request.payload["body"])))
+        return {"note_id": str(note_id)}
+
 
 def activities(services: Services) -> Sequence[Callable[..., Any]]:
     notes = NoteActivities(services.database)
-    return [notes.count_notes]
+    return [notes.count_notes, notes.publish_note]
 
 
 @workflow.defn(name="notes.CountNotes")
