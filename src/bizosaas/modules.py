@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import importlib
 
-from bizosaas import identity, web, workflows
+from bizosaas import commerce, identity, web, workflows
 from bizosaas.kit.module import DomainModule
 from bizosaas.settings import Settings
 
 # The web shell comes last: its pages sit at the site root, after every domain's routes.
-BUILTIN_MODULES: tuple[DomainModule, ...] = (identity.module, workflows.module, web.module)
+BUILTIN_MODULES: tuple[DomainModule, ...] = (
+    identity.module,
+    workflows.module,
+    commerce.module,
+    web.module,
+)
 
 
 class ModuleLoadError(Exception):
