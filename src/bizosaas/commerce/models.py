@@ -226,7 +226,7 @@ class Stock(IdMixin, TenantOwned, Base):
         ForeignKey("commerce_variants.id", ondelete="CASCADE"), index=True
     )
     warehouse_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("commerce_warehouses.id"), index=True
+        ForeignKey("commerce_warehouses.id", ondelete="CASCADE"), index=True
     )
     quantity: Mapped[int] = mapped_column(default=0)
     allocated: Mapped[int] = mapped_column(default=0)

@@ -359,6 +359,7 @@ def upgrade() -> None:  # noqa: PLR0915 - one statement per table and index
             ["warehouse_id"],
             ["commerce_warehouses.id"],
             name=op.f("fk_commerce_stock_warehouse_id_commerce_warehouses"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_commerce_stock")),
         sa.UniqueConstraint(
