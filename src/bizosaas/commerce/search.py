@@ -67,8 +67,10 @@ class ProductQuery:
     limit: int = 50
 
 
-def words(query: str) -> list[str]:
-    return [word.lower() for word in _WORD.findall(query)][:MAX_WORDS]
+def words(text: str, *, limit: int | None = MAX_WORDS) -> list[str]:
+    """The words of `text`, lower case (a query keeps its first `MAX_WORDS`)."""
+    found = [word.lower() for word in _WORD.findall(text)]
+    return found if limit is None else found[:limit]
 
 
 def _sort_column(sort: ProductSort) -> Any:

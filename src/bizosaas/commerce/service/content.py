@@ -10,6 +10,7 @@ import nh3
 
 from bizosaas.commerce.exceptions import InvalidAttributes
 from bizosaas.commerce.models import Attribute, AttributeKind
+from bizosaas.commerce.search import words
 
 
 def sanitise_html(value: str) -> str:
@@ -24,7 +25,11 @@ def plain_text(value: str) -> str:
 
 
 def search_text(*, name: str, skus: list[str], description_html: str) -> str:
-    return " ".join([name, *skus, plain_text(description_html)])
+    """The words of the name, SKUs and description, lower case, split on everything that is not
+    a word character: both backends' tokenisers then see the same words (PostgreSQL's parser
+    alone would read `TRL-42` as `trl` and the number `-42`), as the query does
+    (`search.words`)."""
+    return " ".join(words(" ".join([name, *skus, plain_text(description_html)]), limit=None))
 
 
 def canonical_attributes(
