@@ -65,12 +65,12 @@ async def clothing_type(store: Store) -> Any:
         201,
         json={
             "name": "Clothing",
-            "attributes": [
-                {"code": "size", "name": "Size", "kind": "choice", "choices": ["S", "M", "L"]},
-                {"code": "colour", "name": "Colour", "kind": "text"},
-                {"code": "organic", "name": "Organic", "kind": "boolean"},
-                {"code": "weight_oz", "name": "Fabric weight", "kind": "number"},
-            ],
+            "attributes": {
+                "size": {"name": "Size", "kind": "choice", "choices": ["S", "M", "L"]},
+                "colour": {"name": "Colour", "kind": "text"},
+                "organic": {"name": "Organic", "kind": "boolean"},
+                "weight_oz": {"name": "Fabric weight", "kind": "number"},
+            },
         },
     )
 

@@ -137,10 +137,12 @@ async def test_attribute_values_must_fit_the_product_type(
 @pytest.mark.parametrize(
     "definition",
     [
-        {"code": "size", "name": "Size", "kind": "choice"},
-        {"code": "size", "name": "Size", "kind": "text", "choices": ["S"]},
-        {"code": "Size", "name": "Size", "kind": "text"},
-        {"code": "size", "name": "Size", "kind": "colour"},
+        {"size": {"name": "Size", "kind": "choice"}},
+        {"size": {"name": "Size", "kind": "choice", "choices": []}},
+        {"size": {"name": "Size", "kind": "choice", "choices": ["S", "S"]}},
+        {"Size": {"name": "Size", "kind": "text"}},
+        {"size": {"name": "Size", "kind": "colour"}},
+        {"size": {"name": "", "kind": "text"}},
     ],
 )
 async def test_attribute_definitions_are_validated(
@@ -151,7 +153,7 @@ async def test_attribute_definitions_are_validated(
         "/product-types",
         422,
         "request.validation_failed",
-        json={"name": "T", "attributes": [definition]},
+        json={"name": "T", "attributes": definition},
     )
     assert await shop.ok("GET", "/product-types") == []
 

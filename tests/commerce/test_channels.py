@@ -91,13 +91,21 @@ async def test_publication_per_channel_with_dates(shop: Store) -> None:
     await shop.problem(
         "PUT",
         path,
-        422,
-        "request.validation_failed",
+        409,
+        "commerce.invalid_publication_window",
         json={
             "is_published": True,
             "published_from": "2027-02-01T00:00:00Z",
             "published_until": "2027-01-01T00:00:00Z",
         },
+    )
+    assert (await shop.ok("GET", f"/products/{made['id']}"))["publications"] == []
+    await shop.problem(
+        "PUT",
+        path,
+        422,
+        "request.validation_failed",
+        json={"is_published": True, "published_from": "2027-01-01T00:00:00"},  # no time zone
     )
     published = await shop.ok(
         "PUT",

@@ -148,9 +148,10 @@ async def test_filters(shop: Store, catalogue: dict[str, Any]) -> None:
 
 
 async def test_bad_search_input_is_refused(shop: Store, catalogue: dict[str, Any]) -> None:
-    await shop.problem("GET", "/products?price_min=1", 422, "commerce.channel_required")
+    # Amounts in different currencies do not compare: without a channel the range is left out.
+    assert await ids(shop, price_min="1000") == ["linen-shirt", "trail-shoe", "wool-jumper"]
     await shop.problem("GET", "/products?cursor=not-a-cursor", 400, "commerce.invalid_cursor")
-    await shop.problem("GET", "/products?attribute=size", 422, "commerce.invalid_attributes")
+    await shop.problem("GET", "/products?attribute=size", 422, "request.validation_failed")
     page = await shop.ok("GET", "/products", params={"limit": 1, "sort": "name"})
     await shop.problem(
         "GET",

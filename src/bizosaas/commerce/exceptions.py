@@ -65,6 +65,8 @@ class InvalidCursor(Problem):
     title = "The page cursor is not valid"
 
 
-class ChannelRequired(InvalidInput):
-    code = "commerce.channel_required"
-    title = "A price filter needs a channel"
+class InvalidPublicationWindow(Conflict):
+    """Dates that leave no moment to be visible: a business rule the schema cannot state."""
+
+    code = "commerce.invalid_publication_window"
+    title = "The publication ends before it starts"

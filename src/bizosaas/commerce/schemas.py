@@ -9,15 +9,21 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Self
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from bizosaas.commerce.currencies import MINOR_UNITS
 from bizosaas.commerce.models import AttributeKind
 from bizosaas.kit.text import PlainText, SingleLine
 
-Name = Annotated[SingleLine, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+Name = Annotated[SingleLine, StringConstraints(min_length=1, max_length=200)]
 Slug = Annotated[
     str, StringConstraints(min_length=1, max_length=200, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 ]
@@ -36,36 +42,39 @@ AttributeValue = bool | int | Decimal | Annotated[SingleLine, StringConstraints(
 # -- product types and attributes ------------------------------------------------------------
 
 
-class AttributeDefinition(BaseModel):
-    code: Code = Field(description="Stable key of the attribute in variants' `attributes`.")
+class ChoiceAttribute(BaseModel):
     name: Name
-    kind: AttributeKind
+    kind: Literal[AttributeKind.choice]
     choices: list[Annotated[SingleLine, StringConstraints(min_length=1, max_length=200)]] = Field(
-        default_factory=list, max_length=200, description="The values a `choice` may take."
+        min_length=1,
+        max_length=200,
+        json_schema_extra={"uniqueItems": True},
+        description="The values the attribute may take, each once.",
     )
 
-    @model_validator(mode="after")
-    def _choices_fit_kind(self) -> Self:
-        if self.kind == AttributeKind.choice and not self.choices:
-            raise ValueError("a choice attribute lists its choices")
-        if self.kind != AttributeKind.choice and self.choices:
-            raise ValueError("only a choice attribute has choices")
-        if len(set(self.choices)) != len(self.choices):
+    @field_validator("choices")
+    @classmethod
+    def _listed_once(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
             raise ValueError("choices are listed once each")
-        return self
+        return value
+
+
+class PlainAttribute(BaseModel):
+    name: Name
+    kind: Literal[AttributeKind.text, AttributeKind.number, AttributeKind.boolean]
+
+
+AttributeDefinition = Annotated[ChoiceAttribute | PlainAttribute, Field(discriminator="kind")]
 
 
 class ProductTypeCreate(BaseModel):
     name: Name
-    attributes: list[AttributeDefinition] = Field(default_factory=list, max_length=50)
-
-    @field_validator("attributes")
-    @classmethod
-    def _unique_codes(cls, value: list[AttributeDefinition]) -> list[AttributeDefinition]:
-        codes = [attribute.code for attribute in value]
-        if len(set(codes)) != len(codes):
-            raise ValueError("attribute codes are unique within a product type")
-        return value
+    attributes: dict[Code, AttributeDefinition] = Field(
+        default_factory=dict,
+        max_length=50,
+        description="The variants' attributes by code (`size`, `colour`), in display order.",
+    )
 
 
 class ProductTypeUpdate(BaseModel):
@@ -209,21 +218,10 @@ class ProductUpdate(Seo):
 
 class PublicationSet(BaseModel):
     is_published: bool
-    published_from: datetime | None = None
-    published_until: datetime | None = None
-
-    @model_validator(mode="after")
-    def _dates_in_order(self) -> Self:
-        for moment in (self.published_from, self.published_until):
-            if moment is not None and moment.tzinfo is None:
-                raise ValueError("give dates with a time zone")
-        if (
-            self.published_from
-            and self.published_until
-            and self.published_until <= self.published_from
-        ):
-            raise ValueError("published_until comes after published_from")
-        return self
+    published_from: AwareDatetime | None = Field(default=None, description="Visible from then on.")
+    published_until: AwareDatetime | None = Field(
+        default=None, description="Visible until then (after `published_from`)."
+    )
 
 
 class PublicationRead(BaseModel):

@@ -45,6 +45,7 @@ SearchText = Annotated[
     summary="Find products: full text, filters, sort, keyset pages",
     responses=errors(
         status_400="`commerce.invalid_cursor`: a cursor of another sort order or not from this API",
+        status_422="`commerce.invalid_attributes`: an attribute filter that is not `code:value`",
     ),
 )
 async def list_products(
@@ -57,15 +58,19 @@ async def list_products(
     ] = None,
     collection_id: uuid.UUID | None = None,
     attribute: Annotated[
-        list[Annotated[SingleLine, Query(max_length=300)]],
+        list[Annotated[SingleLine, Query(max_length=300, pattern=r"^[a-z][a-z0-9_]*:")]],
         Query(description="`code:value`; repeat for more (a product matches all of them)."),
     ] = [],  # noqa: B006 - FastAPI copies query defaults
     channel_id: Annotated[
         uuid.UUID | None,
         Query(description="The channel whose prices `price_min`/`price_max` are in."),
     ] = None,
-    price_min: Money | None = None,
-    price_max: Money | None = None,
+    price_min: Annotated[
+        Money | None, Query(description="Lowest price, in `channel_id`'s currency (needs it).")
+    ] = None,
+    price_max: Annotated[
+        Money | None, Query(description="Highest price, in `channel_id`'s currency (needs it).")
+    ] = None,
     in_stock: Annotated[
         bool | None, Query(description="Only products with (true) or without (false) stock.")
     ] = None,

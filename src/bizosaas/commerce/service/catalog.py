@@ -29,6 +29,7 @@ from bizosaas.commerce.schemas import (
     CategoryCreate,
     CategoryRead,
     CategoryUpdate,
+    ChoiceAttribute,
     CollectionCreate,
     CollectionRead,
     CollectionUpdate,
@@ -81,13 +82,13 @@ async def create_product_type(
     attributes = [
         Attribute(
             product_type_id=product_type.id,
-            code=definition.code,
+            code=code,
             name=definition.name,
             kind=definition.kind.value,
-            choices=list(definition.choices),
+            choices=list(definition.choices) if isinstance(definition, ChoiceAttribute) else [],
             position=position,
         )
-        for position, definition in enumerate(data.attributes)
+        for position, (code, definition) in enumerate(data.attributes.items())
     ]
     session.add_all(attributes)
     await session.flush()

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.commerce import repository
 from bizosaas.commerce.currencies import from_minor, to_minor
-from bizosaas.commerce.exceptions import SlugTaken
+from bizosaas.commerce.exceptions import InvalidPublicationWindow, SlugTaken
 from bizosaas.commerce.models import Channel, Product, ProductPublication, Variant, VariantPrice
 from bizosaas.commerce.schemas import (
     ChannelCreate,
@@ -118,6 +118,8 @@ async def publish(
 ) -> PublicationRead:
     product = await found(session, Product, scope=scope, row_id=product_id)
     channel = await found(session, Channel, scope=scope, row_id=channel_id)
+    if data.published_from and data.published_until and data.published_until <= data.published_from:
+        raise InvalidPublicationWindow("published_until must come after published_from.")
     publication = await repository.publication_of(
         session, scope=scope, product_id=product.id, channel_id=channel.id
     )

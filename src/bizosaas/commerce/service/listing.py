@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.commerce import repository, search
 from bizosaas.commerce.currencies import from_minor, to_minor
-from bizosaas.commerce.exceptions import ChannelRequired, InvalidAttributes
+from bizosaas.commerce.exceptions import InvalidAttributes
 from bizosaas.commerce.models import Category, Channel, Collection, Product, Variant
 from bizosaas.commerce.schemas import (
     PriceRead,
@@ -118,8 +118,10 @@ async def find_products(
     limit: int = 50,
 ) -> ProductPage:
     """A page of the products matching every filter given. A category includes its
-    sub-categories; `attributes` are `code:value` pairs; the price range is in `channel_id`'s
-    currency. An unknown category, collection or channel is `commerce.not_found`."""
+    sub-categories; `attributes` are `code:value` pairs; the price range applies to prices in
+    `channel_id` (in its currency) and is left out without a channel, since amounts in
+    different currencies do not compare. An unknown category, collection or channel is
+    `commerce.not_found`."""
     await bind_tenant(session, scope)
     category_ids = None
     if category_id is not None:
@@ -130,9 +132,7 @@ async def find_products(
     if collection_id is not None:
         await found(session, Collection, scope=scope, row_id=collection_id)
     price_min_minor = price_max_minor = None
-    if price_min is not None or price_max is not None:
-        if channel_id is None:
-            raise ChannelRequired("Name the channel whose prices the range is in (channel_id).")
+    if channel_id is not None:
         channel = await found(session, Channel, scope=scope, row_id=channel_id)
         if price_min is not None:
             price_min_minor = to_minor(price_min, channel.currency)
