@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -35,8 +35,14 @@ Html = Annotated[PlainText, StringConstraints(max_length=50_000)]
 SeoTitle = Annotated[SingleLine, StringConstraints(max_length=200)]
 SeoDescription = Annotated[SingleLine, StringConstraints(max_length=500)]
 Money = Annotated[Decimal, Field(ge=0, le=Decimal("999999999.999"), allow_inf_nan=False)]
-AttributeValue = bool | int | Decimal | Annotated[SingleLine, StringConstraints(max_length=200)]
-"""Text and choice values are strings, numbers are numbers, booleans are booleans."""
+CODES_ONLY: dict[str, Any] = {"additionalProperties": False}
+"""For a dict keyed by `Code`: the schema's `patternProperties` alone would let other keys by."""
+AttributeValue = bool | int | float | Annotated[SingleLine, StringConstraints(max_length=200)]
+"""Text and choice values are strings, numbers are numbers (or decimal strings), booleans are
+booleans. Numbers are attribute values, not money: the service keeps them as decimal text."""
+AttributeValues = Annotated[
+    dict[Code, AttributeValue], Field(max_length=50, json_schema_extra=CODES_ONLY)
+]
 
 
 # -- product types and attributes ------------------------------------------------------------
@@ -73,6 +79,7 @@ class ProductTypeCreate(BaseModel):
     attributes: dict[Code, AttributeDefinition] = Field(
         default_factory=dict,
         max_length=50,
+        json_schema_extra=CODES_ONLY,
         description="The variants' attributes by code (`size`, `colour`), in display order.",
     )
 
@@ -155,7 +162,7 @@ class CollectionRead(BaseModel):
 class VariantCreate(BaseModel):
     sku: Sku
     name: Annotated[SingleLine, StringConstraints(max_length=250)] = ""
-    attributes: dict[Code, AttributeValue] = Field(default_factory=dict, max_length=50)
+    attributes: AttributeValues = Field(default_factory=dict)
     weight_grams: int | None = Field(default=None, ge=0, le=10_000_000)
     track_inventory: bool = True
     low_stock_threshold: int | None = Field(
@@ -169,7 +176,7 @@ class VariantCreate(BaseModel):
 class VariantUpdate(BaseModel):
     sku: Sku | None = None
     name: Annotated[SingleLine, StringConstraints(max_length=250)] | None = None
-    attributes: dict[Code, AttributeValue] | None = Field(default=None, max_length=50)
+    attributes: AttributeValues | None = None
     weight_grams: int | None = Field(default=None, ge=0, le=10_000_000)
     track_inventory: bool | None = None
     low_stock_threshold: int | None = Field(default=None, ge=0, le=1_000_000)

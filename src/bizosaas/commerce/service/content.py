@@ -71,10 +71,11 @@ def canonical_attributes(
 
 
 def _number(value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
         return None
     try:
-        number = Decimal(value)
+        # repr: the shortest text that reads back as the same float (4.5, not 4.5000000001)
+        number = Decimal(repr(value) if isinstance(value, float) else value)
     except InvalidOperation:
         return None
     if not number.is_finite():
