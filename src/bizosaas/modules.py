@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 
-from bizosaas import identity, web, workflows
+from bizosaas import commerce, identity, web, workflows
 from bizosaas.kit.module import DomainModule
 from bizosaas.settings import Settings
 
@@ -18,6 +18,7 @@ BUILTIN_MODULES: tuple[DomainModule, ...] = (
     identity.module,
     workflows.module,
     workflows.approvals_module,
+    commerce.module,
     web.module,
 )
 

@@ -9,8 +9,8 @@ Environment (CI sets all three):
 On PostgreSQL the schema is migrated as the owner and the tests connect as `bizosaas_test_app`,
 a role that is neither owner nor superuser, so row-level security really applies.
 
-Test databases are migrated with the example module enabled (`tests.support.notes`), so its
-own migration creates its table, as a product module's would.
+Test databases are migrated with the built-in domain modules that have migrations of their own
+(commerce) and the example module (`tests.support.notes`), each by its own migrations.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, make_url
 
-from bizosaas import workflows
+from bizosaas import commerce, workflows
 from bizosaas.kit import migrate
 from bizosaas.kit.db import Base, create_engine
 from bizosaas.kit.module import DomainModule
@@ -33,7 +33,7 @@ from bizosaas.kit.tenancy import TenantOwned, rls_policy_statements
 from tests.support import notes
 
 APP_ROLE = "bizosaas_test_app"
-MODULES: tuple[DomainModule, ...] = (workflows.module, notes.module)
+MODULES: tuple[DomainModule, ...] = (workflows.module, commerce.module, notes.module)
 """Modules whose migrations every test database runs."""
 
 # Runs a database test on PostgreSQL only (row-level security has no SQLite counterpart).

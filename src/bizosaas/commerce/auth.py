@@ -1,0 +1,47 @@
+"""Who may do what in commerce: the permissions the module declares, the role grants, and the
+dependencies endpoints check them with."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from bizosaas.kit.auth import Principal, require
+from bizosaas.kit.permissions import Role
+
+RESOURCES = {
+    "product": "products, their variants, prices and publication, and product types",
+    "category": "the category tree",
+    "collection": "collections",
+    "channel": "sales channels",
+    "inventory": "warehouses, stock levels, allocations and releases",
+}
+
+COMMERCE_PERMISSIONS: dict[str, str] = {
+    **{f"commerce.{name}:read": f"See {what}" for name, what in RESOURCES.items()},
+    **{
+        f"commerce.{name}:write": f"Create, change and delete {what}"
+        for name, what in RESOURCES.items()
+    },
+}
+
+# Owners (tenant_admin) hold everything, managers every commerce permission and staff every
+# read through the platform's matrix (kit/permissions.py); the grants below state the
+# commerce part of that here too, so the module says who it is for even if the matrix's
+# patterns are narrowed.
+COMMERCE_ROLE_GRANTS: dict[str, list[str]] = {
+    Role.manager: sorted(COMMERCE_PERMISSIONS),
+    Role.staff: sorted(name for name in COMMERCE_PERMISSIONS if name.endswith(":read")),
+}
+
+ProductReader = Annotated[Principal, Depends(require("commerce.product:read"))]
+ProductWriter = Annotated[Principal, Depends(require("commerce.product:write"))]
+CategoryReader = Annotated[Principal, Depends(require("commerce.category:read"))]
+CategoryWriter = Annotated[Principal, Depends(require("commerce.category:write"))]
+CollectionReader = Annotated[Principal, Depends(require("commerce.collection:read"))]
+CollectionWriter = Annotated[Principal, Depends(require("commerce.collection:write"))]
+ChannelReader = Annotated[Principal, Depends(require("commerce.channel:read"))]
+ChannelWriter = Annotated[Principal, Depends(require("commerce.channel:write"))]
+InventoryReader = Annotated[Principal, Depends(require("commerce.inventory:read"))]
+InventoryWriter = Annotated[Principal, Depends(require("commerce.inventory:write"))]

@@ -1,0 +1,72 @@
+"""Commerce errors, each with a stable machine code (answered as problem+json)."""
+
+from __future__ import annotations
+
+from bizosaas.kit.errors import Conflict, InvalidInput, NotFound, Problem
+
+
+class CommerceNotFound(NotFound):
+    """A catalogue, channel or inventory row that does not exist in the caller's tenant (another
+    tenant's row included: a cross-tenant read is never confirmed)."""
+
+    code = "commerce.not_found"
+    title = "Not found in this store"
+
+
+class SkuTaken(Conflict):
+    code = "commerce.sku_taken"
+    title = "This SKU is already used in this store"
+
+
+class SlugTaken(Conflict):
+    code = "commerce.slug_taken"
+    title = "This slug is already used in this store"
+
+
+class NameTaken(Conflict):
+    code = "commerce.name_taken"
+    title = "This name is already used in this store"
+
+
+class CodeTaken(Conflict):
+    code = "commerce.code_taken"
+    title = "This code is already used in this store"
+
+
+class InsufficientStock(Conflict):
+    code = "commerce.insufficient_stock"
+    title = "Not enough stock"
+
+
+class InvalidAttributes(InvalidInput):
+    """Attribute values that do not fit the product type (unknown code, wrong kind, a choice
+    that is not offered)."""
+
+    code = "commerce.invalid_attributes"
+    title = "Attribute values do not fit the product type"
+
+
+class CategoryCycle(Conflict):
+    code = "commerce.category_cycle"
+    title = "A category cannot sit under itself or its own sub-categories"
+
+
+class InUse(Conflict):
+    """A row other rows still point at (a product type with products, a category with
+    sub-categories or products, a warehouse holding stock)."""
+
+    code = "commerce.in_use"
+    title = "Still in use"
+
+
+class InvalidCursor(Problem):
+    status = 400
+    code = "commerce.invalid_cursor"
+    title = "The page cursor is not valid"
+
+
+class InvalidPublicationWindow(Conflict):
+    """Dates that leave no moment to be visible: a business rule the schema cannot state."""
+
+    code = "commerce.invalid_publication_window"
+    title = "The publication ends before it starts"
