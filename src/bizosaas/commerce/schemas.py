@@ -6,6 +6,7 @@ line of text without control characters; descriptions are HTML, sanitised by the
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from decimal import Decimal
@@ -14,8 +15,10 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     Field,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
 )
 
@@ -34,7 +37,30 @@ Sku = Annotated[
 Html = Annotated[PlainText, StringConstraints(max_length=50_000)]
 SeoTitle = Annotated[SingleLine, StringConstraints(max_length=200)]
 SeoDescription = Annotated[SingleLine, StringConstraints(max_length=500)]
-Money = Annotated[Decimal, Field(ge=0, le=Decimal("999999999.999"), allow_inf_nan=False)]
+MONEY_PATTERN = r"^[0-9]{1,9}(\.[0-9]{1,12})?$"
+
+
+def _plain_amount(value: object) -> object:
+    """Amounts as text are plain decimals (`12.50`): no sign, exponent or spaces."""
+    if isinstance(value, str) and not re.fullmatch(MONEY_PATTERN, value):
+        raise ValueError("write the amount as a plain decimal, e.g. 12.50")
+    return value
+
+
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_plain_amount),
+    Field(ge=0, lt=Decimal(10**9), allow_inf_nan=False),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "exclusiveMaximum": 10**9},
+                {"type": "string", "pattern": MONEY_PATTERN},
+            ]
+        }
+    ),
+]
+"""A non-negative amount below one billion, as a JSON number or a plain decimal string."""
 CODES_ONLY: dict[str, Any] = {"additionalProperties": False}
 """For a dict keyed by `Code`: the schema's `patternProperties` alone would let other keys by."""
 AttributeValue = bool | int | float | Annotated[SingleLine, StringConstraints(max_length=200)]
@@ -267,7 +293,10 @@ class ProductPage(BaseModel):
 class ChannelCreate(BaseModel):
     name: Name
     slug: Slug
-    currency: str = Field(description="ISO 4217 code, e.g. EUR; fixed once the channel exists.")
+    currency: str = Field(
+        description="ISO 4217 code, e.g. EUR; fixed once the channel exists.",
+        json_schema_extra={"enum": sorted(MINOR_UNITS)},
+    )
     is_active: bool = True
 
     @field_validator("currency")
