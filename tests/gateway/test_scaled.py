@@ -51,11 +51,13 @@ async def two_gateways(
         argon2_memory_cost="7168",
         argon2_time_cost="1",
     )
+    # On PostgreSQL with Redis each `serve` runs a worker process per core: spawning them
+    # takes a while on a busy machine.
     first = start_bizosaas(["serve"], env=env, cwd=tmp_path)
-    await wait_healthy(first)  # the first creates the signing key; the second reads it
+    await wait_healthy(first, within=120)  # the first creates the signing key; the second reads it
     second = start_bizosaas(["serve"], env=env, cwd=tmp_path)
     try:
-        await wait_healthy(second)
+        await wait_healthy(second, within=120)
         yield first, second
     finally:
         stop(first)
