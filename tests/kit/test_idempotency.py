@@ -91,20 +91,23 @@ def http_client(app: FastAPI) -> httpx.AsyncClient:
 
 
 async def register(client: httpx.AsyncClient, name: str) -> Owner:
+    """Sign up and log in: the owner of a new tenant."""
+    email = f"{name}-{uuid.uuid4().hex[:8]}@example.com"
     response = await client.post(
         f"{AUTH}/register",
         json={
-            "email": f"{name}-{uuid.uuid4().hex[:8]}@example.com",
+            "email": email,
             "password": PASSWORD,
             "full_name": name.title(),
             "tenant_name": f"{name} {uuid.uuid4().hex[:8]}",
         },
     )
-    assert response.status_code == 201, response.text
-    body = response.json()
+    assert response.status_code == 202, response.text
+    signed_in = await client.post(f"{AUTH}/login", json={"email": email, "password": PASSWORD})
+    assert signed_in.status_code == 200, signed_in.text
     return Owner(
-        tenant_id=uuid.UUID(body["tenant"]["id"]),
-        headers={"Authorization": f"Bearer {body['tokens']['access_token']}"},
+        tenant_id=uuid.UUID(signed_in.json()["tenant_id"]),
+        headers={"Authorization": f"Bearer {signed_in.json()['access_token']}"},
     )
 
 
