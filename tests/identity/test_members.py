@@ -125,7 +125,8 @@ async def test_a_member_sees_their_own_profile_and_nothing_of_other_tenants(
 
     assert me["roles"] == ["staff"]
     # The platform's matrix, plus the grant of the enabled example module.
-    assert me["permissions"] == sorted([*ROLE_GRANTS[Role.staff], "notes.note:read"])
+    module_grants = ["notes.note:read", "workflows.approval:decide"]
+    assert me["permissions"] == sorted([*ROLE_GRANTS[Role.staff], *module_grants])
     assert covers(me["permissions"], "identity.member:read")
     for withheld in ("identity.member:write", "identity.invitation:read", "identity.audit:read"):
         assert not covers(me["permissions"], withheld)
