@@ -18,11 +18,14 @@ from sqlalchemy import inspect
 from bizosaas.identity.credentials.totp import totp_associated_data
 from bizosaas.kit import crypto, migrate
 from bizosaas.kit.db import create_engine
+from bizosaas.modules import BUILTIN_MODULES
 from tests.support import processes
 from tests.support.backends import DatabaseTarget
 
 NOTES = "tests.support.notes:module"
 (PLATFORM_HEAD,) = migrate.head_revisions()
+BUILTIN_HEADS = ", ".join(migrate.head_revisions(BUILTIN_MODULES))
+"""The platform's head and those of the built-in modules with migrations of their own."""
 
 
 def run(args: list[str], *, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -152,7 +155,7 @@ def test_db_upgrade_current_downgrade_with_a_modules_migrations(
     assert upgraded.returncode == 0, upgraded.stderr
     assert "test_notes" in _tables(empty_target)
     current = _db_current(database_env, tmp_path)
-    assert current["current"] == current["heads"] == f"{PLATFORM_HEAD}, notes_0001"
+    assert current["current"] == current["heads"] == f"{BUILTIN_HEADS}, notes_0001"
 
     ambiguous = run(["db", "downgrade"], env=database_env, cwd=tmp_path)
     assert ambiguous.returncode == 1 and "several heads" in ambiguous.stderr
@@ -161,7 +164,7 @@ def test_db_upgrade_current_downgrade_with_a_modules_migrations(
     out = run(["db", "downgrade", "notes@base"], env=database_env, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "test_notes" not in _tables(empty_target)
-    assert _db_current(database_env, tmp_path)["current"] == PLATFORM_HEAD
+    assert _db_current(database_env, tmp_path)["current"] == BUILTIN_HEADS
 
 
 def test_db_upgrade_without_the_module_leaves_its_table_out(
@@ -172,7 +175,7 @@ def test_db_upgrade_without_the_module_leaves_its_table_out(
     tables = _tables(empty_target)
     assert "tenants" in tables and "test_notes" not in tables
     current = _db_current(platform_only, tmp_path)
-    assert current["current"] == current["heads"] == PLATFORM_HEAD
+    assert current["current"] == current["heads"] == BUILTIN_HEADS
 
 
 def test_modules_lists_what_each_module_plugs_in(
