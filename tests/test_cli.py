@@ -18,12 +18,13 @@ from sqlalchemy import inspect
 from bizosaas.identity.credentials.totp import totp_associated_data
 from bizosaas.kit import crypto, migrate
 from bizosaas.kit.db import create_engine
+from bizosaas.modules import BUILTIN_MODULES
 from tests.support import processes
 from tests.support.backends import DatabaseTarget
 
 NOTES = "tests.support.notes:module"
 (PLATFORM_HEAD,) = migrate.head_revisions()
-BUILTIN_HEADS = f"{PLATFORM_HEAD}, workflows_0001"
+BUILTIN_HEADS = ", ".join(migrate.head_revisions(BUILTIN_MODULES))
 """The platform's head and those of the built-in modules with migrations of their own."""
 
 
@@ -154,7 +155,8 @@ def test_db_upgrade_current_downgrade_with_a_modules_migrations(
     assert upgraded.returncode == 0, upgraded.stderr
     assert "test_notes" in _tables(empty_target)
     current = _db_current(database_env, tmp_path)
-    assert current["current"] == current["heads"] == f"{PLATFORM_HEAD}, notes_0001, workflows_0001"
+    with_notes = ", ".join(sorted([*migrate.head_revisions(BUILTIN_MODULES), "notes_0001"]))
+    assert current["current"] == current["heads"] == with_notes
 
     ambiguous = run(["db", "downgrade"], env=database_env, cwd=tmp_path)
     assert ambiguous.returncode == 1 and "several heads" in ambiguous.stderr

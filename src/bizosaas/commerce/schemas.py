@@ -17,6 +17,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     Field,
+    JsonValue,
     StringConstraints,
     WithJsonSchema,
     field_validator,
@@ -295,7 +296,7 @@ class ChannelCreate(BaseModel):
     slug: Slug
     currency: str = Field(
         description="ISO 4217 code, e.g. EUR; fixed once the channel exists.",
-        json_schema_extra={"enum": sorted(MINOR_UNITS)},
+        json_schema_extra={"enum": list[JsonValue](sorted(MINOR_UNITS))},
     )
     is_active: bool = True
 
