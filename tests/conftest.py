@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -24,6 +23,7 @@ from bizosaas.kit.db import Database, create_engine
 from bizosaas.settings import Settings
 from tests.support import backends
 from tests.support.backends import DatabaseTarget
+from tests.support.lifespan import app_lifespan
 
 NOTES_MODULE = "tests.support.notes:module"
 
@@ -117,7 +117,7 @@ def client_address() -> tuple[str, int]:
 @pytest.fixture
 async def app(settings: Settings, database: Database) -> AsyncIterator[FastAPI]:
     application = create_app(settings, database=database)
-    async with LifespanManager(application):
+    async with app_lifespan(application):
         yield application
 
 

@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from bizosaas.gateway.app import create_app
@@ -16,6 +15,7 @@ from bizosaas.kit.db import Database
 from bizosaas.settings import Settings
 from tests.conftest import own_database
 from tests.support.backends import DatabaseTarget
+from tests.support.lifespan import app_lifespan
 
 ISOLATED_POSTGRES_ONLY = pytest.mark.parametrize("isolated_target", ["postgres"], indirect=True)
 
@@ -42,7 +42,7 @@ def gateway(settings: Settings, database: Database) -> GatewayFactory:
         cheap_hashing = {"argon2_memory_cost": 7168, "argon2_time_cost": 1}
         values = {**settings.model_dump(), **cheap_hashing, **overrides}
         app = create_app(Settings.model_validate(values), database=database)
-        async with LifespanManager(app):
+        async with app_lifespan(app):
             transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
                 yield app, c

@@ -8,13 +8,13 @@ import uuid
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from bizosaas.gateway.app import create_app
 from bizosaas.kit.db import Database
 from bizosaas.settings import Settings
 from tests.identity.conftest import API, Account, Invite, Register
+from tests.support.lifespan import app_lifespan
 
 NOTES = "/api/brain/notes"
 
@@ -72,7 +72,7 @@ async def test_a_module_reads_its_own_settings(
     assert len((await _my_notes(client, owner)).json()) == 3, "the default page is 50"
     monkeypatch.setenv("BIZOSAAS_NOTES_PAGE_SIZE", "2")
     small_pages = create_app(settings, database=database)
-    async with LifespanManager(small_pages):
+    async with app_lifespan(small_pages):
         transport = httpx.ASGITransport(app=small_pages)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
             listed = await http.get(f"{NOTES}/notes", headers=owner.headers)

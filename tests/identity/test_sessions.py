@@ -7,7 +7,6 @@ import asyncio
 import time
 
 import httpx
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from bizosaas.gateway.app import create_app
@@ -18,6 +17,7 @@ from bizosaas.identity.sessions.authenticator import SESSION_COOKIE
 from bizosaas.kit.db import Database
 from bizosaas.settings import Settings
 from tests.identity.conftest import API, Account, Register, bearer, login, mailbox, token_in
+from tests.support.lifespan import app_lifespan
 
 
 async def test_logout_ends_access_and_refresh(
@@ -145,7 +145,7 @@ async def test_revocation_reaches_another_gateway_process_within_a_second(
 ) -> None:
     account = await register()
     second_app = create_app(settings, database=database)
-    async with LifespanManager(second_app):
+    async with app_lifespan(second_app):
         transport = httpx.ASGITransport(app=second_app)
         async with httpx.AsyncClient(transport=transport, base_url="http://second") as other:
             # The second process has seen the session alive (and may remember that briefly).

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import DBAPIError
@@ -40,6 +39,7 @@ from tests.conftest import NOTES_MODULE, client_address, require
 from tests.kit.idempotent_module import Gate
 from tests.support import backends
 from tests.support.backends import POSTGRES_ONLY, DatabaseTarget
+from tests.support.lifespan import app_lifespan
 from tests.support.notes.models import Note
 
 IDEM_MODULE = "tests.kit.idempotent_module:module"
@@ -74,7 +74,7 @@ def with_module(settings: Settings) -> Settings:
 @pytest.fixture
 async def app(settings: Settings, database: Database) -> AsyncIterator[FastAPI]:
     application = create_app(with_module(settings), database=database)
-    async with LifespanManager(application):
+    async with app_lifespan(application):
         yield application
 
 
@@ -372,7 +372,7 @@ async def instances(
         running = []
         for _ in range(count):
             application = create_app(settings)
-            await stack.enter_async_context(LifespanManager(application))
+            await stack.enter_async_context(app_lifespan(application))
             running.append((application, await stack.enter_async_context(http_client(application))))
         yield running
 

@@ -9,7 +9,6 @@ from contextlib import aclosing
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from bizosaas.gateway.app import create_app
@@ -18,6 +17,7 @@ from bizosaas.kit.db import Database
 from bizosaas.kit.tenancy import bind_tenant, trusted_scope
 from bizosaas.settings import Settings
 from bizosaas.web.navigation import NavigationError
+from tests.support.lifespan import app_lifespan
 from tests.support.notes.models import Note
 from tests.web.pages import Person, headings, invited_member, nav_links, sign_in, tenant_admin
 
@@ -77,7 +77,7 @@ async def test_a_link_to_a_section_the_shell_does_not_have_stops_start_up(
     )
     application = create_app(misplaced, database=database)
     with pytest.raises(NavigationError, match=r"module 'misplaced' .* section 'sales'"):
-        async with LifespanManager(application):
+        async with app_lifespan(application):
             pass
 
 

@@ -9,7 +9,6 @@ import time
 import httpx
 import pyotp
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from bizosaas.gateway.app import create_app
@@ -19,6 +18,7 @@ from bizosaas.kit.db import Database
 from bizosaas.settings import Settings
 from tests.gateway.support import echo_upstream
 from tests.support import processes
+from tests.support.lifespan import app_lifespan
 from tests.web.pages import (
     csrf_of,
     headings,
@@ -66,7 +66,7 @@ async def test_session_cookie_is_secure_when_the_public_url_is_https(
 ) -> None:
     secure_settings = settings.model_copy(update={"public_url": "https://biz.example.com"})
     application = create_app(secure_settings, database=database)
-    async with LifespanManager(application):
+    async with app_lifespan(application):
         owner = await tenant_admin(database, application.state.identity, unique)
         transport = httpx.ASGITransport(app=application, client=("10.9.9.9", 1234))
         async with httpx.AsyncClient(transport=transport, base_url="https://biz.example.com") as c:
@@ -230,7 +230,7 @@ async def test_services_page_shows_a_remote_service_failing_its_health_checks(
         }
     )
     application = create_app(watched, database=database)
-    async with LifespanManager(application), new_client(application) as browser:
+    async with app_lifespan(application), new_client(application) as browser:
         await sign_in(browser, await super_admin(database, identity_context))
         deadline = time.monotonic() + 10
         while True:
@@ -262,7 +262,7 @@ async def test_services_page_shows_an_instance_circuit_closed_then_open_once_it_
         }
     )
     application = create_app(breaker, database=database)
-    async with LifespanManager(application), new_client(application) as browser:
+    async with app_lifespan(application), new_client(application) as browser:
         await sign_in(browser, await super_admin(database, identity_context))
         async with echo_upstream(port=port):
             served = await browser.get("/api/brain/billing/invoices")

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from bizosaas.gateway.app import create_app
 from bizosaas.kit.db import Database
 from bizosaas.settings import Settings
 from bizosaas.web.shell import PRESESSION_COOKIE, SESSION_COOKIE
+from tests.support.lifespan import app_lifespan
 from tests.web.pages import csrf_of, tenant_admin
 
 PROXY = "10.20.30.40"
@@ -56,7 +56,7 @@ async def sign_in(
     The cookie goes back by hand: httpx, like a browser, keeps a Secure cookie off plain http,
     and a request that reached a proxy over https comes to the gateway over http."""
     application = create_app(settings, database=database)
-    async with LifespanManager(application):
+    async with app_lifespan(application):
         owner = await tenant_admin(database, application.state.identity, unique)
         transport = httpx.ASGITransport(app=application, client=(peer, 4321))
         async with httpx.AsyncClient(

@@ -7,7 +7,6 @@ import re
 from contextlib import aclosing
 
 import httpx
-from asgi_lifespan import LifespanManager
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import update
 
@@ -18,6 +17,7 @@ from bizosaas.kit.db import Database, utcnow
 from bizosaas.kit.tenancy import bind_tenant, trusted_scope
 from bizosaas.settings import Settings
 from bizosaas.web.shell import WebRoute
+from tests.support.lifespan import app_lifespan
 from tests.web.pages import (
     PASSWORD,
     Person,
@@ -563,7 +563,7 @@ async def test_an_unexpected_page_error_shows_the_500_page(
 
     application = create_app(settings, database=database)
     application.include_router(broken)
-    async with LifespanManager(application), new_client(application) as browser:
+    async with app_lifespan(application), new_client(application) as browser:
         response = await browser.get("/app/broken-page", headers={"x-request-id": "req-web-500x"})
     assert response.status_code == 500
     assert headings(response.text) == ["Something went wrong on our side"]

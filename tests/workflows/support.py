@@ -8,13 +8,13 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from bizosaas.gateway.app import create_app
 from bizosaas.kit.db import Database
 from bizosaas.settings import Settings
 from bizosaas.workflows.devserver import TemporalDevServer
+from tests.support.lifespan import app_lifespan
 
 
 def queue_prefix() -> str:
@@ -36,5 +36,5 @@ async def app_with_worker(
     app = create_app(embedded, database=database)
     # Start-up connects to Temporal and starts a worker per queue: on a busy machine that can
     # take longer than the lifespan manager's default 5 s.
-    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60):
+    async with app_lifespan(app):
         yield app

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from bizosaas.gateway.app import create_app
 from bizosaas.kit.db import Database
 from bizosaas.settings import Settings
 from bizosaas.workflows.devserver import DevServerError, TemporalDevServer
+from tests.support.lifespan import app_lifespan
 
 
 @pytest.mark.slow
@@ -24,7 +24,7 @@ async def test_health_reports_temporal_and_names_it_when_down(
         app = create_app(
             settings.model_copy(update={"temporal_address": server.address}), database=database
         )
-        async with LifespanManager(app):
+        async with app_lifespan(app):
             assert app.state.temporal is not None
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:

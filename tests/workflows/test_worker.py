@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from asgi_lifespan import LifespanManager
 
 from bizosaas.gateway.app import create_app
 from bizosaas.kit.db import Database
@@ -25,6 +24,7 @@ from bizosaas.workflows.runtime import connect
 from bizosaas.workflows.worker import WorkerError, collect
 from tests.support import processes
 from tests.support.backends import DatabaseTarget
+from tests.support.lifespan import app_lifespan
 from tests.support.notes.models import Note
 from tests.support.notes.workflows import CountNotes, NoteCount, NotesOfTenant
 
@@ -121,7 +121,7 @@ async def test_up_runs_the_worker_inside_the_gateway_process(
     await _write_notes(database, shop, "one")
     await _write_notes(database, other, "two", "three")
     app = create_app(embedded, database=database)
-    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60):
+    async with app_lifespan(app):
         worker = app.state.temporal_worker
         assert worker.running
         assert worker.task_queues == [prefix + "default", prefix + "agents", prefix + "io"]
