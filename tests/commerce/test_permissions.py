@@ -46,6 +46,4 @@ def test_module_declares_read_and_write_for_each_resource() -> None:
     assert all(
         f"commerce.{r}:{a}" in module.permissions for r in resources for a in ("read", "write")
     )
-    assert module.role_grants["staff"] == sorted(
-        p for p in module.permissions if p.endswith(":read")
-    )
+    assert not module.role_grants  # the platform's matrix already covers commerce.*

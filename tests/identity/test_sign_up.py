@@ -161,4 +161,4 @@ async def test_invitation_mail_never_links_the_tenant_name(
     assert invitation.subject == "You have been invited to a workspace on BizOSaaS"
     assert "bank" not in invitation.subject
     assert "https://bank" not in invitation.body and "bank.example" not in invitation.body
-    assert "https[://]bank[.]example[.]net/login" in invitation.body
+    assert "https[:]//bank[.]example[.]net/login" in invitation.body

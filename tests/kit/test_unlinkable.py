@@ -19,7 +19,7 @@ LINK_SHAPED = re.compile(r"://|\w[.@\uff0e\u3002\uff61]\w")
     [
         ("Acme Ltd.", "Acme Ltd."),
         ("Bean & Co", "Bean & Co"),
-        ("visit https://bank.example/login", "visit https[://]bank[.]example/login"),
+        ("visit https://bank.example/login", "visit https[:]//bank[.]example/login"),
         ("mail joe@evil.io", "mail joe[@]evil[.]io"),
         ("www.evil.example", "www[.]evil[.]example"),
         ("evil\u3002example", "evil[\u3002]example"),

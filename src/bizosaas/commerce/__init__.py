@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bizosaas.commerce.auth import COMMERCE_PERMISSIONS, COMMERCE_ROLE_GRANTS
+from bizosaas.commerce.auth import COMMERCE_PERMISSIONS
 from bizosaas.commerce.events import COMMERCE_EVENTS
 from bizosaas.commerce.router import router
 from bizosaas.kit.module import DomainModule
@@ -23,7 +23,6 @@ module = DomainModule(
     router=router,
     migrations=Path(__file__).parent / "migrations",
     permissions=COMMERCE_PERMISSIONS,
-    role_grants=COMMERCE_ROLE_GRANTS,
     events=COMMERCE_EVENTS,
 )
 

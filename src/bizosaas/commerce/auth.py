@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import Depends
 
 from bizosaas.kit.auth import Principal, require
-from bizosaas.kit.permissions import Role
 
 RESOURCES = {
     "product": "products, their variants, prices and publication, and product types",
@@ -24,15 +23,6 @@ COMMERCE_PERMISSIONS: dict[str, str] = {
         f"commerce.{name}:write": f"Create, change and delete {what}"
         for name, what in RESOURCES.items()
     },
-}
-
-# Owners (tenant_admin) hold everything, managers every commerce permission and staff every
-# read through the platform's matrix (kit/permissions.py); the grants below state the
-# commerce part of that here too, so the module says who it is for even if the matrix's
-# patterns are narrowed.
-COMMERCE_ROLE_GRANTS: dict[str, list[str]] = {
-    Role.manager: sorted(COMMERCE_PERMISSIONS),
-    Role.staff: sorted(name for name in COMMERCE_PERMISSIONS if name.endswith(":read")),
 }
 
 ProductReader = Annotated[Principal, Depends(require("commerce.product:read"))]

@@ -161,7 +161,7 @@ class Channel(IdMixin, TenantOwned, TimestampMixin, Base):
     __table_args__ = (UniqueConstraint("tenant_id", "slug"),)
 
     name: Mapped[str] = mapped_column(String(200))
-    slug: Mapped[str] = mapped_column(String(100))
+    slug: Mapped[str] = mapped_column(String(200))
     currency: Mapped[str] = mapped_column(String(3))
     is_active: Mapped[bool] = mapped_column(default=True)
 

@@ -113,9 +113,10 @@ def unlinkable(text: str) -> str:
     anything shaped like an address or a URL into a link, so a tenant called
     "verify at evil.example" would send a clickable phishing link under our name. The dots and
     at signs inside words, and `://`, are bracketed as security advisories "defang" them
-    ("evil[.]example"); a name without them is unchanged."""
+    ("evil[.]example", "https[:]//"); a name without them is unchanged."""
 
     def defang(match: re.Match[str]) -> str:
-        return f"[{match.group(0)}]"
+        found = match.group(0)
+        return "[:]//" if found == "://" else f"[{found}]"
 
     return _LINKABLE.sub(defang, text)

@@ -95,7 +95,7 @@ def upgrade() -> None:  # noqa: PLR0915 - one statement per table and index
     op.create_table(
         "commerce_channels",
         sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("slug", sa.String(length=100), nullable=False),
+        sa.Column("slug", sa.String(length=200), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
