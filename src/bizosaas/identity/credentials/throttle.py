@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from redis.asyncio import Redis
 
@@ -42,14 +42,8 @@ from bizosaas.identity.credentials.failure_store import (
     RedisFailureStore,
 )
 from bizosaas.identity.exceptions import LoginThrottled
+from bizosaas.kit.ratelimit import limits_storage
 from bizosaas.settings import Settings
-
-
-def _storage(redis_url: str | None) -> Storage:
-    if redis_url:
-        uri = "async+" + redis_url if redis_url.startswith(("redis://", "rediss://")) else redis_url
-        return RedisStorage(uri, implementation="redispy", key_prefix="bizosaas:limits")
-    return MemoryStorage()
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +130,10 @@ class LoginThrottle:
         else:
             store = MemoryFailureStore(forget_after=policy.forget_after)
         return cls(
-            policy=policy, store=store, mail_storage=_storage(settings.redis_url), clock=clock
+            policy=policy,
+            store=store,
+            mail_storage=limits_storage(settings.redis_url, key_prefix="bizosaas:limits"),
+            clock=clock,
         )
 
     def now(self) -> float:
