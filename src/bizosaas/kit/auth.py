@@ -189,3 +189,10 @@ async def tenant_session(
 
 
 TenantSession = Annotated[AsyncSession, Depends(tenant_session)]
+
+
+def scope_of(principal: Principal) -> TenantScope:
+    """The caller's tenant scope, on a route that also takes `TenantSession` (which has
+    refused callers without a tenant already)."""
+    assert principal.scope is not None
+    return principal.scope

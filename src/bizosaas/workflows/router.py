@@ -10,9 +10,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from temporalio.client import Client
 
-from bizosaas.kit.auth import Principal, TenantSession, require
+from bizosaas.kit.auth import Principal, TenantSession, require, scope_of
 from bizosaas.kit.module import Services, get_services
-from bizosaas.kit.tenancy import TenantScope
 from bizosaas.workflows import service
 from bizosaas.workflows.schemas import (
     ApprovalFilter,
@@ -40,11 +39,6 @@ REFUSED: Responses = {
 router = APIRouter(tags=["approvals"])
 
 
-def _scope(principal: Principal) -> TenantScope:
-    assert principal.scope is not None  # TenantSession refuses callers without a tenant
-    return principal.scope
-
-
 def temporal_client(services: Annotated[Services, Depends(get_services)]) -> Client | None:
     client = services.provided.get("temporal")
     return client if isinstance(client, Client) else None
@@ -61,7 +55,7 @@ async def list_approvals(
     status: Annotated[list[ApprovalStatus] | None, Query()] = None,
 ) -> list[ApprovalRead]:
     return await service.list_approvals(
-        session, scope=_scope(reader), principal=reader, which=which, statuses=status or ()
+        session, scope=scope_of(reader), principal=reader, which=which, statuses=status or ()
     )
 
 
@@ -69,7 +63,7 @@ async def list_approvals(
 async def get_approval(
     approval_id: uuid.UUID, reader: Reader, session: TenantSession
 ) -> ApprovalRead:
-    return await service.get_approval(session, scope=_scope(reader), approval_id=approval_id)
+    return await service.get_approval(session, scope=scope_of(reader), approval_id=approval_id)
 
 
 @router.post(
@@ -84,7 +78,7 @@ async def decide(
     session: TenantSession,
     client: Annotated[Client | None, Depends(temporal_client)],
 ) -> ApprovalRead:
-    scope = _scope(decider)
+    scope = scope_of(decider)
     approval = await service.get_approval(session, scope=scope, approval_id=approval_id)
     # Hold no transaction while the workflow records the decision: its activity writes the
     # row meanwhile, and SQLite's write lock (or a pooled connection) would wait on this one.

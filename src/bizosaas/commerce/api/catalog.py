@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter
 
-from bizosaas.commerce.api.common import errors, scope_of
+from bizosaas.commerce.api.common import errors
 from bizosaas.commerce.auth import (
     CategoryReader,
     CategoryWriter,
@@ -27,7 +27,7 @@ from bizosaas.commerce.schemas import (
     ProductTypeUpdate,
 )
 from bizosaas.commerce.service import catalog
-from bizosaas.kit.auth import TenantSession
+from bizosaas.kit.auth import TenantSession, scope_of
 
 router = APIRouter()
 

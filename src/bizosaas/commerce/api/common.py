@@ -1,4 +1,4 @@
-"""What every commerce endpoint shares: the caller's scope and the documented error answers.
+"""What every commerce endpoint shares: the documented error answers.
 
 The gateway documents 401, 403, 404, 422 and the rest from each route's dependencies and
 parameters (gateway/operations.py); an endpoint adds here what only it can say: which codes
@@ -8,9 +8,6 @@ its 404 and 409 carry.
 from __future__ import annotations
 
 from typing import Any
-
-from bizosaas.kit.auth import Principal
-from bizosaas.kit.tenancy import TenantScope
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -28,8 +25,3 @@ def errors(*, conflicts: str | None = None, not_found: bool = True, **more: str)
     for status, description in more.items():
         answers[int(status.removeprefix("status_"))] = {"description": description}
     return answers
-
-
-def scope_of(principal: Principal) -> TenantScope:
-    assert principal.scope is not None  # TenantSession refused tenant-less callers already
-    return principal.scope

@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter
 
-from bizosaas.commerce.api.common import errors, scope_of
+from bizosaas.commerce.api.common import errors
 from bizosaas.commerce.auth import ChannelReader, ChannelWriter, InventoryReader, InventoryWriter
 from bizosaas.commerce.schemas import (
     AllocationRead,
@@ -22,7 +22,7 @@ from bizosaas.commerce.schemas import (
     WarehouseUpdate,
 )
 from bizosaas.commerce.service import channels, inventory
-from bizosaas.kit.auth import TenantSession
+from bizosaas.kit.auth import TenantSession, scope_of
 
 router = APIRouter()
 

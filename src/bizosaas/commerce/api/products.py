@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from bizosaas.commerce.api.common import errors, scope_of
+from bizosaas.commerce.api.common import errors
 from bizosaas.commerce.auth import ProductReader, ProductWriter
 from bizosaas.commerce.schemas import (
     Money,
@@ -25,7 +25,7 @@ from bizosaas.commerce.schemas import (
 )
 from bizosaas.commerce.search import ProductSort
 from bizosaas.commerce.service import catalog, channels, listing
-from bizosaas.kit.auth import TenantSession
+from bizosaas.kit.auth import TenantSession, scope_of
 from bizosaas.kit.text import SingleLine
 
 router = APIRouter(tags=["commerce: products"])

@@ -29,21 +29,15 @@ from bizosaas.identity.schemas import (
     MemberRead,
     RoleChange,
 )
-from bizosaas.kit.auth import Principal, TenantSession, require
+from bizosaas.kit.auth import Principal, TenantSession, require, scope_of
 from bizosaas.kit.deps import DbSession
 from bizosaas.kit.idempotency import IdempotencyKey, IdempotentRoute
-from bizosaas.kit.tenancy import TenantScope
 
 Responses = dict[int | str, dict[str, Any]]
 router = APIRouter(tags=["identity: tenant"], route_class=IdempotentRoute)
 
 NOT_FOUND: Responses = {404: {"description": "No such row in your tenant"}}
 FORBIDDEN: Responses = {403: {"description": "Your role does not allow this"}}
-
-
-def _scope(principal: Principal) -> TenantScope:
-    assert principal.scope is not None  # TenantSession refused tenant-less callers already
-    return principal.scope
 
 
 MemberReader = Annotated[Principal, Depends(require("identity.member:read"))]
@@ -57,7 +51,7 @@ AuditReader = Annotated[Principal, Depends(require("identity.audit:read"))]
 
 @router.get("/members", summary="Members of my tenant", responses=FORBIDDEN)
 async def list_members(principal: MemberReader, session: TenantSession) -> list[MemberRead]:
-    return await members.list_members(session, scope=_scope(principal))
+    return await members.list_members(session, scope=scope_of(principal))
 
 
 @router.patch(
@@ -77,7 +71,7 @@ async def change_role(
     return await members.change_member_role(
         session,
         identity=identity,
-        scope=_scope(principal),
+        scope=scope_of(principal),
         actor=principal,
         user_id=user_id,
         role=payload.role,
@@ -101,7 +95,7 @@ async def remove_member(
     await members.remove_member(
         session,
         identity=identity,
-        scope=_scope(principal),
+        scope=scope_of(principal),
         actor=principal,
         user_id=user_id,
         ip=client_ip(request),
@@ -113,7 +107,7 @@ async def remove_member(
 async def list_invitations(
     principal: InvitationReader, session: TenantSession
 ) -> list[InvitationRead]:
-    return await members.list_invitations(session, scope=_scope(principal))
+    return await members.list_invitations(session, scope=scope_of(principal))
 
 
 @router.post(
@@ -143,7 +137,7 @@ async def create_invitation(
     return await members.create_invitation(
         session,
         identity=identity,
-        scope=_scope(principal),
+        scope=scope_of(principal),
         actor=principal,
         email=payload.email,
         role=payload.role,
@@ -162,7 +156,7 @@ async def revoke_invitation(
 ) -> Response:
     await members.revoke_invitation(
         session,
-        scope=_scope(principal),
+        scope=scope_of(principal),
         actor=principal,
         invitation_id=invitation_id,
         ip=client_ip(request),
@@ -191,7 +185,7 @@ async def accept_invitation(
 
 @router.get("/api-keys", summary="API keys of my tenant", responses=FORBIDDEN)
 async def list_api_keys(principal: KeyReader, session: TenantSession) -> list[ApiKeyRead]:
-    return await api_keys.list_api_keys(session, scope=_scope(principal))
+    return await api_keys.list_api_keys(session, scope=scope_of(principal))
 
 
 @router.post(
@@ -214,7 +208,7 @@ async def create_api_key(
     return await api_keys.create_api_key(
         session,
         identity=identity,
-        scope=_scope(principal),
+        scope=scope_of(principal),
         actor=principal,
         name=payload.name,
         permissions=payload.permissions,
@@ -233,7 +227,7 @@ async def revoke_api_key(
     key_id: uuid.UUID, principal: KeyWriter, request: Request, session: TenantSession
 ) -> Response:
     await api_keys.revoke_api_key(
-        session, scope=_scope(principal), actor=principal, key_id=key_id, ip=client_ip(request)
+        session, scope=scope_of(principal), actor=principal, key_id=key_id, ip=client_ip(request)
     )
     return Response(status_code=204)
 
@@ -247,5 +241,5 @@ async def list_audit(
     action: Annotated[str | None, Query(max_length=60)] = None,
 ) -> list[AuditEventRead]:
     return await audit.list_audit_events(
-        session, scope=_scope(principal), limit=limit, before=before, action=action
+        session, scope=scope_of(principal), limit=limit, before=before, action=action
     )
