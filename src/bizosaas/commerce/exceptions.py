@@ -13,6 +13,14 @@ class CommerceNotFound(NotFound):
     title = "Not found in this store"
 
 
+class StoreNotFound(NotFound):
+    """No open store at this slug: unknown, suspended, or without an active channel (answered
+    alike, so the storefront reveals nothing about which tenants exist)."""
+
+    code = "commerce.store_not_found"
+    title = "No such store"
+
+
 class SkuTaken(Conflict):
     code = "commerce.sku_taken"
     title = "This SKU is already used in this store"

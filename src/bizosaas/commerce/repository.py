@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.commerce.models import (
@@ -312,6 +312,21 @@ async def stock_of_variant(
             )
         ).all()
     )
+
+
+async def free_stock(
+    session: AsyncSession, *, scope: TenantScope, variant_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """What can still be allocated of each variant, over every warehouse (0 when none holds it)."""
+    if not variant_ids:
+        return {}
+    rows = await session.execute(
+        select(Stock.variant_id, func.sum(Stock.quantity))
+        .where(Stock.tenant_id == scope.tenant_id, Stock.variant_id.in_(variant_ids))
+        .group_by(Stock.variant_id)
+    )
+    held = {variant_id: int(total or 0) for variant_id, total in rows}
+    return {variant_id: held.get(variant_id, 0) for variant_id in variant_ids}
 
 
 async def stock_row(

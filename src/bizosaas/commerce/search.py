@@ -32,6 +32,7 @@ from bizosaas.commerce.exceptions import InvalidCursor
 from bizosaas.commerce.models import (
     Product,
     ProductCollection,
+    ProductPublication,
     Stock,
     Variant,
     VariantAttributeValue,
@@ -62,6 +63,9 @@ class ProductQuery:
     price_min_minor: int | None = None
     price_max_minor: int | None = None
     in_stock: bool | None = None
+    visible_in: uuid.UUID | None = None
+    """Only products published in this channel at `visible_at` (a storefront's listing)."""
+    visible_at: datetime | None = None
     sort: ProductSort = ProductSort.name
     cursor: str | None = None
     limit: int = 50
@@ -116,6 +120,27 @@ def _text_filter(dialect: str, query_words: list[str]) -> Any:
     )
 
 
+def _visible(channel_id: uuid.UUID, at: datetime | None) -> Any:
+    """Published in the channel, `at` within the dates given (from inclusive, until exclusive:
+    the rule of service/channels.is_visible)."""
+    conditions = [
+        ProductPublication.product_id == Product.id,
+        ProductPublication.channel_id == channel_id,
+        ProductPublication.is_published.is_(True),
+    ]
+    if at is not None:
+        conditions += [
+            or_(
+                ProductPublication.published_from.is_(None), ProductPublication.published_from <= at
+            ),
+            or_(
+                ProductPublication.published_until.is_(None),
+                ProductPublication.published_until > at,
+            ),
+        ]
+    return exists().where(*conditions)
+
+
 def build(query: ProductQuery, *, scope: TenantScope, dialect: str) -> Select[Product]:
     statement = select(Product).where(Product.tenant_id == scope.tenant_id)
     query_words = words(query.text or "")
@@ -160,6 +185,8 @@ def build(query: ProductQuery, *, scope: TenantScope, dialect: str) -> Select[Pr
             ),
         )
         statement = statement.where(stocked if query.in_stock else ~stocked)
+    if query.visible_in is not None:
+        statement = statement.where(_visible(query.visible_in, query.visible_at))
     column = _sort_column(query.sort)
     descending = _descending(query.sort)
     if query.cursor:

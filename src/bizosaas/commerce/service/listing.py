@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -116,11 +117,14 @@ async def find_products(
     sort: ProductSort = ProductSort.name,
     cursor: str | None = None,
     limit: int = 50,
+    visible_in: uuid.UUID | None = None,
+    visible_at: datetime | None = None,
 ) -> ProductPage:
     """A page of the products matching every filter given. A category includes its
     sub-categories; `attributes` are `code:value` pairs; the price range applies to prices in
     `channel_id` (in its currency) and is left out without a channel, since amounts in
-    different currencies do not compare. An unknown category, collection or channel is
+    different currencies do not compare; `visible_in` keeps the products published in that
+    channel at `visible_at` (a storefront). An unknown category, collection or channel is
     `commerce.not_found`."""
     await bind_tenant(session, scope)
     category_ids = None
@@ -154,6 +158,8 @@ async def find_products(
         price_min_minor=price_min_minor,
         price_max_minor=price_max_minor,
         in_stock=in_stock,
+        visible_in=visible_in,
+        visible_at=visible_at,
         sort=sort,
         cursor=cursor,
         limit=limit,

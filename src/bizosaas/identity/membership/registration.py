@@ -118,6 +118,15 @@ async def create_tenant(session: AsyncSession, *, name: str, slug: str | None = 
     return tenant
 
 
+async def active_tenant(session: AsyncSession, *, slug: str) -> TenantRead | None:
+    """The active tenant with this slug (a public page's tenant: a store, a site), or None for
+    an unknown or suspended one, which public pages answer alike."""
+    tenant = await accounts.tenant_by_slug(session, slug=slug)
+    if tenant is None or tenant.status != TenantStatus.active.value:
+        return None
+    return TenantRead.model_validate(tenant)
+
+
 async def create_user(
     session: AsyncSession,
     *,

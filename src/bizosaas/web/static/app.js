@@ -35,6 +35,12 @@
       if (select) select.addEventListener("change", function () { form.requestSubmit(); });
     });
 
+    // Choices that show another state of the page (a storefront's variant picker) apply on
+    // change; their form's button stays for keyboard and no-JS users.
+    document.querySelectorAll("[data-autosubmit-change]").forEach(function (input) {
+      input.addEventListener("change", function () { if (input.form) input.form.requestSubmit(); });
+    });
+
     // Copy buttons for one-time secrets.
     document.querySelectorAll("[data-copy]").forEach(function (button) {
       button.hidden = false;
