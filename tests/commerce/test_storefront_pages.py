@@ -218,7 +218,7 @@ async def test_a_store_without_a_channel_or_suspended_is_not_found(
 
 
 @pytest.mark.parametrize("path", ["", "/search?q=shirt", "/products/linen-shirt"])
-async def test_store_pages_need_no_login_and_are_cacheable(
+async def test_store_pages_need_no_login_and_are_the_same_for_everyone(
     client: httpx.AsyncClient, shop: Store, path: str
 ) -> None:
     await stocked_store(shop)

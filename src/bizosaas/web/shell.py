@@ -182,6 +182,23 @@ def finish_response(request: Request, response: Response) -> Response:
 # -- rendering ---------------------------------------------------------------------------
 
 
+def _page_values(request: Request, *, viewer: Any, flashes: Any, csrf: str) -> dict[str, Any]:
+    """What every template of the shell may use, with its defaults."""
+    return {
+        "request": request,
+        "path": request.url.path,
+        "viewer": viewer,
+        "flashes": flashes,
+        "csrf_token": csrf,
+        "errors": {},
+        "values": {},
+        "title": "",
+        "app": None,
+        "nav": [],
+        "live": None,
+    }
+
+
 def render(
     request: Request,
     template: str,
@@ -190,24 +207,29 @@ def render(
     status: int = 200,
 ) -> HTMLResponse:
     """Render `template` with the shell's context (viewer, navigation, flashes, CSRF token)."""
-    values: dict[str, Any] = {
-        "request": request,
-        "path": request.url.path,
-        "viewer": getattr(request.state, "web_viewer", None),
-        "flashes": _pop_flashes(request),
-        "csrf_token": csrf_token(request),
-        "errors": {},
-        "values": {},
-        "title": "",
-        "app": None,
-        "nav": [],
-        "live": None,
-    }
+    values = _page_values(
+        request,
+        viewer=getattr(request.state, "web_viewer", None),
+        flashes=_pop_flashes(request),
+        csrf=csrf_token(request),
+    )
     if context:
         values.update(context)
     html = runtime_of(request).templates.get_template(template).render(values)
     response = HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
     return cast(HTMLResponse, finish_response(request, response))
+
+
+def render_shared(
+    request: Request, template: str, context: Mapping[str, Any], *, max_age: int
+) -> HTMLResponse:
+    """Render a public page that is the same for every visitor (a storefront's), for shared
+    caches: no viewer, no flash messages, no CSRF token (so no form that needs one) and no
+    cookie written, with `Cache-Control: public, max-age=<max_age>`."""
+    values = {**_page_values(request, viewer=None, flashes=[], csrf=""), **context}
+    html = runtime_of(request).templates.get_template(template).render(values)
+    headers = {**SECURITY_HEADERS, "cache-control": f"public, max-age={max_age}"}
+    return HTMLResponse(html, headers=headers)
 
 
 def redirect(request: Request, url: str, *, status: int = 303) -> Response:

@@ -20,7 +20,7 @@ from bizosaas.commerce.search import ProductSort
 from bizosaas.commerce.service import storefront
 from bizosaas.commerce.service.storefront import Store, StoreProduct
 from bizosaas.kit.deps import ReadSession
-from bizosaas.web.shell import WebRoute, render
+from bizosaas.web.shell import WebRoute, render_shared
 
 router = APIRouter(prefix="/store/{store_slug}", include_in_schema=False, route_class=WebRoute)
 
@@ -32,6 +32,7 @@ SORTS = {
     ProductSort.created_desc: "Newest first",
 }
 PAGE_SIZE = 24
+SHARED_CACHE_SECONDS = 30
 
 
 def _amount(text: str | None) -> Decimal | None:
@@ -62,11 +63,9 @@ def _show(
         "money": lambda amount: storefront.money(amount, store.currency),
         **context,
     }
-    response = render(request, template, values)
-    # Public pages of a store change when the merchant edits the catalogue; a short shared
-    # cache life keeps a busy storefront cheap without showing stale prices for long.
-    response.headers["Cache-Control"] = "public, max-age=30"
-    return response
+    # The same page for every visitor: a short shared cache life keeps a busy storefront cheap
+    # without showing stale prices for long after the merchant edits the catalogue.
+    return render_shared(request, template, values, max_age=SHARED_CACHE_SECONDS)
 
 
 async def _opened(session: AsyncSession, slug: str) -> tuple[Store, list[CategoryRead]]:
