@@ -52,6 +52,8 @@ async def test_a_client_sees_only_its_own_pages(
     admin_nav = nav_links((await client.get("/app")).text)
     assert admin_nav == [
         "Dashboard",
+        "Products",
+        "Inventory",
         "Notes",
         "Members",
         "Invitations",
@@ -75,9 +77,12 @@ async def test_a_client_sees_only_its_own_pages(
         assert forged.status_code == 403
     staff_person, staff = await invited_member(app, database, owner, "staff")
     async with aclosing(staff):
-        # Staff read notes through the example module's role grant.
+        # Staff read notes through the example module's role grant, and the store's products
+        # and inventory through the platform's commerce.*:read grant.
         assert nav_links((await staff.get("/app")).text) == [
             "Dashboard",
+            "Products",
+            "Inventory",
             "Notes",
             "Members",
             "Roles",

@@ -16,6 +16,7 @@ from pathlib import Path
 from bizosaas.commerce.auth import COMMERCE_PERMISSIONS
 from bizosaas.commerce.events import COMMERCE_EVENTS
 from bizosaas.commerce.router import router
+from bizosaas.commerce.web import NAV_LINKS
 from bizosaas.commerce.web import router as web_router
 from bizosaas.kit.module import DomainModule
 
@@ -24,6 +25,7 @@ module = DomainModule(
     title="Commerce",
     router=router,
     web=web_router,
+    navigation=NAV_LINKS,
     templates=Path(__file__).parent / "templates",
     migrations=Path(__file__).parent / "migrations",
     permissions=COMMERCE_PERMISSIONS,

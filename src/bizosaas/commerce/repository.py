@@ -329,6 +329,47 @@ async def free_stock(
     return {variant_id: held.get(variant_id, 0) for variant_id in variant_ids}
 
 
+async def tracked_variants(
+    session: AsyncSession, *, scope: TenantScope, low_only: bool, limit: int
+) -> list[tuple[Variant, str, int]]:
+    """Variants that track inventory with their product's name and their free stock over every
+    warehouse, by product name and SKU; `low_only` keeps those at or below their low-stock
+    threshold (0 without one: sold out)."""
+    free = (
+        select(func.coalesce(func.sum(Stock.quantity), 0))
+        .where(Stock.variant_id == Variant.id)
+        .scalar_subquery()
+    )
+    statement = (
+        select(Variant, Product.name, free)
+        .join(Product, Product.id == Variant.product_id)
+        .where(Variant.tenant_id == scope.tenant_id, Variant.track_inventory.is_(True))
+        .order_by(Product.name, Variant.sku)
+        .limit(limit)
+    )
+    if low_only:
+        statement = statement.where(free <= func.coalesce(Variant.low_stock_threshold, 0))
+    return [
+        (variant, name, int(total)) for variant, name, total in await session.execute(statement)
+    ]
+
+
+async def stock_rows(
+    session: AsyncSession, *, scope: TenantScope, variant_ids: Sequence[uuid.UUID]
+) -> list[Stock]:
+    if not variant_ids:
+        return []
+    return list(
+        (
+            await session.scalars(
+                select(Stock).where(
+                    Stock.tenant_id == scope.tenant_id, Stock.variant_id.in_(variant_ids)
+                )
+            )
+        ).all()
+    )
+
+
 async def stock_row(
     session: AsyncSession, *, scope: TenantScope, variant_id: uuid.UUID, warehouse_id: uuid.UUID
 ) -> Stock | None:

@@ -113,11 +113,19 @@ def verify_csrf(request: Request, form: FormData) -> None:
 
 async def read_form(request: Request) -> dict[str, str]:
     """The posted form as plain strings, after checking its CSRF token."""
+    return (await read_form_with_list(request, None))[0]
+
+
+async def read_form_with_list(
+    request: Request, repeated: str | None
+) -> tuple[dict[str, str], list[str]]:
+    """`read_form`, and every value of the field `repeated` (a table's ticked boxes)."""
     form = await request.form()
     verify_csrf(request, form)
     values = {key: value for key, value in form.items() if isinstance(value, str)}
-    refuse_control_characters(values)
-    return values
+    listed = [v for v in form.getlist(repeated) if isinstance(v, str)] if repeated else []
+    refuse_control_characters({**values, **{f"{repeated}[{i}]": v for i, v in enumerate(listed)}})
+    return values, listed
 
 
 # -- flash messages ----------------------------------------------------------------------

@@ -11,6 +11,8 @@ negative value as a last line.
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -192,3 +194,52 @@ async def release(
         )
     await session.refresh(stock)
     return stock_read(stock)
+
+
+@dataclass(frozen=True, slots=True)
+class StockLevel:
+    """A variant's stock in every warehouse (the inventory page's row)."""
+
+    product_id: uuid.UUID
+    product_name: str
+    variant_id: uuid.UUID
+    sku: str
+    variant_name: str
+    low_stock_threshold: int | None
+    free: int
+    """What can still be allocated, over every warehouse."""
+    by_warehouse: dict[uuid.UUID, StockRead]
+
+    @property
+    def is_low(self) -> bool:
+        return self.free <= (self.low_stock_threshold or 0)
+
+
+async def stock_levels(
+    session: AsyncSession, *, scope: TenantScope, low_only: bool = False, limit: int = 200
+) -> list[StockLevel]:
+    """The first `limit` variants that track inventory (by product name and SKU), with their
+    stock per warehouse; `low_only` keeps the low and sold-out ones."""
+    await bind_tenant(session, scope)
+    variants = await repository.tracked_variants(
+        session, scope=scope, low_only=low_only, limit=limit
+    )
+    rows = await repository.stock_rows(
+        session, scope=scope, variant_ids=[variant.id for variant, _, _ in variants]
+    )
+    by_variant: dict[uuid.UUID, dict[uuid.UUID, StockRead]] = defaultdict(dict)
+    for row in rows:
+        by_variant[row.variant_id][row.warehouse_id] = stock_read(row)
+    return [
+        StockLevel(
+            product_id=variant.product_id,
+            product_name=product_name,
+            variant_id=variant.id,
+            sku=variant.sku,
+            variant_name=variant.name,
+            low_stock_threshold=variant.low_stock_threshold,
+            free=free,
+            by_warehouse=by_variant[variant.id],
+        )
+        for variant, product_name, free in variants
+    ]

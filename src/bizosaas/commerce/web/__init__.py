@@ -1,7 +1,15 @@
-"""Commerce's web pages: the public storefront at `/store/<slug>` (storefront.py)."""
+"""Commerce's web pages: the public storefront at `/store/<slug>` (storefront.py) and the
+store's workspace pages at `/app/commerce/...` (workspace.py)."""
 
 from __future__ import annotations
 
-from bizosaas.commerce.web.storefront import router
+from fastapi import APIRouter
 
-__all__ = ["router"]
+from bizosaas.commerce.web import storefront, workspace
+
+router = APIRouter()
+router.include_router(storefront.router)
+router.include_router(workspace.router)
+NAV_LINKS = workspace.NAV_LINKS
+
+__all__ = ["NAV_LINKS", "router"]
