@@ -50,6 +50,8 @@ A user's own sessions (sessions/user_sessions.py)
 
 Tenants and people (membership/)
   create_tenant(session, *, name, slug=None) -> Tenant
+  active_tenant_by_slug(session, *, slug) -> TenantRead | None   (public storefronts; None for
+      an unknown or suspended tenant)
   create_user(session, *, identity, email, password, full_name, super_admin=False,
       verified=False) -> User
   create_invitation(session, *, identity, scope, actor, email, role, ip=None)
@@ -140,7 +142,12 @@ from bizosaas.identity.membership.platform_admin import (
     list_mail,
 )
 from bizosaas.identity.membership.profile import me
-from bizosaas.identity.membership.registration import create_tenant, create_user, register
+from bizosaas.identity.membership.registration import (
+    active_tenant_by_slug,
+    create_tenant,
+    create_user,
+    register,
+)
 from bizosaas.identity.records.audit import list_audit_events
 from bizosaas.identity.records.audit import record as record_audit
 from bizosaas.identity.sessions.mfa_login import (
@@ -173,6 +180,7 @@ __all__ = [
     "IdentityContext",
     "VerifiedLogin",
     "accept_invitation",
+    "active_tenant_by_slug",
     "admin_create_tenant",
     "admin_failed_logins",
     "admin_list_tenants",
