@@ -240,8 +240,8 @@ def move(session: AsyncSession, order: Order, to: OrderStatus, actor: Actor) -> 
     if to not in TRANSITIONS[current]:
         raise InvalidTransition(
             f"An order that is {current.value} cannot become {to.value}.",
-            status=current.value,
-            requested=to.value,
+            current_status=current.value,
+            requested_status=to.value,
         )
     if to is not current:
         add_event(
