@@ -15,6 +15,9 @@ RESOURCES = {
     "collection": "collections",
     "channel": "sales channels",
     "inventory": "warehouses, stock levels, allocations and releases",
+    "order": "orders, their fulfilments, returns, notes and timeline",
+    "discount": "vouchers and promotions",
+    "shipping": "shipping zones and methods, and tax settings",
 }
 
 COMMERCE_PERMISSIONS: dict[str, str] = {
@@ -23,6 +26,7 @@ COMMERCE_PERMISSIONS: dict[str, str] = {
         f"commerce.{name}:write": f"Create, change and delete {what}"
         for name, what in RESOURCES.items()
     },
+    "commerce.own:read": "See my own orders in a store I am a customer of",
 }
 
 ProductReader = Annotated[Principal, Depends(require("commerce.product:read"))]
@@ -35,3 +39,10 @@ ChannelReader = Annotated[Principal, Depends(require("commerce.channel:read"))]
 ChannelWriter = Annotated[Principal, Depends(require("commerce.channel:write"))]
 InventoryReader = Annotated[Principal, Depends(require("commerce.inventory:read"))]
 InventoryWriter = Annotated[Principal, Depends(require("commerce.inventory:write"))]
+OrderReader = Annotated[Principal, Depends(require("commerce.order:read"))]
+OrderWriter = Annotated[Principal, Depends(require("commerce.order:write"))]
+DiscountReader = Annotated[Principal, Depends(require("commerce.discount:read"))]
+DiscountWriter = Annotated[Principal, Depends(require("commerce.discount:write"))]
+ShippingReader = Annotated[Principal, Depends(require("commerce.shipping:read"))]
+ShippingWriter = Annotated[Principal, Depends(require("commerce.shipping:write"))]
+OwnOrdersReader = Annotated[Principal, Depends(require("commerce.own:read"))]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -26,4 +27,55 @@ STOCK_LOW = EventType(
     ),
 )
 
-COMMERCE_EVENTS = [STOCK_LOW]
+
+class OrderPlaced(BaseModel):
+    order_id: uuid.UUID
+    number: int = Field(ge=1, description="The store's order number.")
+    channel_id: uuid.UUID
+    customer_user_id: uuid.UUID | None = Field(description="The customer's account, if any.")
+    email: str = Field(max_length=320)
+    currency: str = Field(min_length=3, max_length=3)
+    total_minor: int = Field(ge=0, description="The total in the currency's minor unit.")
+    lines: int = Field(ge=1, description="How many lines the order has.")
+
+
+class OrderChanged(BaseModel):
+    order_id: uuid.UUID
+    number: int = Field(ge=1)
+    status: str = Field(description="The order's status after the change.")
+    payment_status: str = Field(description="Its payment status after the change.")
+
+
+class OrderFulfilled(OrderChanged):
+    fulfilment_id: uuid.UUID
+    tracking_number: str | None = Field(max_length=100)
+
+
+ORDER_PLACED = EventType(
+    "commerce.order_placed",
+    OrderPlaced,
+    description="A checkout was completed: the order exists and its stock is allocated.",
+)
+ORDER_PAID = EventType(
+    "commerce.order_paid",
+    OrderChanged,
+    description="An order's captured payments reached its total (payment status `paid`).",
+)
+ORDER_FULFILLED = EventType(
+    "commerce.order_fulfilled",
+    OrderFulfilled,
+    description="A parcel of an order was sent (a fulfilment, with its tracking number).",
+)
+ORDER_CANCELLED = EventType(
+    "commerce.order_cancelled",
+    OrderChanged,
+    description="An order was cancelled; its allocated stock is free again.",
+)
+
+COMMERCE_EVENTS: list[EventType[Any]] = [
+    STOCK_LOW,
+    ORDER_PLACED,
+    ORDER_PAID,
+    ORDER_FULFILLED,
+    ORDER_CANCELLED,
+]

@@ -78,3 +78,62 @@ class InvalidPublicationWindow(Conflict):
 
     code = "commerce.invalid_publication_window"
     title = "The publication ends before it starts"
+
+
+# -- checkout and orders ------------------------------------------------------------------------
+
+
+class CheckoutCompleted(Conflict):
+    code = "commerce.checkout_completed"
+    title = "This checkout is already an order"
+
+
+class CheckoutIncomplete(Conflict):
+    """Completion asked of a checkout that lacks lines, an e-mail, an address or a shipping
+    method (the `missing` field lists which)."""
+
+    code = "commerce.checkout_incomplete"
+    title = "The checkout is not ready to complete"
+
+
+class VariantUnavailable(Conflict):
+    code = "commerce.variant_unavailable"
+    title = "This variant is not for sale in this channel"
+
+
+class PriceChanged(Conflict):
+    """A line's price changed since it was added: the customer confirms the new one by updating
+    the line (which takes the current price) before completing."""
+
+    code = "commerce.price_changed"
+    title = "A price changed since it was added to the checkout"
+
+
+class ShippingUnavailable(Conflict):
+    code = "commerce.shipping_unavailable"
+    title = "This shipping method does not serve this address or weight"
+
+
+class VoucherInvalid(Conflict):
+    """A code that is unknown, inactive, outside its dates or for another channel (one answer
+    for all, so codes cannot be probed for which exist)."""
+
+    code = "commerce.voucher_invalid"
+    title = "This voucher code cannot be used"
+
+
+class VoucherExhausted(Conflict):
+    code = "commerce.voucher_exhausted"
+    title = "This voucher has been used as often as it may be"
+
+
+class InvalidTransition(Conflict):
+    code = "commerce.invalid_transition"
+    title = "The order cannot change to this status from its current one"
+
+
+class InvalidQuantity(Conflict):
+    """More fulfilled, returned or refunded than the order holds."""
+
+    code = "commerce.invalid_quantity"
+    title = "More than the order holds"

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bizosaas.kit.db import Base, IdMixin, TimestampMixin
+from bizosaas.kit.db import Base, IdMixin, TimestampMixin, utcnow
 from bizosaas.kit.tenancy import TenantOwned
 
 
@@ -230,3 +230,247 @@ class Stock(IdMixin, TenantOwned, Base):
     )
     quantity: Mapped[int] = mapped_column(default=0)
     allocated: Mapped[int] = mapped_column(default=0)
+
+
+# -- checkout, discounts, shipping, tax and orders (revision commerce_0002) -------------------
+# Percentages are stored as basis points (hundredths of a percent: 2000 = 20.00 %), money as
+# minor units: both exact integers on every backend.
+
+
+class DiscountKind(StrEnum):
+    percentage = "percentage"
+    fixed = "fixed"
+    free_shipping = "free_shipping"
+
+
+class ShippingZone(IdMixin, TenantOwned, TimestampMixin, Base):
+    """Countries a channel ships to with the same methods."""
+
+    __tablename__ = "commerce_shipping_zones"
+
+    channel_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("commerce_channels.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    countries: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class ShippingMethod(IdMixin, TenantOwned, TimestampMixin, Base):
+    __tablename__ = "commerce_shipping_methods"
+    __table_args__ = (CheckConstraint("price_minor >= 0", name="price_not_negative"),)
+
+    zone_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("commerce_shipping_zones.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    price_minor: Mapped[int] = mapped_column(BigInteger)
+    free_over_minor: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    """Free when the order's goods, after discounts, cost at least this much."""
+    min_weight_grams: Mapped[int | None] = mapped_column(default=None)
+    max_weight_grams: Mapped[int | None] = mapped_column(default=None)
+
+
+class TaxConfig(IdMixin, TenantOwned, TimestampMixin, Base):
+    """A channel's tax settings: whether its prices include tax, and the rate per country."""
+
+    __tablename__ = "commerce_tax_configs"
+    __table_args__ = (UniqueConstraint("channel_id"),)
+
+    channel_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("commerce_channels.id", ondelete="CASCADE")
+    )
+    prices_include_tax: Mapped[bool] = mapped_column(default=True)
+    default_rate_bp: Mapped[int] = mapped_column(default=0)
+    country_rates_bp: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+
+
+class Voucher(IdMixin, TenantOwned, TimestampMixin, Base):
+    """A discount a customer enters by code. `used` only moves by a conditional UPDATE."""
+
+    __tablename__ = "commerce_vouchers"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "code"),
+        CheckConstraint("used >= 0", name="used_not_negative"),
+    )
+
+    channel_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("commerce_channels.id", ondelete="CASCADE"), index=True
+    )
+    code: Mapped[str] = mapped_column(String(60))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[str] = mapped_column(String(20))
+    percent_bp: Mapped[int | None] = mapped_column(default=None)
+    amount_minor: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    min_spend_minor: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    usage_limit: Mapped[int | None] = mapped_column(default=None)
+    usage_limit_per_customer: Mapped[int | None] = mapped_column(default=None)
+    used: Mapped[int] = mapped_column(default=0)
+    starts_at: Mapped[datetime | None] = mapped_column(default=None)
+    ends_at: Mapped[datetime | None] = mapped_column(default=None)
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+
+class VoucherCustomerUse(TenantOwned, Base):
+    """How often one customer (a user id or a lower-cased e-mail) used a voucher: the counter
+    the per-customer limit is enforced on, with the same conditional UPDATE as `used`."""
+
+    __tablename__ = "commerce_voucher_customer_uses"
+
+    voucher_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("commerce_vouchers.id", ondelete="CASCADE"), primary_key=True
+    )
+    customer: Mapped[str] = mapped_column(String(320), primary_key=True)
+    used: Mapped[int] = mapped_column(default=0)
+
+
+class Promotion(IdMixin, TenantOwned, TimestampMixin, Base):
+    """A discount applied without a code to the lines it matches (a category, a product, or
+    everything in the channel)."""
+
+    __tablename__ = "commerce_promotions"
+
+    channel_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("commerce_channels.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    percent_bp: Mapped[int | None] = mapped_column(default=None)
+    amount_minor: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    category_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("commerce_categories.id", ondelete="CASCADE"), default=None
+    )
+    product_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("commerce_products.id", ondelete="CASCADE"), default=None
+    )
+    starts_at: Mapped[datetime | None] = mapped_column(default=None)
+    ends_at: Mapped[datetime | None] = mapped_column(default=None)
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+
+class Checkout(IdMixin, TenantOwned, TimestampMixin, Base):
+    """A cart on its way to becoming an order, addressed by an unguessable token (only its
+    SHA-256 is stored)."""
+
+    __tablename__ = "commerce_checkouts"
+    __table_args__ = (UniqueConstraint("token_hash"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64))
+    channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("commerce_channels.id"), index=True)
+    customer_user_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    email: Mapped[str | None] = mapped_column(String(320), default=None)
+    billing_address: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    shipping_address: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    shipping_method_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("commerce_shipping_methods.id", ondelete="SET NULL"), default=None
+    )
+    voucher_code: Mapped[str | None] = mapped_column(String(60), default=None)
+    completed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class CheckoutLine(IdMixin, TenantOwned, Base):
+    __tablename__ = "commerce_checkout_lines"
+    __table_args__ = (
+        UniqueConstraint("checkout_id", "variant_id"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+
+    checkout_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("commerce_checkouts.id", ondelete="CASCADE"), index=True
+    )
+    variant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("commerce_variants.id"))
+    quantity: Mapped[int]
+    unit_price_minor: Mapped[int] = mapped_column(BigInteger)
+    """The channel's price when the line was added or last changed; completion re-checks it."""
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class OrderCounter(TenantOwned, Base):
+    """The last order number a tenant gave. Taken by `UPDATE ... SET last = last + 1` in the
+    order's own transaction, so a rolled-back order gives its number back: no gaps."""
+
+    __tablename__ = "commerce_order_counters"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    last_number: Mapped[int] = mapped_column(default=0)
+
+
+class Order(IdMixin, TenantOwned, TimestampMixin, Base):
+    """A placed order: a snapshot of what was bought, for how much, sent where."""
+
+    __tablename__ = "commerce_orders"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "number"),
+        UniqueConstraint("checkout_id"),
+        Index("ix_commerce_orders_tenant_created", "tenant_id", "created_at"),
+    )
+
+    number: Mapped[int]
+    checkout_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("commerce_channels.id"))
+    customer_user_id: Mapped[uuid.UUID | None] = mapped_column(index=True, default=None)
+    email: Mapped[str] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(30))
+    payment_status: Mapped[str] = mapped_column(String(30))
+    currency: Mapped[str] = mapped_column(String(3))
+    prices_include_tax: Mapped[bool]
+    subtotal_minor: Mapped[int] = mapped_column(BigInteger)
+    discount_minor: Mapped[int] = mapped_column(BigInteger)
+    shipping_minor: Mapped[int] = mapped_column(BigInteger)
+    tax_minor: Mapped[int] = mapped_column(BigInteger)
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    paid_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    billing_address: Mapped[dict[str, Any]] = mapped_column(JSON)
+    shipping_address: Mapped[dict[str, Any]] = mapped_column(JSON)
+    shipping_method_name: Mapped[str] = mapped_column(String(200))
+    voucher_code: Mapped[str | None] = mapped_column(String(60), default=None)
+
+
+class OrderLine(IdMixin, TenantOwned, Base):
+    __tablename__ = "commerce_order_lines"
+
+    order_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("commerce_orders.id", ondelete="CASCADE"), index=True
+    )
+    variant_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    warehouse_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    """Where the line's stock is allocated (None for a variant that tracks no inventory)."""
+    sku: Mapped[str] = mapped_column(String(100))
+    product_name: Mapped[str] = mapped_column(String(250))
+    variant_name: Mapped[str] = mapped_column(String(250), default="")
+    quantity: Mapped[int]
+    unit_price_minor: Mapped[int] = mapped_column(BigInteger)
+    discount_minor: Mapped[int] = mapped_column(BigInteger)
+    tax_rate_bp: Mapped[int]
+    tax_minor: Mapped[int] = mapped_column(BigInteger)
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    fulfilled_quantity: Mapped[int] = mapped_column(default=0)
+    returned_quantity: Mapped[int] = mapped_column(default=0)
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class Fulfilment(IdMixin, TenantOwned, TimestampMixin, Base):
+    __tablename__ = "commerce_fulfilments"
+
+    order_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("commerce_orders.id", ondelete="CASCADE"), index=True
+    )
+    tracking_number: Mapped[str | None] = mapped_column(String(100), default=None)
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    """`[{"line_id": ..., "quantity": n}]`: what this parcel holds."""
+
+
+class OrderEvent(IdMixin, TenantOwned, Base):
+    """One entry of an order's timeline: what changed, who did it, when."""
+
+    __tablename__ = "commerce_order_events"
+    __table_args__ = (Index("ix_commerce_order_events_order", "order_id", "created_at"),)
+
+    order_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("commerce_orders.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(String(40))
+    actor_kind: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

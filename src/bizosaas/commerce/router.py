@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from bizosaas.commerce.api import catalog, inventory, products
+from bizosaas.commerce.api import catalog, inventory, orders, products, selling, storefront
 
 router = APIRouter()
 router.include_router(catalog.router)
 router.include_router(products.router)
 router.include_router(inventory.router)
+router.include_router(selling.router)
+router.include_router(orders.router)
+router.include_router(storefront.router)

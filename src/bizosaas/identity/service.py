@@ -50,8 +50,8 @@ A user's own sessions (sessions/user_sessions.py)
 
 Tenants and people (membership/)
   create_tenant(session, *, name, slug=None) -> Tenant
-  active_tenant(session, *, slug) -> TenantRead | None   (public pages: a store's tenant; a
-      suspended tenant is None, like an unknown slug)
+  active_tenant_by_slug(session, *, slug) -> TenantRead | None   (public storefronts; None for
+      an unknown or suspended tenant)
   create_user(session, *, identity, email, password, full_name, super_admin=False,
       verified=False) -> User
   create_invitation(session, *, identity, scope, actor, email, role, ip=None)
@@ -143,7 +143,7 @@ from bizosaas.identity.membership.platform_admin import (
 )
 from bizosaas.identity.membership.profile import me
 from bizosaas.identity.membership.registration import (
-    active_tenant,
+    active_tenant_by_slug,
     create_tenant,
     create_user,
     register,
@@ -180,7 +180,7 @@ __all__ = [
     "IdentityContext",
     "VerifiedLogin",
     "accept_invitation",
-    "active_tenant",
+    "active_tenant_by_slug",
     "admin_create_tenant",
     "admin_failed_logins",
     "admin_list_tenants",

@@ -12,7 +12,7 @@ operation lists the `IdempotencyKey` dependency (which also puts the optional he
 
 A request without the header runs as before. With one (1 to 255 printable ASCII characters,
 else 400 `idempotency.key_invalid`; an anonymous caller gets 401, since a key belongs to a
-caller):
+caller, unless a public operation names it with `name_public_caller`):
 
 * The first request runs, and its answer (status, headers, body bytes) is kept for
   `BIZOSAAS_IDEMPOTENCY_TTL` seconds (24 hours by default), per tenant (for platform-level
@@ -245,12 +245,13 @@ async def claim_idempotency_key(
         raise IdempotencyKeyInvalid(
             f"{HEADER} must be 1 to 255 printable ASCII characters.", header=HEADER
         )
-    if principal is None:
+    caller = _caller(request, principal)
+    if caller is None:
         raise Unauthenticated(
             f"An {HEADER} belongs to a caller: send a credential with it.",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    fingerprint = _fingerprint(request, principal, key, await request.body())
+    fingerprint = _fingerprint(request, caller, key, await request.body())
     ttl = timedelta(seconds=settings.idempotency_ttl)
     outcome = await _reserve(database, fingerprint, now=now, ttl=ttl)
     if isinstance(outcome, Response):
@@ -275,16 +276,42 @@ IDEMPOTENCY_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _fingerprint(request: Request, principal: Principal, key: str, body: bytes) -> _Fingerprint:
-    caller = f"{principal.kind.value}:{principal.subject}"
-    owner = f"tenant:{principal.scope.tenant_id}" if principal.scope else caller
+@dataclass(frozen=True, slots=True)
+class _Caller:
+    name: str
+    scope: TenantScope | None
+
+
+def name_public_caller(request: Request, *, scope: TenantScope, subject: str) -> None:
+    """For a public operation (one that needs no credential, such as a storefront's checkout):
+    name who the caller is, so its `Idempotency-Key` has an owner. `scope` is the tenant the
+    operation acts for, `subject` what identifies the caller there (up to 64 characters, e.g. a
+    hash of the secret the caller holds). Call it from a dependency listed before
+    `IdempotencyKey` in the operation's `dependencies`. It takes precedence over a credential
+    the caller may also send: the operation acts in `scope`, which need not be that
+    credential's tenant."""
+    request.state.idempotency_public_caller = _Caller(f"public:{subject[:64]}", scope)
+
+
+def _caller(request: Request, principal: Principal | None) -> _Caller | None:
+    named = getattr(request.state, "idempotency_public_caller", None)
+    if isinstance(named, _Caller):
+        return named
+    if principal is not None:
+        return _Caller(f"{principal.kind.value}:{principal.subject}", principal.scope)
+    return None
+
+
+def _fingerprint(request: Request, who: _Caller, key: str, body: bytes) -> _Fingerprint:
+    caller = who.name
+    owner = f"tenant:{who.scope.tenant_id}" if who.scope else caller
     digest = hashlib.sha256()
     for part in (request.url.path.encode(), request.url.query.encode(), body):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return _Fingerprint(
         owner=owner,
-        tenant=principal.scope,
+        tenant=who.scope,
         key=key,
         caller=caller,
         method=request.method,

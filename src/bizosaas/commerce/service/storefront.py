@@ -89,7 +89,7 @@ class StorePage:
 
 async def open_store(session: AsyncSession, *, slug: str) -> Store:
     """The store of the active tenant with this slug, with the tenant bound to the session."""
-    tenant = await identity.active_tenant(session, slug=slug) if len(slug) <= 63 else None
+    tenant = await identity.active_tenant_by_slug(session, slug=slug) if len(slug) <= 63 else None
     if tenant is None or tenant.slug != slug:
         raise StoreNotFound("There is no store at this address.")
     # The tenant comes from the platform's own table, looked up by its public slug: the scope

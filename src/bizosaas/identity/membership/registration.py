@@ -94,6 +94,15 @@ def checked_tenant_name(name: str) -> str:
     return name
 
 
+async def active_tenant_by_slug(session: AsyncSession, *, slug: str) -> TenantRead | None:
+    """The active tenant with this slug (how a public storefront names its store); None for
+    an unknown or suspended one."""
+    tenant = await accounts.tenant_by_slug(session, slug=slug)
+    if tenant is None or tenant.status != TenantStatus.active.value:
+        return None
+    return TenantRead.model_validate(tenant)
+
+
 async def create_tenant(session: AsyncSession, *, name: str, slug: str | None = None) -> Tenant:
     """A new active tenant. Without `slug`, one is made from the name (unique)."""
     name = checked_tenant_name(name)
@@ -116,15 +125,6 @@ async def create_tenant(session: AsyncSession, *, name: str, slug: str | None = 
         tenant_id=tenant.id,
     )
     return tenant
-
-
-async def active_tenant(session: AsyncSession, *, slug: str) -> TenantRead | None:
-    """The active tenant with this slug (a public page's tenant: a store, a site), or None for
-    an unknown or suspended one, which public pages answer alike."""
-    tenant = await accounts.tenant_by_slug(session, slug=slug)
-    if tenant is None or tenant.status != TenantStatus.active.value:
-        return None
-    return TenantRead.model_validate(tenant)
 
 
 async def create_user(

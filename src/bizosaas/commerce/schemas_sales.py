@@ -1,0 +1,403 @@
+"""Commerce API input and output for selling: shipping, tax, vouchers and promotions,
+checkouts and orders (the catalogue's schemas are in schemas.py, whose conventions hold here:
+money is `Decimal`, a JSON string on output; percentages are `Decimal` with two places)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Self
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from bizosaas.commerce.countries import COUNTRIES
+from bizosaas.commerce.models import DiscountKind
+from bizosaas.commerce.schemas import Money, Name
+from bizosaas.kit.text import PlainText, SingleLine
+
+Percent = Annotated[Decimal, Field(ge=0, le=100, decimal_places=2, allow_inf_nan=False)]
+"""A percentage with at most two decimals (`20`, `7.5`)."""
+Line = Annotated[SingleLine, StringConstraints(max_length=200)]
+VoucherCode = Annotated[
+    str, StringConstraints(min_length=3, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+]
+Quantity = Annotated[int, Field(ge=1, le=10_000)]
+
+
+def _country(value: str) -> str:
+    code = value.strip().upper()
+    if code not in COUNTRIES:
+        raise ValueError("use an ISO 3166-1 alpha-2 country code, e.g. DE")
+    return code
+
+
+class OrderStatus(StrEnum):
+    unconfirmed = "unconfirmed"
+    unfulfilled = "unfulfilled"
+    partially_fulfilled = "partially_fulfilled"
+    fulfilled = "fulfilled"
+    cancelled = "cancelled"
+    returned = "returned"
+    refunded = "refunded"
+
+
+class PaymentStatus(StrEnum):
+    not_charged = "not_charged"
+    authorized = "authorized"
+    partially_paid = "partially_paid"
+    paid = "paid"
+    partially_refunded = "partially_refunded"
+    refunded = "refunded"
+
+
+class PaymentEventKind(StrEnum):
+    authorization = "authorization"
+    capture = "capture"
+    refund = "refund"
+    void = "void"
+
+
+# -- addresses ---------------------------------------------------------------------------------
+
+
+class Address(BaseModel):
+    first_name: Annotated[SingleLine, StringConstraints(min_length=1, max_length=100)]
+    last_name: Annotated[SingleLine, StringConstraints(min_length=1, max_length=100)]
+    company: Annotated[SingleLine, StringConstraints(max_length=200)] | None = None
+    street_1: Annotated[SingleLine, StringConstraints(min_length=1, max_length=200)]
+    street_2: Line | None = None
+    city: Annotated[SingleLine, StringConstraints(min_length=1, max_length=100)]
+    postal_code: Annotated[SingleLine, StringConstraints(max_length=20)] = ""
+    country_area: Annotated[SingleLine, StringConstraints(max_length=100)] = ""
+    country: str = Field(description="ISO 3166-1 alpha-2 code, e.g. DE.")
+    phone: (
+        Annotated[str, StringConstraints(max_length=30, pattern=r"^\+?[0-9 ()-]{3,30}$")] | None
+    ) = None
+
+    @field_validator("country")
+    @classmethod
+    def _iso_country(cls, value: str) -> str:
+        return _country(value)
+
+
+# -- shipping and tax --------------------------------------------------------------------------
+
+
+class ShippingZoneCreate(BaseModel):
+    channel_id: uuid.UUID
+    name: Name
+    countries: list[str] = Field(min_length=1, max_length=250, description="ISO 3166-1 codes.")
+
+    @field_validator("countries")
+    @classmethod
+    def _countries(cls, value: list[str]) -> list[str]:
+        return sorted({_country(code) for code in value})
+
+
+class ShippingZoneRead(BaseModel):
+    id: uuid.UUID
+    channel_id: uuid.UUID
+    name: str
+    countries: list[str]
+    methods: list[ShippingMethodRead] = []
+
+
+class ShippingMethodCreate(BaseModel):
+    name: Name
+    price: Money
+    free_over: Money | None = Field(
+        default=None, description="Free when the goods after discounts cost at least this."
+    )
+    min_weight_grams: int | None = Field(default=None, ge=0)
+    max_weight_grams: int | None = Field(default=None, ge=0)
+
+
+class ShippingMethodRead(BaseModel):
+    id: uuid.UUID
+    zone_id: uuid.UUID
+    name: str
+    currency: str
+    price: Decimal
+    free_over: Decimal | None
+    min_weight_grams: int | None
+    max_weight_grams: int | None
+
+
+class TaxConfigSet(BaseModel):
+    prices_include_tax: bool = Field(description="Prices are entered gross (tax included).")
+    default_rate: Percent = Decimal(0)
+    country_rates: dict[str, Percent] = Field(default_factory=dict, max_length=250)
+
+    @field_validator("country_rates")
+    @classmethod
+    def _countries(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        return {_country(code): rate for code, rate in value.items()}
+
+
+class TaxConfigRead(TaxConfigSet):
+    channel_id: uuid.UUID
+
+
+# -- vouchers and promotions ------------------------------------------------------------------
+
+
+class _DiscountValue(BaseModel):
+    kind: DiscountKind
+    percentage: Percent | None = None
+    amount: Money | None = Field(default=None, description="Fixed discounts, in the currency.")
+
+    @model_validator(mode="after")
+    def _value_fits_kind(self) -> Self:
+        if self.kind is DiscountKind.percentage and self.percentage is None:
+            raise ValueError("a percentage discount needs `percentage`")
+        if self.kind is DiscountKind.fixed and self.amount is None:
+            raise ValueError("a fixed discount needs `amount`")
+        return self
+
+
+class VoucherCreate(_DiscountValue):
+    channel_id: uuid.UUID
+    code: VoucherCode = Field(description="What the customer types; matched case-insensitively.")
+    name: Line = ""
+    min_spend: Money | None = None
+    usage_limit: int | None = Field(default=None, ge=1)
+    usage_limit_per_customer: int | None = Field(default=None, ge=1)
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    is_active: bool = True
+
+
+class VoucherUpdate(BaseModel):
+    name: Line | None = None
+    usage_limit: int | None = Field(default=None, ge=1)
+    ends_at: AwareDatetime | None = None
+    is_active: bool | None = None
+
+
+class VoucherRead(BaseModel):
+    id: uuid.UUID
+    channel_id: uuid.UUID
+    code: str
+    name: str
+    kind: DiscountKind
+    percentage: Decimal | None
+    amount: Decimal | None
+    min_spend: Decimal | None
+    usage_limit: int | None
+    usage_limit_per_customer: int | None
+    used: int
+    starts_at: datetime | None
+    ends_at: datetime | None
+    is_active: bool
+
+
+class PromotionCreate(_DiscountValue):
+    channel_id: uuid.UUID
+    name: Name
+    category_id: uuid.UUID | None = Field(default=None, description="Only this category's lines.")
+    product_id: uuid.UUID | None = Field(default=None, description="Only this product's lines.")
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    is_active: bool = True
+
+    @field_validator("kind")
+    @classmethod
+    def _no_free_shipping(cls, value: DiscountKind) -> DiscountKind:
+        if value is DiscountKind.free_shipping:
+            raise ValueError("free shipping is for vouchers; promotions take off line prices")
+        return value
+
+
+class PromotionRead(BaseModel):
+    id: uuid.UUID
+    channel_id: uuid.UUID
+    name: str
+    kind: DiscountKind
+    percentage: Decimal | None
+    amount: Decimal | None
+    category_id: uuid.UUID | None
+    product_id: uuid.UUID | None
+    starts_at: datetime | None
+    ends_at: datetime | None
+    is_active: bool
+
+
+# -- checkouts ------------------------------------------------------------------------------
+
+
+class CheckoutLineAdd(BaseModel):
+    variant_id: uuid.UUID
+    quantity: Quantity = 1
+
+
+class CheckoutLineUpdate(BaseModel):
+    quantity: Quantity
+
+
+class CheckoutCreate(BaseModel):
+    channel: str = Field(max_length=200, description="The channel's slug.")
+    email: EmailStr | None = None
+    lines: list[CheckoutLineAdd] = Field(default_factory=list, max_length=100)
+
+
+class CheckoutUpdate(BaseModel):
+    email: EmailStr | None = None
+    billing_address: Address | None = None
+    shipping_address: Address | None = None
+    shipping_method_id: uuid.UUID | None = None
+
+
+class CheckoutVoucher(BaseModel):
+    code: VoucherCode
+
+
+class CheckoutLineRead(BaseModel):
+    id: uuid.UUID
+    variant_id: uuid.UUID
+    sku: str
+    product_name: str
+    variant_name: str
+    quantity: int
+    unit_price: Decimal
+    subtotal: Decimal
+    promotion_discount: Decimal
+    voucher_discount: Decimal
+    tax: Decimal
+    total: Decimal
+
+
+class ShippingOption(BaseModel):
+    id: uuid.UUID
+    name: str
+    price: Decimal = Field(description="What this method costs this checkout (0 when free).")
+
+
+class CheckoutTotals(BaseModel):
+    subtotal: Decimal
+    discount: Decimal
+    shipping: Decimal
+    tax: Decimal
+    total: Decimal
+
+
+class CheckoutRead(BaseModel):
+    id: uuid.UUID
+    channel_id: uuid.UUID
+    currency: str
+    email: str | None
+    customer_user_id: uuid.UUID | None
+    prices_include_tax: bool
+    lines: list[CheckoutLineRead]
+    billing_address: Address | None
+    shipping_address: Address | None
+    shipping_method_id: uuid.UUID | None
+    shipping_options: list[ShippingOption]
+    voucher_code: str | None
+    voucher_applied: bool
+    voucher_refusal: str | None
+    totals: CheckoutTotals
+    order_id: uuid.UUID | None = None
+
+
+class CheckoutCreated(CheckoutRead):
+    token: str = Field(description="The checkout's address: keep it secret, it is the key.")
+
+
+# -- orders ---------------------------------------------------------------------------------
+
+
+class OrderLineRead(BaseModel):
+    id: uuid.UUID
+    variant_id: uuid.UUID | None
+    sku: str
+    product_name: str
+    variant_name: str
+    quantity: int
+    unit_price: Decimal
+    discount: Decimal
+    tax_rate: Decimal
+    tax: Decimal
+    total: Decimal
+    fulfilled_quantity: int
+    returned_quantity: int
+
+
+class OrderRead(BaseModel):
+    id: uuid.UUID
+    number: int
+    status: OrderStatus
+    payment_status: PaymentStatus
+    channel_id: uuid.UUID
+    customer_user_id: uuid.UUID | None
+    email: str
+    currency: str
+    prices_include_tax: bool
+    lines: list[OrderLineRead]
+    totals: CheckoutTotals
+    paid: Decimal
+    refunded: Decimal
+    billing_address: dict[str, Any]
+    shipping_address: dict[str, Any]
+    shipping_method_name: str
+    voucher_code: str | None
+    created_at: datetime
+
+
+class OrderSummary(BaseModel):
+    id: uuid.UUID
+    number: int
+    status: OrderStatus
+    payment_status: PaymentStatus
+    email: str
+    currency: str
+    total: Decimal
+    created_at: datetime
+
+
+class LineQuantity(BaseModel):
+    line_id: uuid.UUID
+    quantity: Quantity
+
+
+class FulfilmentCreate(BaseModel):
+    lines: list[LineQuantity] = Field(min_length=1, max_length=200)
+    tracking_number: Annotated[SingleLine, StringConstraints(max_length=100)] | None = None
+    notify_customer: bool = True
+
+
+class FulfilmentRead(BaseModel):
+    id: uuid.UUID
+    order_id: uuid.UUID
+    tracking_number: str | None
+    lines: list[LineQuantity]
+    created_at: datetime
+
+
+class ReturnCreate(BaseModel):
+    lines: list[LineQuantity] = Field(min_length=1, max_length=200)
+
+
+class NoteCreate(BaseModel):
+    message: Annotated[PlainText, StringConstraints(min_length=1, max_length=5000)]
+
+
+class OrderEventRead(BaseModel):
+    id: uuid.UUID
+    kind: str = Field(description="What happened: placed, confirmed, fulfilled, note_added ...")
+    actor_kind: str = Field(description="customer, user, api_key, service or system")
+    actor_id: uuid.UUID | None
+    data: dict[str, Any]
+    created_at: datetime
+
+
+ShippingZoneRead.model_rebuild()
