@@ -37,6 +37,7 @@ class Store:
     name: str
     slug: str
     channel_id: uuid.UUID
+    channel_slug: str
     currency: str
 
 
@@ -109,6 +110,7 @@ async def open_store(session: AsyncSession, *, slug: str) -> Store:
         name=tenant.name,
         slug=tenant.slug,
         channel_id=channel.id,
+        channel_slug=channel.slug,
         currency=channel.currency,
     )
 
