@@ -60,14 +60,22 @@ def record_query(
         Query(max_length=200, description="Words to find (each as a prefix)."),
     ] = None,
     filter: Annotated[
-        list[Annotated[SingleLine, Query(max_length=300)]],
+        list[
+            Annotated[
+                SingleLine,
+                Query(
+                    max_length=300,
+                    pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?:(eq|gte|lte|has):",
+                ),
+            ]
+        ],
         Query(description="`field:op:value` (`tag:has:vip`, `custom.seats:gte:10`); repeatable."),
     ] = [],  # noqa: B006 - FastAPI copies query defaults
     sort: Annotated[
         str,
         Query(
             max_length=80,
-            pattern=r"^-?[a-z_.0-9]+$",
+            pattern=r"^-?(name|created|updated|amount|close_date|custom\.[a-z][a-z0-9_]*)$",
             description="`name`, `created`, `updated`, `custom.<code>`; `-` for descending.",
         ),
     ] = "name",
