@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 
-from bizosaas import commerce, identity, web, workflows
+from bizosaas import commerce, crm, identity, web, workflows
 from bizosaas.kit.module import DomainModule
 from bizosaas.settings import Settings
 
@@ -19,6 +19,7 @@ BUILTIN_MODULES: tuple[DomainModule, ...] = (
     workflows.module,
     workflows.approvals_module,
     commerce.module,
+    crm.module,
     web.module,
 )
 

@@ -10,7 +10,7 @@ On PostgreSQL the schema is migrated as the owner and the tests connect as `bizo
 a role that is neither owner nor superuser, so row-level security really applies.
 
 Test databases are migrated with the built-in domain modules that have migrations of their own
-(commerce) and the example module (`tests.support.notes`), each by its own migrations.
+(commerce, crm) and the example module (`tests.support.notes`), each by its own migrations.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, make_url
 
-from bizosaas import commerce, workflows
+from bizosaas import commerce, crm, workflows
 from bizosaas.kit import migrate
 from bizosaas.kit.db import Base, create_engine
 from bizosaas.kit.module import DomainModule
@@ -33,7 +33,12 @@ from bizosaas.kit.tenancy import TenantOwned, rls_policy_statements
 from tests.support import notes
 
 APP_ROLE = "bizosaas_test_app"
-MODULES: tuple[DomainModule, ...] = (workflows.module, commerce.module, notes.module)
+MODULES: tuple[DomainModule, ...] = (
+    workflows.module,
+    commerce.module,
+    crm.module,
+    notes.module,
+)
 """Modules whose migrations every test database runs."""
 
 # Runs a database test on PostgreSQL only (row-level security has no SQLite counterpart).
