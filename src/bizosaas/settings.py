@@ -174,6 +174,14 @@ class Settings(BaseSettings):
     gateway_max_body_bytes: int = Field(
         default=10 * 1024 * 1024, ge=1024, description="Largest request body accepted (413 above)."
     )
+    gateway_max_in_flight: int = Field(
+        default=256,
+        ge=1,
+        description="Load shedding: HTTP requests one process works on at once. Beyond it a "
+        "request is answered at once with 503 `gateway.overloaded` and `Retry-After: 1` instead "
+        "of queueing (health and metrics exempt). Latency under overload stays near this "
+        "number divided by the process's requests/s.",
+    )
     gateway_health_interval: float = Field(
         default=5.0, gt=0, le=300, description="Seconds between active upstream health checks."
     )

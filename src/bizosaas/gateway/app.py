@@ -11,6 +11,7 @@ from bizosaas import __version__
 from bizosaas.gateway import catalog, health
 from bizosaas.gateway.assembly import BrainApp, install_gateway
 from bizosaas.gateway.forwarded import TrustedProxyMiddleware
+from bizosaas.gateway.load_shedding import LoadSheddingMiddleware
 from bizosaas.gateway.metrics import metrics_router
 from bizosaas.gateway.middleware import RequestContextMiddleware
 from bizosaas.gateway.platform import Platform
@@ -60,6 +61,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
 
     install_problem_handlers(app)
     gateway = install_gateway(app, platform)
+    app.add_middleware(LoadSheddingMiddleware, max_in_flight=settings.gateway_max_in_flight)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(TrustedProxyMiddleware, trusted=settings.trusted_proxies)
 
