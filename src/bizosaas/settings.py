@@ -55,6 +55,14 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(
         default=10, ge=1, le=500, description="PostgreSQL connections per process (and overflow)."
     )
+    sqlite_write_connections: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="SQLite (embedded): writing connections per process. SQLite has one "
+        "writer at a time; writers beyond these queue in order in the process instead of "
+        "retrying the file's write lock. Reads use connections of their own and never wait.",
+    )
     redis_url: str | None = Field(
         default=None, description="Redis URL. Unset: cache, pub/sub and limits are in-process."
     )
