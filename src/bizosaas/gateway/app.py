@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 
 from bizosaas import __version__
 from bizosaas.gateway import catalog, health
@@ -21,6 +22,12 @@ from bizosaas.kit.db import Database
 from bizosaas.settings import Settings
 
 API_PREFIX = "/api/brain"
+NO_OPENTELEMETRY: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+}
 
 
 def create_app(settings: Settings, *, database: Database | None = None) -> FastAPI:
@@ -48,6 +55,9 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
         redoc_url=None,
         openapi_url=f"{API_PREFIX}/openapi.json",
         lifespan=lifespan,
+        # Metrics are Prometheus's and logs structlog's (kit/observability.py); FastAPI's own
+        # OpenTelemetry hooks would only cost a provider lookup on every request.
+        telemetry=NO_OPENTELEMETRY,
     )
     app.state.platform = platform
     app.state.settings = settings
