@@ -27,7 +27,7 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 from bizosaas.kit.ids import uuid7
-from bizosaas.kit.sqlite_reads import READER_BUSY_TIMEOUT_MS, inline_connector
+from bizosaas.kit.sqlite_reads import READER_BUSY_TIMEOUT_MS, InlineConnection, inline_connector
 from bizosaas.kit.tenancy import READ_ONLY_KEY, TenantScope, bind_tenant
 
 NAMING_CONVENTION = {
@@ -108,7 +108,11 @@ def _configure_sqlite(engine: AsyncEngine, *, read_only: bool = False) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql(begin)
+        driver = connection.connection.driver_connection
+        if isinstance(driver, InlineConnection):
+            driver.begin()  # straight to sqlite3: a read's BEGIN needs no trip through SQLAlchemy
+        else:
+            connection.exec_driver_sql(begin)
 
 
 SQLITE_WRITERS = 1
