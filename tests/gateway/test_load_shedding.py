@@ -69,3 +69,13 @@ async def test_requests_within_the_bound_are_served(gateway: GatewayFactory) -> 
         assert (await first).status_code == 200
     assert second.status_code == 401, "below the bound the request reaches its route"
     assert second.json()["code"] == "auth.unauthenticated"
+
+
+async def test_every_operation_documents_the_overloaded_answer(gateway: GatewayFactory) -> None:
+    async with gateway() as (_app, client):
+        spec = (await client.get("/api/brain/openapi.json")).json()
+    me = spec["paths"]["/api/brain/auth/me"]["get"]["responses"]["503"]
+    assert "gateway.overloaded" in me["description"]
+    assert "application/problem+json" in me["content"]
+    operations = [op for path in spec["paths"].values() for op in path.values()]
+    assert all("503" in op["responses"] for op in operations)
