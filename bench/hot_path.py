@@ -61,6 +61,18 @@ wrk.method = "POST"
 wrk.body = '{"name": "bench key", "permissions": ["identity.member:read"]}'
 wrk.headers["Content-Type"] = "application/json"
 """
+COUNT_SHED_SCRIPT = """
+-- Counts 503 answers (load shedding, `gateway.overloaded`) apart from other failures.
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) shed = 0 end
+function response(status, headers, body) if status == 503 then shed = shed + 1 end end
+function done(summary, latency, requests)
+  local total = 0
+  for _, thread in ipairs(threads) do total = total + thread:get("shed") end
+  io.write(string.format("Shed 503: %d\\n", total))
+end
+"""
 
 
 @dataclass
@@ -70,6 +82,8 @@ class Result:
     p99_ms: float
     errors: int
     timeouts: int
+    shed: int = 0
+    """Answered at once with 503 `gateway.overloaded` (load shedding; not in `errors`)."""
     cpu_us: float = 0.0
     """Server CPU time (all its processes) per answered request, in microseconds: unlike
     requests/s, hardly moved by other work on the machine."""
@@ -134,6 +148,8 @@ def run_wrk(
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write) (\d+)", output))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     errors += int(non_2xx.group(1)) if non_2xx else 0
+    shed_match = re.search(r"Shed 503: (\d+)", output)
+    shed = int(shed_match.group(1)) if shed_match else 0
     timeouts = re.search(r"timeout (\d+)", output)
     answered = re.search(r"(\d+) requests in", output)
     if os.environ.get("BENCH_VERBOSE"):
@@ -142,8 +158,9 @@ def run_wrk(
         float(rps.group(1)),
         _ms(p50.group(1)),
         _ms(p99.group(1)),
-        errors,
+        errors - shed,
         int(timeouts.group(1)) if timeouts else 0,
+        shed,
     )
     result.cpu_us = int(answered.group(1)) if answered else 0  # requests, until `measure`
     return result
@@ -166,6 +183,7 @@ def measure(
         p99_ms=statistics.median(r.p99_ms for r in runs),
         errors=sum(r.errors for r in runs),
         timeouts=sum(r.timeouts for r in runs),
+        shed=sum(r.shed for r in runs),
         cpu_us=statistics.median(r.cpu_us for r in runs),
     )
 
@@ -198,7 +216,8 @@ def sign_up(base_url: str) -> str:
 def _row(label: str, r: Result) -> str:
     return (
         f"{label:<28} {r.rps:>9.0f} req/s  p50 {r.p50_ms:8.2f} ms  p99 {r.p99_ms:8.2f} ms"
-        f"  errors {r.errors}  time-outs {r.timeouts}  server CPU {r.cpu_us:6.0f} us/request"
+        f"  errors {r.errors}  time-outs {r.timeouts}  shed {r.shed}"
+        f"  server CPU {r.cpu_us:6.0f} us/request"
     )
 
 
@@ -267,8 +286,12 @@ def run_backend(
         "--port", str(bare_port), "--workers", workers, "--log-level", "warning",
         "--no-access-log", "--backlog", "4096",
     ]  # fmt: skip
+    if options.max_in_flight:
+        env["BIZOSAAS_GATEWAY_MAX_IN_FLIGHT"] = str(options.max_in_flight)
     write_script = root / "write.lua"
-    write_script.write_text(WRITE_SCRIPT)
+    write_script.write_text(WRITE_SCRIPT + COUNT_SHED_SCRIPT)
+    read_script = root / "read.lua"
+    read_script.write_text(COUNT_SHED_SCRIPT)
     results: dict[str, Result] = {}
     base_url = f"http://127.0.0.1:{port}"
     with contextlib.ExitStack() as stack:
@@ -281,9 +304,9 @@ def run_backend(
         token = sign_up(base_url)
         auth = {"Authorization": f"Bearer {token}"}
         targets = {
-            "me": (f"{base_url}{ME}", auth, None, server_process.pid),
+            "me": (f"{base_url}{ME}", auth, read_script, server_process.pid),
             "write": (f"{base_url}{WRITE}", auth, write_script, server_process.pid),
-            "bare": (f"http://127.0.0.1:{bare_port}{BARE}", {}, None, bare_process.pid),
+            "bare": (f"http://127.0.0.1:{bare_port}{BARE}", {}, read_script, bare_process.pid),
         }
         for connections in CONNECTIONS:
             for route in options.routes.split(","):
@@ -309,7 +332,8 @@ def report(name: str, results: dict[str, Result], refreshes: float, target: int)
     if me_1000:
         print(
             f"  c=1000: /me p99 {me_1000.p99_ms:.1f} ms (target < 100 ms), errors"
-            f" {me_1000.errors}, time-outs {me_1000.timeouts} (target: zero)"
+            f" {me_1000.errors}, time-outs {me_1000.timeouts} (target: zero); shed (503"
+            f" gateway.overloaded) {me_1000.shed}"
         )
     print(f"  token refreshes: {refreshes:.0f}/s per core (target >= {target})")
 
@@ -327,6 +351,13 @@ def main() -> None:
     parser.add_argument("--only", default="sqlite,postgres")
     parser.add_argument("--routes", default="me,write,bare")
     parser.add_argument("--refresh-rounds", type=int, default=5)
+    parser.add_argument(
+        "--max-in-flight",
+        type=int,
+        default=None,
+        help="the servers' load-shedding bound (BIZOSAAS_GATEWAY_MAX_IN_FLIGHT); default: "
+        "the setting's default",
+    )
     parser.add_argument("--postgres-url", default=backends.postgres_admin_url())
     parser.add_argument("--redis-url", default=backends.redis_test_url())
     options = parser.parse_args()

@@ -55,6 +55,14 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(
         default=10, ge=1, le=500, description="PostgreSQL connections per process (and overflow)."
     )
+    sqlite_write_connections: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="SQLite (embedded): writing connections per process. SQLite has one "
+        "writer at a time; writers beyond these queue in order in the process instead of "
+        "retrying the file's write lock. Reads use connections of their own and never wait.",
+    )
     redis_url: str | None = Field(
         default=None, description="Redis URL. Unset: cache, pub/sub and limits are in-process."
     )
@@ -173,6 +181,14 @@ class Settings(BaseSettings):
     )
     gateway_max_body_bytes: int = Field(
         default=10 * 1024 * 1024, ge=1024, description="Largest request body accepted (413 above)."
+    )
+    gateway_max_in_flight: int = Field(
+        default=256,
+        ge=1,
+        description="Load shedding: HTTP requests one process works on at once. Beyond it a "
+        "request is answered at once with 503 `gateway.overloaded` and `Retry-After: 1` instead "
+        "of queueing (health and metrics exempt). Latency under overload stays near this "
+        "number divided by the process's requests/s.",
     )
     gateway_health_interval: float = Field(
         default=5.0, gt=0, le=300, description="Seconds between active upstream health checks."

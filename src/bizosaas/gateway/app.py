@@ -6,11 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 
 from bizosaas import __version__
 from bizosaas.gateway import catalog, health
 from bizosaas.gateway.assembly import BrainApp, install_gateway
 from bizosaas.gateway.forwarded import TrustedProxyMiddleware
+from bizosaas.gateway.load_shedding import LoadSheddingMiddleware
 from bizosaas.gateway.metrics import metrics_router
 from bizosaas.gateway.middleware import RequestContextMiddleware
 from bizosaas.gateway.platform import Platform
@@ -20,6 +22,12 @@ from bizosaas.kit.db import Database
 from bizosaas.settings import Settings
 
 API_PREFIX = "/api/brain"
+NO_OPENTELEMETRY: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+}
 
 
 def create_app(settings: Settings, *, database: Database | None = None) -> FastAPI:
@@ -47,6 +55,9 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
         redoc_url=None,
         openapi_url=f"{API_PREFIX}/openapi.json",
         lifespan=lifespan,
+        # Metrics are Prometheus's and logs structlog's (kit/observability.py); FastAPI's own
+        # OpenTelemetry hooks would only cost a provider lookup on every request.
+        telemetry=NO_OPENTELEMETRY,
     )
     app.state.platform = platform
     app.state.settings = settings
@@ -60,6 +71,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
 
     install_problem_handlers(app)
     gateway = install_gateway(app, platform)
+    app.add_middleware(LoadSheddingMiddleware, max_in_flight=settings.gateway_max_in_flight)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(TrustedProxyMiddleware, trusted=settings.trusted_proxies)
 

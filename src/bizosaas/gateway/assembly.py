@@ -2,6 +2,7 @@
 
 Request path (outermost first), all pure ASGI:
   RequestContextMiddleware (request id, access log, metrics, 500s; added by app.py)
+  LoadSheddingMiddleware   (503 gateway.overloaded past the in-flight bound; added by app.py)
   SecurityMiddleware       (security headers, CORS, body limit)
   RateLimitMiddleware      (limits, per IP / user / tenant)
   ResponseCacheMiddleware  (cacheable GETs, event invalidation)

@@ -159,6 +159,7 @@ ERROR_DESCRIPTIONS = {
     413: "The body is larger than the gateway accepts",
     422: "The input is not valid; `errors` names each field at fault",
     429: "Too many requests; retry after `Retry-After` seconds",
+    503: "The server is overloaded (`gateway.overloaded`); retry after `Retry-After` seconds",
 }
 
 
@@ -168,7 +169,7 @@ def _problem_content(status: int) -> dict[str, Any]:
 
 
 def error_statuses(operation: Operation) -> set[int]:
-    statuses = {429}
+    statuses = {429, 503}  # every operation may be rate limited or shed under load
     if operation.credential is not None:
         statuses.add(401)
     if operation.checks_caller:

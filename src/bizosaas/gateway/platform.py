@@ -101,7 +101,9 @@ class Platform:
         owns_database = database is None
         if database is None:
             database = Database.from_url(
-                settings.effective_database_url, pool_size=settings.database_pool_size
+                settings.effective_database_url,
+                pool_size=settings.database_pool_size,
+                sqlite_writers=settings.sqlite_write_connections,
             )
         relay = (
             OutboxRelay(database, bus, poll_interval=settings.outbox_poll_interval)

@@ -21,7 +21,7 @@ from typing import Annotated, Any, Protocol, TypeVar, cast
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.kit.deps import get_session
+from bizosaas.kit.deps import get_read_session, get_session
 from bizosaas.kit.errors import PermissionDenied, Unauthenticated
 from bizosaas.kit.events import Event
 from bizosaas.kit.tenancy import TenantScope, bind_tenant
@@ -189,6 +189,21 @@ async def tenant_session(
 
 
 TenantSession = Annotated[AsyncSession, Depends(tenant_session)]
+
+
+async def tenant_read_session(
+    principal: CurrentPrincipal,
+    session: Annotated[AsyncSession, Depends(get_read_session, scope="function")],
+) -> AsyncSession:
+    """`tenant_session` for routes that only read: the read-only unit of work (kit/deps.py's
+    `ReadSession`), bound to the caller's tenant. On SQLite it never waits for the writer."""
+    if principal.scope is None:
+        raise PermissionDenied("This endpoint acts within a tenant; use a tenant credential.")
+    await bind_tenant(session, principal.scope)
+    return session
+
+
+TenantReadSession = Annotated[AsyncSession, Depends(tenant_read_session)]
 
 
 def scope_of(principal: Principal) -> TenantScope:

@@ -27,7 +27,7 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 from bizosaas.kit.ids import uuid7
-from bizosaas.kit.sqlite_reads import READER_BUSY_TIMEOUT_MS, inline_connector
+from bizosaas.kit.sqlite_reads import READER_BUSY_TIMEOUT_MS, InlineConnection, inline_connector
 from bizosaas.kit.tenancy import READ_ONLY_KEY, TenantScope, bind_tenant
 
 NAMING_CONVENTION = {
@@ -108,20 +108,41 @@ def _configure_sqlite(engine: AsyncEngine, *, read_only: bool = False) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql(begin)
+        driver = connection.connection.driver_connection
+        if isinstance(driver, InlineConnection):
+            driver.begin()  # straight to sqlite3: a read's BEGIN needs no trip through SQLAlchemy
+        else:
+            connection.exec_driver_sql(begin)
+
+
+SQLITE_WRITERS = 1
+"""Writing connections per process on a SQLite file (see `create_engine`)."""
 
 
 def create_engine(
-    url: str, *, pool_size: int = 10, null_pool: bool = False, read_only: bool = False
+    url: str,
+    *,
+    pool_size: int = 10,
+    null_pool: bool = False,
+    read_only: bool = False,
+    sqlite_writers: int = SQLITE_WRITERS,
 ) -> AsyncEngine:
     """`read_only` (SQLite): connections that refuse writes, read without locking and run on
     the event loop's thread (see `_configure_sqlite`, kit/sqlite_reads.py); PostgreSQL marks
-    read-only transactions instead (`Database.unit_of_work`)."""
+    read-only transactions instead (`Database.unit_of_work`).
+
+    A SQLite file has one writer at a time, so a process gets `sqlite_writers` writing
+    connections and no overflow: writers beyond them wait their turn in the pool's queue (in
+    order, on the event loop, for at most the pool's 30 s time-out) instead of each holding a
+    connection and retrying the write lock in SQLite's busy handler, which under load spins
+    on threads, costs CPU and serves nobody in order."""
     options: dict[str, Any] = {}
     if null_pool:
         options["poolclass"] = NullPool
     elif is_postgres(url):
         options.update(pool_size=pool_size, max_overflow=pool_size)
+    elif _is_sqlite_file(url) and not read_only:
+        options.update(pool_size=sqlite_writers, max_overflow=0)
     if read_only and _is_sqlite_file(url):
         # Read-only SQLite connections run on the event loop's thread (kit/sqlite_reads.py).
         options["async_creator"] = inline_connector(str(make_url(url).database))
@@ -216,8 +237,10 @@ class Database:
         self._after_commit_hooks: list[CommitHook] = []
 
     @classmethod
-    def from_url(cls, url: str, *, pool_size: int = 10) -> Database:
-        return cls(create_engine(url, pool_size=pool_size), url=url)
+    def from_url(
+        cls, url: str, *, pool_size: int = 10, sqlite_writers: int = SQLITE_WRITERS
+    ) -> Database:
+        return cls(create_engine(url, pool_size=pool_size, sqlite_writers=sqlite_writers), url=url)
 
     def on_commit(self, hook: CommitHook) -> None:
         """Run `hook(session)` after every successful `unit_of_work` commit (e.g. wake the relay)."""

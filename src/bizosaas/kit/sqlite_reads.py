@@ -108,6 +108,11 @@ class InlineConnection:
     def cursor(self) -> _InlineCursor:
         return _InlineCursor(self._conn.cursor())
 
+    def begin(self) -> None:
+        """BEGIN (deferred: under WAL a reader takes no lock), called by the engine's `begin`
+        hook directly rather than through a cursor."""
+        self._conn.execute("BEGIN")
+
     async def commit(self) -> None:
         self._conn.commit()
 

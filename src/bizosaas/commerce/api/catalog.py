@@ -27,7 +27,7 @@ from bizosaas.commerce.schemas import (
     ProductTypeUpdate,
 )
 from bizosaas.commerce.service import catalog
-from bizosaas.kit.auth import TenantSession, scope_of
+from bizosaas.kit.auth import TenantReadSession, TenantSession, scope_of
 
 router = APIRouter()
 
@@ -36,7 +36,7 @@ router = APIRouter()
 
 @router.get("/product-types", summary="Product types of my store", tags=["commerce: catalogue"])
 async def list_product_types(
-    principal: ProductReader, session: TenantSession
+    principal: ProductReader, session: TenantReadSession
 ) -> list[ProductTypeRead]:
     return await catalog.list_product_types(session, scope=scope_of(principal))
 
@@ -61,7 +61,7 @@ async def create_product_type(
     responses=errors(),
 )
 async def read_product_type(
-    product_type_id: uuid.UUID, principal: ProductReader, session: TenantSession
+    product_type_id: uuid.UUID, principal: ProductReader, session: TenantReadSession
 ) -> ProductTypeRead:
     return await catalog.read_product_type(
         session, scope=scope_of(principal), product_type_id=product_type_id
@@ -104,7 +104,9 @@ async def delete_product_type(
 
 
 @router.get("/categories", summary="The category tree, flat", tags=["commerce: catalogue"])
-async def list_categories(principal: CategoryReader, session: TenantSession) -> list[CategoryRead]:
+async def list_categories(
+    principal: CategoryReader, session: TenantReadSession
+) -> list[CategoryRead]:
     return await catalog.list_categories(session, scope=scope_of(principal))
 
 
@@ -128,7 +130,7 @@ async def create_category(
     responses=errors(),
 )
 async def read_category(
-    category_id: uuid.UUID, principal: CategoryReader, session: TenantSession
+    category_id: uuid.UUID, principal: CategoryReader, session: TenantReadSession
 ) -> CategoryRead:
     return await catalog.read_category(session, scope=scope_of(principal), category_id=category_id)
 
@@ -165,7 +167,7 @@ async def delete_category(
 
 @router.get("/collections", summary="Collections of my store", tags=["commerce: catalogue"])
 async def list_collections(
-    principal: CollectionReader, session: TenantSession
+    principal: CollectionReader, session: TenantReadSession
 ) -> list[CollectionRead]:
     return await catalog.list_collections(session, scope=scope_of(principal))
 
@@ -190,7 +192,7 @@ async def create_collection(
     responses=errors(),
 )
 async def read_collection(
-    collection_id: uuid.UUID, principal: CollectionReader, session: TenantSession
+    collection_id: uuid.UUID, principal: CollectionReader, session: TenantReadSession
 ) -> CollectionRead:
     return await catalog.read_collection(
         session, scope=scope_of(principal), collection_id=collection_id

@@ -22,7 +22,7 @@ from bizosaas.commerce.schemas import (
     WarehouseUpdate,
 )
 from bizosaas.commerce.service import channels, inventory
-from bizosaas.kit.auth import TenantSession, scope_of
+from bizosaas.kit.auth import TenantReadSession, TenantSession, scope_of
 
 router = APIRouter()
 
@@ -30,7 +30,7 @@ router = APIRouter()
 
 
 @router.get("/channels", summary="Sales channels of my store", tags=["commerce: channels"])
-async def list_channels(principal: ChannelReader, session: TenantSession) -> list[ChannelRead]:
+async def list_channels(principal: ChannelReader, session: TenantReadSession) -> list[ChannelRead]:
     return await channels.list_channels(session, scope=scope_of(principal))
 
 
@@ -51,7 +51,7 @@ async def create_channel(
     "/channels/{channel_id}", summary="One channel", tags=["commerce: channels"], responses=errors()
 )
 async def read_channel(
-    channel_id: uuid.UUID, principal: ChannelReader, session: TenantSession
+    channel_id: uuid.UUID, principal: ChannelReader, session: TenantReadSession
 ) -> ChannelRead:
     return await channels.read_channel(session, scope=scope_of(principal), channel_id=channel_id)
 
@@ -75,7 +75,7 @@ async def update_channel(
 
 @router.get("/warehouses", summary="Warehouses of my store", tags=["commerce: inventory"])
 async def list_warehouses(
-    principal: InventoryReader, session: TenantSession
+    principal: InventoryReader, session: TenantReadSession
 ) -> list[WarehouseRead]:
     return await inventory.list_warehouses(session, scope=scope_of(principal))
 
@@ -100,7 +100,7 @@ async def create_warehouse(
     responses=errors(),
 )
 async def read_warehouse(
-    warehouse_id: uuid.UUID, principal: InventoryReader, session: TenantSession
+    warehouse_id: uuid.UUID, principal: InventoryReader, session: TenantReadSession
 ) -> WarehouseRead:
     return await inventory.read_warehouse(
         session, scope=scope_of(principal), warehouse_id=warehouse_id
@@ -144,7 +144,7 @@ async def delete_warehouse(
     responses=errors(),
 )
 async def variant_stock(
-    variant_id: uuid.UUID, principal: InventoryReader, session: TenantSession
+    variant_id: uuid.UUID, principal: InventoryReader, session: TenantReadSession
 ) -> list[StockRead]:
     return await inventory.stock_of_variant(
         session, scope=scope_of(principal), variant_id=variant_id

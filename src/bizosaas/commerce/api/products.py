@@ -25,7 +25,7 @@ from bizosaas.commerce.schemas import (
 )
 from bizosaas.commerce.search import ProductSort
 from bizosaas.commerce.service import catalog, channels, listing
-from bizosaas.kit.auth import TenantSession, scope_of
+from bizosaas.kit.auth import TenantReadSession, TenantSession, scope_of
 from bizosaas.kit.text import SingleLine
 
 router = APIRouter(tags=["commerce: products"])
@@ -51,7 +51,7 @@ SearchText = Annotated[
 async def list_products(
     *,
     principal: ProductReader,
-    session: TenantSession,
+    session: TenantReadSession,
     q: SearchText | None = None,
     category_id: Annotated[
         uuid.UUID | None, Query(description="In this category or any below it.")
@@ -111,7 +111,7 @@ async def create_product(
 
 @router.get("/products/{product_id}", summary="One product", responses=errors())
 async def read_product(
-    product_id: uuid.UUID, principal: ProductReader, session: TenantSession
+    product_id: uuid.UUID, principal: ProductReader, session: TenantReadSession
 ) -> ProductRead:
     return await listing.read_product(session, scope=scope_of(principal), product_id=product_id)
 
@@ -157,7 +157,7 @@ async def add_variant(
 
 @router.get("/variants/{variant_id}", summary="One variant", responses=errors())
 async def read_variant(
-    variant_id: uuid.UUID, principal: ProductReader, session: TenantSession
+    variant_id: uuid.UUID, principal: ProductReader, session: TenantReadSession
 ) -> VariantRead:
     return await listing.read_variant(session, scope=scope_of(principal), variant_id=variant_id)
 

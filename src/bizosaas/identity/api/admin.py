@@ -12,7 +12,7 @@ from bizosaas.identity.auth import Identity
 from bizosaas.identity.membership import platform_admin
 from bizosaas.identity.schemas import LoginUnlock, MailRead, TenantCreate, TenantRead, UserRead
 from bizosaas.kit.auth import Principal, require_super_admin
-from bizosaas.kit.deps import DbSession
+from bizosaas.kit.deps import DbSession, ReadSession
 
 Responses = dict[int | str, dict[str, Any]]
 router = APIRouter(prefix="/admin", tags=["identity: platform admin"])
@@ -21,7 +21,7 @@ FORBIDDEN: Responses = {403: {"description": "Platform administrators only"}}
 
 
 @router.get("/tenants", summary="Every tenant", responses=FORBIDDEN)
-async def list_tenants(_admin: SuperAdmin, session: DbSession) -> list[TenantRead]:
+async def list_tenants(_admin: SuperAdmin, session: ReadSession) -> list[TenantRead]:
     return await platform_admin.admin_list_tenants(session)
 
 
@@ -59,7 +59,7 @@ async def reactivate_tenant(
 @router.get("/users", summary="Every user", responses=FORBIDDEN)
 async def list_users(
     _admin: SuperAdmin,
-    session: DbSession,
+    session: ReadSession,
     q: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[UserRead]:
@@ -86,7 +86,7 @@ async def unlock_login(
 @router.get("/mail", summary="Messages in the local mail sink", responses=FORBIDDEN)
 async def list_mail(
     _admin: SuperAdmin,
-    session: DbSession,
+    session: ReadSession,
     to: Annotated[str | None, Query(max_length=320)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[MailRead]:
@@ -94,5 +94,5 @@ async def list_mail(
 
 
 @router.get("/mail/{message_id}", summary="One message of the mail sink", responses=FORBIDDEN)
-async def get_mail(message_id: uuid.UUID, _admin: SuperAdmin, session: DbSession) -> MailRead:
+async def get_mail(message_id: uuid.UUID, _admin: SuperAdmin, session: ReadSession) -> MailRead:
     return await platform_admin.get_mail(session, message_id=message_id)

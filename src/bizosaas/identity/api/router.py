@@ -258,7 +258,7 @@ async def switch_tenant(
 
 
 @router.get("/sessions", summary="My active sessions", responses=PROBLEM_401)
-async def sessions(principal: CurrentUser, session: DbSession) -> list[SessionRead]:
+async def sessions(principal: CurrentUser, session: ReadSession) -> list[SessionRead]:
     rows = await user_sessions.list_sessions(session, user_id=principal.subject)
     return [
         SessionRead.model_validate(row).model_copy(

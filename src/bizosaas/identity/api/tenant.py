@@ -29,7 +29,7 @@ from bizosaas.identity.schemas import (
     MemberRead,
     RoleChange,
 )
-from bizosaas.kit.auth import Principal, TenantSession, require, scope_of
+from bizosaas.kit.auth import Principal, TenantReadSession, TenantSession, require, scope_of
 from bizosaas.kit.deps import DbSession
 from bizosaas.kit.idempotency import IdempotencyKey, IdempotentRoute
 
@@ -50,7 +50,7 @@ AuditReader = Annotated[Principal, Depends(require("identity.audit:read"))]
 
 
 @router.get("/members", summary="Members of my tenant", responses=FORBIDDEN)
-async def list_members(principal: MemberReader, session: TenantSession) -> list[MemberRead]:
+async def list_members(principal: MemberReader, session: TenantReadSession) -> list[MemberRead]:
     return await members.list_members(session, scope=scope_of(principal))
 
 
@@ -105,7 +105,7 @@ async def remove_member(
 
 @router.get("/invitations", summary="Invitations of my tenant", responses=FORBIDDEN)
 async def list_invitations(
-    principal: InvitationReader, session: TenantSession
+    principal: InvitationReader, session: TenantReadSession
 ) -> list[InvitationRead]:
     return await members.list_invitations(session, scope=scope_of(principal))
 
@@ -184,7 +184,7 @@ async def accept_invitation(
 
 
 @router.get("/api-keys", summary="API keys of my tenant", responses=FORBIDDEN)
-async def list_api_keys(principal: KeyReader, session: TenantSession) -> list[ApiKeyRead]:
+async def list_api_keys(principal: KeyReader, session: TenantReadSession) -> list[ApiKeyRead]:
     return await api_keys.list_api_keys(session, scope=scope_of(principal))
 
 
@@ -235,7 +235,7 @@ async def revoke_api_key(
 @router.get("/audit", summary="My tenant's audit log, newest first", responses=FORBIDDEN)
 async def list_audit(
     principal: AuditReader,
-    session: TenantSession,
+    session: TenantReadSession,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     before: datetime | None = None,
     action: Annotated[str | None, Query(max_length=60)] = None,

@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, insert, or_, select, update
+from sqlalchemy import Row, and_, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.identity.models import (
@@ -130,6 +130,47 @@ async def revoke_live_sessions(
 
 
 # -- refresh tokens (database store) --------------------------------------------------------
+# Built once at import: building a statement, and its cache key, cost more than running it.
+
+_TOKEN_STATE = (
+    select(
+        RefreshToken.id,
+        RefreshToken.used_at,
+        RefreshToken.expires_at,
+        AuthSession.id.label("session_id"),
+        AuthSession.user_id,
+        AuthSession.tenant_id,
+        AuthSession.revoked_at,
+        AuthSession.expires_at.label("session_expires_at"),
+        AuthSession.last_seen_at,
+        User.is_active,
+        User.is_super_admin,
+        Membership.role,
+        Tenant.status,
+    )
+    .join(AuthSession, AuthSession.id == RefreshToken.session_id)
+    .join(User, User.id == AuthSession.user_id)
+    .outerjoin(
+        Membership,
+        and_(
+            Membership.user_id == AuthSession.user_id,
+            Membership.tenant_id == AuthSession.tenant_id,
+        ),
+    )
+    .outerjoin(Tenant, Tenant.id == AuthSession.tenant_id)
+    .where(RefreshToken.token_hash == bindparam("token_hash"))
+)
+_CLAIM_TOKEN = (
+    update(RefreshToken)
+    .where(RefreshToken.id == bindparam("token_id"), RefreshToken.used_at.is_(None))
+    .values(used_at=bindparam("now"))
+)
+_ADD_TOKEN = insert(RefreshToken)
+_TOUCH_SESSION = (
+    update(AuthSession)
+    .where(AuthSession.id == bindparam("session_id"))
+    .values(last_seen_at=bindparam("now"))
+)
 
 
 async def add_refresh_token(
@@ -137,13 +178,14 @@ async def add_refresh_token(
 ) -> None:
     connection = await session.connection()
     await connection.execute(
-        insert(RefreshToken).values(
-            id=uuid7(),
-            session_id=session_id,
-            token_hash=token_hash,
-            created_at=utcnow(),
-            expires_at=expires_at,
-        )
+        _ADD_TOKEN,
+        {
+            "id": uuid7(),
+            "session_id": session_id,
+            "token_hash": token_hash,
+            "created_at": utcnow(),
+            "expires_at": expires_at,
+        },
     )
 
 
@@ -152,51 +194,16 @@ async def refresh_token_state(
 ) -> Row[*tuple[Any, ...]] | None:
     """The token with its session, user, membership role and tenant status, in one read."""
     connection = await session.connection()
-    return (
-        await connection.execute(
-            select(
-                RefreshToken.id,
-                RefreshToken.used_at,
-                RefreshToken.expires_at,
-                AuthSession.id.label("session_id"),
-                AuthSession.user_id,
-                AuthSession.tenant_id,
-                AuthSession.revoked_at,
-                AuthSession.expires_at.label("session_expires_at"),
-                AuthSession.last_seen_at,
-                User.is_active,
-                User.is_super_admin,
-                Membership.role,
-                Tenant.status,
-            )
-            .join(AuthSession, AuthSession.id == RefreshToken.session_id)
-            .join(User, User.id == AuthSession.user_id)
-            .outerjoin(
-                Membership,
-                and_(
-                    Membership.user_id == AuthSession.user_id,
-                    Membership.tenant_id == AuthSession.tenant_id,
-                ),
-            )
-            .outerjoin(Tenant, Tenant.id == AuthSession.tenant_id)
-            .where(RefreshToken.token_hash == token_hash)
-        )
-    ).first()
+    return (await connection.execute(_TOKEN_STATE, {"token_hash": token_hash})).first()
 
 
 async def claim_refresh_token(session: AsyncSession, *, token_id: uuid.UUID) -> bool:
     """Mark the token used, atomically: False when another request already used it."""
-    result = await session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.id == token_id, RefreshToken.used_at.is_(None))
-        .values(used_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    return bool(getattr(result, "rowcount", 0) == 1)
+    connection = await session.connection()
+    result = await connection.execute(_CLAIM_TOKEN, {"token_id": token_id, "now": utcnow()})
+    return result.rowcount == 1
 
 
 async def touch_session(session: AsyncSession, *, session_id: uuid.UUID, now: datetime) -> None:
     connection = await session.connection()
-    await connection.execute(
-        update(AuthSession).where(AuthSession.id == session_id).values(last_seen_at=now)
-    )
+    await connection.execute(_TOUCH_SESSION, {"session_id": session_id, "now": now})
