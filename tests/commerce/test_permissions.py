@@ -42,7 +42,7 @@ async def test_anonymous_callers_are_refused(client: httpx.AsyncClient) -> None:
 
 def test_module_declares_read_and_write_for_each_resource() -> None:
     resources = {name.split(".")[1].split(":")[0] for name in module.permissions}
-    assert resources == {"product", "category", "collection", "channel", "inventory"}
+    assert resources == {"product", "category", "collection", "channel", "inventory", "payment"}
     assert all(
         f"commerce.{r}:{a}" in module.permissions for r in resources for a in ("read", "write")
     )

@@ -15,6 +15,7 @@ RESOURCES = {
     "collection": "collections",
     "channel": "sales channels",
     "inventory": "warehouses, stock levels, allocations and releases",
+    "payment": "payments (captures, voids, refunds) and the store's payment settings",
 }
 
 COMMERCE_PERMISSIONS: dict[str, str] = {
@@ -35,3 +36,5 @@ ChannelReader = Annotated[Principal, Depends(require("commerce.channel:read"))]
 ChannelWriter = Annotated[Principal, Depends(require("commerce.channel:write"))]
 InventoryReader = Annotated[Principal, Depends(require("commerce.inventory:read"))]
 InventoryWriter = Annotated[Principal, Depends(require("commerce.inventory:write"))]
+PaymentReader = Annotated[Principal, Depends(require("commerce.payment:read"))]
+PaymentWriter = Annotated[Principal, Depends(require("commerce.payment:write"))]

@@ -89,6 +89,11 @@ Machine access and audit (credentials/api_keys.py, records/audit.py)
       details=None)   (for other domains' security-relevant acts, e.g. approval decisions;
       `tenant_id` from verified data, the entry commits with the caller's change)
 
+Tenants by slug (membership/lookup.py)
+  active_tenant_id(session, *, slug) -> uuid | None   (an active tenant's id; the slug comes
+      from a URL, so what is done for it must be verified otherwise, e.g. a webhook signature)
+  tenant_slug(session, *, tenant_id) -> str | None
+
 Platform administration, super admins only (membership/platform_admin.py)
   admin_list_tenants(session) / admin_create_tenant(session, *, name, slug=None, actor=None)
   admin_set_tenant_status(session, *, identity, tenant_id, suspended, actor=None)
@@ -118,6 +123,7 @@ from bizosaas.identity.membership.account import (
     request_password_reset,
     verify_email,
 )
+from bizosaas.identity.membership.lookup import active_tenant_id, tenant_slug
 from bizosaas.identity.membership.members import (
     accept_invitation,
     change_member_role,
@@ -173,6 +179,7 @@ __all__ = [
     "IdentityContext",
     "VerifiedLogin",
     "accept_invitation",
+    "active_tenant_id",
     "admin_create_tenant",
     "admin_failed_logins",
     "admin_list_tenants",
@@ -221,6 +228,7 @@ __all__ = [
     "start_api_session",
     "switch_tenant",
     "tenant_may_send",
+    "tenant_slug",
     "verified_login_for",
     "verify_email",
     "verify_login",
