@@ -17,6 +17,7 @@ reports what our own API call already recorded changes nothing.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import stripe
@@ -73,11 +74,13 @@ async def receive_stripe_event(
     if secret is None:
         raise PaymentProviderNotConfigured("The store has no Stripe webhook signing secret.")
     try:
-        event = stripe.Webhook.construct_event(payload.decode("utf-8"), signature, secret)
+        stripe.Webhook.construct_event(payload.decode("utf-8"), signature, secret)
     except (stripe.SignatureVerificationError, ValueError, UnicodeDecodeError):
         raise WebhookSignatureInvalid(
             "The Stripe-Signature header does not verify with the store's signing secret."
         ) from None
+    # Verified: read the body as the plain JSON it is (the SDK's objects are not dicts).
+    event = json.loads(payload)
     event_id, event_type = str(event["id"]), str(event["type"])
     if not await _first_delivery(session, scope=scope, event_id=event_id, event_type=event_type):
         return WebhookReceipt(event_id=event_id, type=event_type, applied=False, duplicate=True)
