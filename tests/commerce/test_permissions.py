@@ -51,6 +51,7 @@ def test_module_declares_read_and_write_for_each_resource() -> None:
         "order",
         "discount",
         "shipping",
+        "payment",
     }
     # a customer's own orders (the `client` role's `*.own:read`), read only
     assert [name for name in module.permissions if ".own:" in name] == ["commerce.own:read"]

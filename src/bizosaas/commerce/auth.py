@@ -18,6 +18,7 @@ RESOURCES = {
     "order": "orders, their fulfilments, returns, notes and timeline",
     "discount": "vouchers and promotions",
     "shipping": "shipping zones and methods, and tax settings",
+    "payment": "payments (captures, voids, refunds) and the store's payment settings",
 }
 
 COMMERCE_PERMISSIONS: dict[str, str] = {
@@ -46,3 +47,5 @@ DiscountWriter = Annotated[Principal, Depends(require("commerce.discount:write")
 ShippingReader = Annotated[Principal, Depends(require("commerce.shipping:read"))]
 ShippingWriter = Annotated[Principal, Depends(require("commerce.shipping:write"))]
 OwnOrdersReader = Annotated[Principal, Depends(require("commerce.own:read"))]
+PaymentReader = Annotated[Principal, Depends(require("commerce.payment:read"))]
+PaymentWriter = Annotated[Principal, Depends(require("commerce.payment:write"))]

@@ -50,8 +50,6 @@ A user's own sessions (sessions/user_sessions.py)
 
 Tenants and people (membership/)
   create_tenant(session, *, name, slug=None) -> Tenant
-  active_tenant_by_slug(session, *, slug) -> TenantRead | None   (public storefronts; None for
-      an unknown or suspended tenant)
   create_user(session, *, identity, email, password, full_name, super_admin=False,
       verified=False) -> User
   create_invitation(session, *, identity, scope, actor, email, role, ip=None)
@@ -91,6 +89,12 @@ Machine access and audit (credentials/api_keys.py, records/audit.py)
       details=None)   (for other domains' security-relevant acts, e.g. approval decisions;
       `tenant_id` from verified data, the entry commits with the caller's change)
 
+Tenants by slug (membership/lookup.py)
+  active_tenant_by_slug(session, *, slug) -> TenantRead | None   (public storefronts, webhooks;
+      None for an unknown or suspended tenant. The slug comes from a URL: what is done for it
+      beyond public reading must be verified otherwise, e.g. a webhook signature)
+  tenant_slug(session, *, tenant_id) -> str | None
+
 Platform administration, super admins only (membership/platform_admin.py)
   admin_list_tenants(session) / admin_create_tenant(session, *, name, slug=None, actor=None)
   admin_set_tenant_status(session, *, identity, tenant_id, suspended, actor=None)
@@ -120,6 +124,7 @@ from bizosaas.identity.membership.account import (
     request_password_reset,
     verify_email,
 )
+from bizosaas.identity.membership.lookup import active_tenant_by_slug, tenant_slug
 from bizosaas.identity.membership.members import (
     accept_invitation,
     change_member_role,
@@ -142,12 +147,7 @@ from bizosaas.identity.membership.platform_admin import (
     list_mail,
 )
 from bizosaas.identity.membership.profile import me
-from bizosaas.identity.membership.registration import (
-    active_tenant_by_slug,
-    create_tenant,
-    create_user,
-    register,
-)
+from bizosaas.identity.membership.registration import create_tenant, create_user, register
 from bizosaas.identity.records.audit import list_audit_events
 from bizosaas.identity.records.audit import record as record_audit
 from bizosaas.identity.sessions.mfa_login import (
@@ -229,6 +229,7 @@ __all__ = [
     "start_api_session",
     "switch_tenant",
     "tenant_may_send",
+    "tenant_slug",
     "verified_login_for",
     "verify_email",
     "verify_login",

@@ -94,15 +94,6 @@ def checked_tenant_name(name: str) -> str:
     return name
 
 
-async def active_tenant_by_slug(session: AsyncSession, *, slug: str) -> TenantRead | None:
-    """The active tenant with this slug (how a public storefront names its store); None for
-    an unknown or suspended one."""
-    tenant = await accounts.tenant_by_slug(session, slug=slug)
-    if tenant is None or tenant.status != TenantStatus.active.value:
-        return None
-    return TenantRead.model_validate(tenant)
-
-
 async def create_tenant(session: AsyncSession, *, name: str, slug: str | None = None) -> Tenant:
     """A new active tenant. Without `slug`, one is made from the name (unique)."""
     name = checked_tenant_name(name)
