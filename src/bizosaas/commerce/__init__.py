@@ -20,19 +20,23 @@ from bizosaas.commerce.events import COMMERCE_EVENTS
 from bizosaas.commerce.payments.context import PROVIDED_AS, PaymentContext, build_payment_context
 from bizosaas.commerce.payments.events import PAYMENT_EVENTS
 from bizosaas.commerce.router import router
+from bizosaas.commerce.service import order_payments
+from bizosaas.commerce.settings import CommerceSettings
 from bizosaas.commerce.web import NAV_LINKS
 from bizosaas.commerce.web import router as web_router
-from bizosaas.commerce.settings import CommerceSettings
 from bizosaas.kit.module import DomainModule, Services
 
 
 async def startup(services: Services) -> None:
     """Provide the payment context (`app.state.commerce_payments`): data-encryption keys for
-    the stores' provider secrets, and the Stripe HTTP client."""
+    the stores' provider secrets, the Stripe HTTP client, and the hook that lands every
+    payment change on its order."""
     services.provide(
         PROVIDED_AS,
         build_payment_context(
-            services.settings, services.module_settings("commerce", CommerceSettings)
+            services.settings,
+            services.module_settings("commerce", CommerceSettings),
+            on_payment_event=order_payments.apply_payment_change,
         ),
     )
 

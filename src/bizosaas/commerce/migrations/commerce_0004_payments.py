@@ -5,7 +5,7 @@ events, under tenant row-level security.
 catalogue directly; the orders revision adds the constraint once both are in one history.
 
 Revision ID: commerce_0004
-Revises: commerce_0001
+Revises: commerce_0002
 Create Date: 2026-12-03 16:14:29.053643
 """
 
@@ -20,7 +20,7 @@ from bizosaas.kit.db import UTCDateTime
 from bizosaas.kit.tenancy import drop_rls_statements, rls_policy_statements
 
 revision: str = "commerce_0004"
-down_revision: str | None = "commerce_0001"
+down_revision: str | None = "commerce_0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -18,11 +18,13 @@ from bizosaas.commerce.payments import service, store_settings, webhooks
 from bizosaas.commerce.payments.context import Payments
 from bizosaas.commerce.payments.schemas import (
     CaptureRequest,
+    OrderPaymentStart,
     PaymentRead,
     PaymentSettingsRead,
     PaymentSettingsUpdate,
     RefundRequest,
 )
+from bizosaas.commerce.service import order_payments
 from bizosaas.kit.auth import TenantSession, scope_of
 from bizosaas.kit.deps import DbSession
 from bizosaas.kit.idempotency import IdempotencyKey, IdempotentRoute
@@ -51,6 +53,34 @@ async def read_payment(
     payment_id: uuid.UUID, principal: PaymentReader, session: TenantSession
 ) -> PaymentRead:
     return await service.read_payment(session, scope=scope_of(principal), payment_id=payment_id)
+
+
+@router.post(
+    "/orders/{order_id}/payments",
+    status_code=201,
+    summary="Open a payment of what the order still owes, with a provider",
+    dependencies=[IdempotencyKey],
+    responses=errors(
+        conflicts="`commerce.payment_provider_not_configured`",
+        status_402=DECLINED,
+        status_502=PROVIDER_FAILED,
+    ),
+)
+async def pay_order(
+    order_id: uuid.UUID,
+    data: OrderPaymentStart,
+    principal: PaymentWriter,
+    session: TenantSession,
+    context: Payments,
+) -> PaymentRead:
+    return await order_payments.pay_order(
+        session,
+        context=context,
+        scope=scope_of(principal),
+        order_id=order_id,
+        provider_name=data.provider,
+        payment_method=data.payment_method,
+    )
 
 
 @router.post(

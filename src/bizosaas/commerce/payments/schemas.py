@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, SecretStr, StringConstraints
 
@@ -52,6 +52,16 @@ class PaymentRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     transactions: list[PaymentTransactionRead] = Field(default_factory=list)
+
+
+class OrderPaymentStart(BaseModel):
+    provider: Literal["manual", "stripe"] = Field(
+        description="manual: bank transfer or cash on delivery, captured when the money is in; "
+        "stripe: a PaymentIntent, authorised now when `payment_method` is given."
+    )
+    payment_method: str | None = Field(
+        default=None, max_length=255, description="Stripe: a PaymentMethod id to confirm with."
+    )
 
 
 class CaptureRequest(BaseModel):

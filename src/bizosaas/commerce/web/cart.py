@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from bizosaas.commerce.exceptions import CheckoutCompleted, CommerceNotFound
+from bizosaas.commerce.payments.context import Payments
 from bizosaas.commerce.schemas_sales import (
     Address,
     CheckoutCreate,
@@ -34,7 +35,14 @@ from bizosaas.commerce.schemas_sales import (
     CheckoutRead,
     CheckoutUpdate,
 )
-from bizosaas.commerce.service import checkout, completion, orders, shipping, storefront
+from bizosaas.commerce.service import (
+    checkout,
+    completion,
+    order_payments,
+    orders,
+    shipping,
+    storefront,
+)
 from bizosaas.commerce.service.storefront import Store
 from bizosaas.kit.auth import OptionalPrincipal, PrincipalKind
 from bizosaas.kit.deps import DbSession
@@ -319,7 +327,11 @@ async def choose_shipping(request: Request, store_slug: str, session: DbSession)
 
 @router.post("/checkout/place")
 async def place_order(
-    request: Request, store_slug: str, session: DbSession, principal: OptionalPrincipal
+    request: Request,
+    store_slug: str,
+    session: DbSession,
+    principal: OptionalPrincipal,
+    payments: Payments,
 ) -> Response:
     await read_form(request)
     store = await storefront.open_store(session, slug=store_slug)
@@ -330,7 +342,14 @@ async def place_order(
         return redirect(request, f"/store/{store.slug}/cart")
     actor = orders.Actor("customer", _customer(store, principal).user_id)
     try:
-        await completion.complete_checkout(session, scope=store.scope, token=token, actor=actor)
+        order = await completion.complete_checkout(
+            session, scope=store.scope, token=token, actor=actor
+        )
+        # The storefront's pages take payment by bank transfer or cash on delivery (the manual
+        # provider): the payment stays pending until the store marks the money received.
+        await order_payments.pay_order(
+            session, context=payments, scope=store.scope, order_id=order.id, provider_name="manual"
+        )
     except CheckoutCompleted:
         await session.rollback()  # sent twice: the first request placed it
     except Problem as problem:

@@ -11,6 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from bizosaas.commerce.payments import service as payments
+from bizosaas.commerce.payments.context import Payments
 from bizosaas.commerce.schemas_sales import FulfilmentCreate, LineQuantity, OrderStatus
 from bizosaas.commerce.service import orders
 from bizosaas.kit.module import NavLink, WebApp
@@ -21,6 +23,7 @@ from bizosaas.web.shell import WebRoute, act_and_redirect, flash, read_form, red
 router = APIRouter(prefix="/app/commerce/orders", include_in_schema=False, route_class=WebRoute)
 OrderReader = Annotated[Viewer, Depends(require_permission("commerce.order:read"))]
 OrderWriter = Annotated[Viewer, Depends(require_permission("commerce.order:write"))]
+PaymentWriter = Annotated[Viewer, Depends(require_permission("commerce.payment:write"))]
 NAV_LINK = NavLink(
     WebApp.workspace,
     "business",
@@ -102,6 +105,8 @@ async def order_detail(
         "statuses": STATUS_LABELS,
         "event_labels": EVENT_LABELS,
         "can_act": viewer.can("commerce.order:write"),
+        "payments": await payments.list_payments(session, scope=scope, order_id=order_id),
+        "can_pay": viewer.can("commerce.payment:write"),
         "left_to_send": [line for line in order.lines if line.quantity > line.fulfilled_quantity],
     }
     return page(request, WebApp.workspace, viewer, "commerce/workspace/order.html", context)
@@ -185,3 +190,31 @@ async def add_note(
     return await act_and_redirect(
         request, session, done, done=lambda _: "Note added.", to=_here(order_id)
     )
+
+
+@router.post("/{order_id}/payments/{payment_id}/{action}")
+async def payment_action(
+    request: Request,
+    *,
+    order_id: uuid.UUID,
+    payment_id: uuid.UUID,
+    action: str,
+    viewer: PaymentWriter,
+    session: WorkspaceSession,
+    context: Payments,
+) -> Response:
+    """Mark a manual payment's money received (capture), or refund all of what was captured."""
+    await read_form(request)
+    scope = workspace_scope(viewer)
+    if action == "capture":
+        done = payments.capture_payment(
+            session, context=context, scope=scope, payment_id=payment_id
+        )
+        said = "Payment marked as received."
+    elif action == "refund":
+        done = payments.refund_payment(session, context=context, scope=scope, payment_id=payment_id)
+        said = "Refunded."
+    else:
+        flash(request, "Unknown payment action.", "error")
+        return redirect(request, _here(order_id))
+    return await act_and_redirect(request, session, done, done=lambda _: said, to=_here(order_id))
