@@ -47,7 +47,7 @@ async def test_a_manual_payment_is_received_in_part_then_refunded_in_steps(desk:
     assert [p["id"] for p in listed] == [started["id"]]
     assert await desk.store.ok("GET", f"/payments?order_id={uuid.uuid4()}") == []
 
-    paid = await desk.events("commerce.order_paid")
+    paid = await desk.events("commerce.payment_captured")
     assert [(e["order_id"], e["amount"], e["amount_requested"], e["currency"]) for e in paid] == [
         (str(order_id), "30.00", "50.00", "EUR")
     ]
@@ -98,7 +98,7 @@ async def test_void_cancels_an_unpaid_payment_for_good(desk: Desk) -> None:
     again = await desk.act(pending["id"], "capture")
     assert again.status_code == 409 and again.json()["code"] == "commerce.payment_invalid_state"
     assert (await desk.read(pending["id"]))["status"] == "voided"
-    assert await desk.events("commerce.order_paid") == []
+    assert await desk.events("commerce.payment_captured") == []
 
 
 async def test_the_orders_hook_hears_every_change_in_the_same_unit_of_work(desk: Desk) -> None:

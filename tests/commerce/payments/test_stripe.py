@@ -56,7 +56,7 @@ async def test_a_card_is_authorised_captured_in_part_and_refunded_in_steps(
         ("refund", "12.50", True),
         ("refund", "17.50", True),
     ]
-    assert [e["amount"] for e in await stripe_desk.events("commerce.order_paid")] == ["30.00"]
+    assert [e["amount"] for e in await stripe_desk.events("commerce.payment_captured")] == ["30.00"]
     assert [e["total_refunded"] for e in await stripe_desk.events("commerce.payment_refunded")] == [
         "12.50",
         "30.00",
@@ -129,7 +129,7 @@ async def test_stripe_errors_are_clear_problems_and_change_nothing(
     assert failed.json()["code"] == "commerce.payment_provider_error"
 
     assert await stripe_desk.read(started["id"]) == before
-    assert await stripe_desk.events("commerce.order_paid") == []
+    assert await stripe_desk.events("commerce.payment_captured") == []
 
 
 async def test_a_wrong_secret_key_is_a_provider_error_that_does_not_quote_the_key(
@@ -158,7 +158,7 @@ async def test_an_unreachable_stripe_is_a_502_and_nothing_is_recorded_as_paid(
     assert answer.headers["content-type"].startswith("application/problem+json")
     assert answer.json()["code"] == "commerce.payment_provider_unavailable"
     assert await stripe_desk.read(started["id"]) == before
-    assert await stripe_desk.events("commerce.order_paid") == []
+    assert await stripe_desk.events("commerce.payment_captured") == []
 
     with pytest.raises(PaymentProviderUnavailable):
         await stripe_desk.start("stripe", order_id=uuid.UUID(started["order_id"]))

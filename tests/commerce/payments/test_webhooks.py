@@ -70,7 +70,7 @@ async def test_a_payment_confirmed_in_the_browser_is_paid_once_however_often_str
     payment = await stripe_desk.read(started["id"])
     assert (payment["status"], payment["captured"]) == ("captured", "42.00")
     assert [t["kind"] for t in payment["transactions"]].count("capture") == 1
-    assert [e["amount"] for e in await stripe_desk.events("commerce.order_paid")] == ["42.00"]
+    assert [e["amount"] for e in await stripe_desk.events("commerce.payment_captured")] == ["42.00"]
     assert len(await stripe_desk.events("commerce.payment_authorized")) == 1
     assert await stored_events(stripe_desk) == 2
 
@@ -102,7 +102,7 @@ async def test_a_bad_signature_is_refused_and_changes_nothing(
 
     assert await stripe_desk.read(started["id"]) == before
     assert await stored_events(stripe_desk) == 0
-    assert await stripe_desk.events("commerce.order_paid") == []
+    assert await stripe_desk.events("commerce.payment_captured") == []
     # The genuine delivery still applies afterwards.
     genuine = await deliver(stripe_desk, payload, sign(payload, webhook_secret))
     assert genuine.json()["applied"] is True

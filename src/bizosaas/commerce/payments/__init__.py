@@ -3,7 +3,7 @@ the staff API and Stripe's webhooks. See docs/commerce.md ("Payments").
 
 The checkout calls `service.start_payment(session, context=..., payable=Payable(...),
 provider_name=...)`; orders follow payments through the context's `on_payment_event` hook and
-the `commerce.payment_authorized`, `commerce.order_paid` and `commerce.payment_refunded`
+the `commerce.payment_authorized`, `commerce.payment_captured` and `commerce.payment_refunded`
 events.
 
 providers/       base.py (the interface, `Payable`, typed results), stripe.py, manual.py

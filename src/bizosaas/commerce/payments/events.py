@@ -20,8 +20,8 @@ class PaymentAuthorizedPayload(BaseModel):
     currency: str = Field(min_length=3, max_length=3)
 
 
-class OrderPaidPayload(BaseModel):
-    order_id: uuid.UUID = Field(description="The order that is now paid.")
+class PaymentCapturedPayload(BaseModel):
+    order_id: uuid.UUID = Field(description="The order the payment is for.")
     payment_id: uuid.UUID
     provider: str = Field(max_length=30, description="stripe or manual.")
     amount: Decimal = Field(description="What was captured (may be less than was asked).")
@@ -46,11 +46,11 @@ PAYMENT_AUTHORIZED = EventType(
     description="A card payment for an order was authorised: the money is held, to be "
     "captured or voided.",
 )
-ORDER_PAID = EventType(
-    "commerce.order_paid",
-    OrderPaidPayload,
-    description="A payment of an order was captured (by staff, or confirmed by Stripe): the "
-    "order is paid.",
+PAYMENT_CAPTURED = EventType(
+    "commerce.payment_captured",
+    PaymentCapturedPayload,
+    description="A payment of an order was captured (by staff, or confirmed by Stripe); "
+    "`commerce.order_paid` follows once the order's captured payments reach its total.",
 )
 PAYMENT_REFUNDED = EventType(
     "commerce.payment_refunded",
@@ -58,4 +58,4 @@ PAYMENT_REFUNDED = EventType(
     description="Part or all of an order's payment was refunded (by staff, or in Stripe).",
 )
 
-PAYMENT_EVENTS: list[EventType[Any]] = [PAYMENT_AUTHORIZED, ORDER_PAID, PAYMENT_REFUNDED]
+PAYMENT_EVENTS: list[EventType[Any]] = [PAYMENT_AUTHORIZED, PAYMENT_CAPTURED, PAYMENT_REFUNDED]

@@ -20,7 +20,7 @@ id and the refund's sequence number for a refund (each with the amount). A retry
 answer sends the same key, and Stripe replays its first answer instead of charging again.
 
 After each change the `on_payment_event` hook of the payment context (the orders code) is
-called in the same unit of work, and `commerce.payment_authorized`, `commerce.order_paid` or
+called in the same unit of work, and `commerce.payment_authorized`, `commerce.payment_captured` or
 `commerce.payment_refunded` goes to the outbox.
 """
 
@@ -36,11 +36,11 @@ from bizosaas.commerce.exceptions import CommerceNotFound
 from bizosaas.commerce.payments import repository
 from bizosaas.commerce.payments.context import PaymentChange, PaymentChangeKind, PaymentContext
 from bizosaas.commerce.payments.events import (
-    ORDER_PAID,
     PAYMENT_AUTHORIZED,
+    PAYMENT_CAPTURED,
     PAYMENT_REFUNDED,
-    OrderPaidPayload,
     PaymentAuthorizedPayload,
+    PaymentCapturedPayload,
     PaymentRefundedPayload,
 )
 from bizosaas.commerce.payments.exceptions import (
@@ -449,8 +449,8 @@ async def capture(
     payment.error_code = payment.error_message = None
     record_event(
         session,
-        ORDER_PAID,
-        OrderPaidPayload(
+        PAYMENT_CAPTURED,
+        PaymentCapturedPayload(
             order_id=payment.order_id,
             payment_id=payment.id,
             provider=payment.provider,
