@@ -91,3 +91,24 @@ async def test_another_stores_order_is_not_found_and_unchanged(
     forged = await post_form(client, "/app/commerce/orders", f"{path}/cancel", {})
     assert forged.status_code == 303
     assert (await rival.ok("GET", f"/orders/{theirs['id']}"))["status"] == "unconfirmed"
+
+
+async def test_the_order_page_marks_money_received(client: httpx.AsyncClient, shop: Store) -> None:
+    order = await place_order(client, shop)
+    started = await shop.client.post(
+        f"/api/brain/commerce/orders/{order['id']}/payments",
+        json={"provider": "manual"},
+        headers={**shop.account.headers, "Idempotency-Key": "pay-1"},
+    )
+    assert started.status_code == 201, started.text
+    payment = started.json()
+    await signed_in(client, shop)
+    here = f"/app/commerce/orders/{order['id']}"
+    page = await client.get(here, headers=HTML)
+    assert "Mark money received" in page.text
+    received = await post_form(client, here, f"{here}/payments/{payment['id']}/capture", {})
+    assert received.status_code == 303
+    page = await client.get(here, headers=HTML)
+    assert "Payment marked as received." in page.text
+    assert (await shop.ok("GET", f"/orders/{order['id']}"))["payment_status"] == "paid"
+    assert "payment_capture" in timeline_kinds(page.text)

@@ -136,6 +136,11 @@ async def test_a_guest_buys_through_the_pages(client: httpx.AsyncClient, shop: S
     orders = await shop.ok("GET", "/orders")
     assert len(orders) == 1 and orders[0]["number"] == int(number.group(1))
     assert orders[0]["total"] == "60.00" and orders[0]["email"] == "ada@example.com"
+    # Paid by bank transfer: a manual payment waits for the money.
+    payments = await shop.ok("GET", f"/payments?order_id={orders[0]['id']}")
+    assert [(p["provider"], p["status"], p["amount"]) for p in payments] == [
+        ("manual", "pending", "60.00")
+    ]
     stock = await shop.ok("GET", f"/variants/{ready.tee['id']}/stock")
     assert [(row["quantity"], row["allocated"]) for row in stock] == [(7, 3)]
 

@@ -14,6 +14,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from bizosaas.commerce.currencies import MINOR_UNITS
 from bizosaas.commerce.payments import service
 from bizosaas.commerce.payments.context import PROVIDED_AS, PaymentContext
 from bizosaas.commerce.payments.providers.base import Payable
@@ -23,6 +24,7 @@ from bizosaas.kit.outbox import OutboxEvent
 from bizosaas.kit.tenancy import trusted_scope
 from bizosaas.settings import Settings
 from tests.commerce.conftest import Store
+from tests.commerce.payments.orders import order_totalling
 from tests.commerce.stripe_fake import StripeFake
 from tests.support.lifespan import app_lifespan
 
@@ -65,8 +67,8 @@ def payments_context(app: FastAPI) -> PaymentContext:
 
 @dataclass
 class Desk:
-    """One store's payments: started through the service (the checkout's entry point), then
-    worked through the staff API."""
+    """One store's payments: started through the service (the checkout's entry point) for a
+    real order of the store, then worked through the staff API."""
 
     store: Store
     database: Database
@@ -81,9 +83,15 @@ class Desk:
         order_id: uuid.UUID | None = None,
         payment_method: str | None = None,
     ) -> dict[str, Any]:
+        if order_id is None:
+            # A payable the service refuses (no amount, an unknown currency) needs no order.
+            valid = amount_minor > 0 and currency in MINOR_UNITS
+            order_id = (
+                await order_totalling(self.store, amount_minor, currency) if valid else uuid.uuid4()
+            )
         payable = Payable(
             scope=trusted_scope(self.store.account.tenant_id),
-            order_id=order_id or uuid.uuid4(),
+            order_id=order_id,
             amount_minor=amount_minor,
             currency=currency,
             customer_email="buyer@example.com",

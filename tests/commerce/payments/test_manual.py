@@ -17,10 +17,11 @@ from bizosaas.commerce.payments.exceptions import (
 from bizosaas.commerce.payments.providers.base import Payable
 from bizosaas.kit.tenancy import trusted_scope
 from tests.commerce.payments.conftest import Desk
+from tests.commerce.payments.orders import order_totalling
 
 
 async def test_a_manual_payment_is_received_in_part_then_refunded_in_steps(desk: Desk) -> None:
-    order_id = uuid.uuid4()
+    order_id = await order_totalling(desk.store, 5000)
     started = await desk.start(order_id=order_id, amount_minor=5000)
     assert started["status"] == "pending" and started["amount"] == "50.00"
     assert started["provider"] == "manual" and started["client_secret"] is None

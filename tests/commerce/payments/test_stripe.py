@@ -10,13 +10,14 @@ import pytest
 
 from bizosaas.commerce.payments.exceptions import PaymentProviderUnavailable
 from tests.commerce.payments.conftest import Desk
+from tests.commerce.payments.orders import order_totalling
 from tests.commerce.stripe_fake import StripeFake
 
 
 async def test_a_card_is_authorised_captured_in_part_and_refunded_in_steps(
     stripe_desk: Desk, stripe_fake: StripeFake
 ) -> None:
-    order_id = uuid.uuid4()
+    order_id = await order_totalling(stripe_desk.store, 5000)
     started = await stripe_desk.start(
         "stripe", order_id=order_id, amount_minor=5000, payment_method="pm_card_visa"
     )
