@@ -197,3 +197,41 @@ async def test_signed_in_customer_sees_only_their_own_orders(
     other = await client.get(f"{base}/{theirs['id']}", headers=customer.headers)
     assert other.status_code == 404
     assert (await client.get(base)).status_code == 401
+
+
+async def test_net_prices_add_tax_and_heavy_parcels_get_freight(
+    client: httpx.AsyncClient, shop: Store
+) -> None:
+    ready = await ready_shop(shop, stock=50)
+    await shop.ok(
+        "PUT",
+        f"/channels/{ready.channel['id']}/tax",
+        json={"prices_include_tax": False, "default_rate": "7.5"},
+    )
+    cart, _ = await open_cart(
+        client, ready.slug, lines=[{"variant_id": ready.mug["id"], "quantity": 3}]
+    )
+    body = await cart.ok("PATCH", json={"shipping_address": ADDRESS, "billing_address": ADDRESS})
+    assert [o["name"] for o in body["shipping_options"]] == ["Standard"]  # 1.5 kg
+    body = await cart.ok("PATCH", f"/lines/{body['lines'][0]['id']}", json={"quantity": 10})
+    # 5 kg: freight too; standard is free over 50.00 of goods (99.90)
+    assert [(o["name"], o["price"]) for o in body["shipping_options"]] == [
+        ("Standard", "0.00"),
+        ("Freight", "30.00"),
+    ]
+    body = await cart.ok("PATCH", json={"shipping_method_id": ready.freight["id"]})
+    assert body["prices_include_tax"] is False
+    assert body["totals"] == {
+        "subtotal": "99.90",
+        "discount": "0.00",
+        "shipping": "30.00",
+        "tax": "9.74",  # 7.5 % of 99.90 (7.49) and of 30.00 (2.25), added
+        "total": "139.64",
+    }
+    assert body["lines"][0]["total"] == "107.39"
+    # a shipping address the zone does not serve drops the method and offers nothing
+    body = await cart.ok("PATCH", json={"shipping_address": {**ADDRESS, "country": "FR"}})
+    assert body["shipping_options"] == [] and body["shipping_method_id"] is None
+    response = await cart.complete()
+    assert response.status_code == 409
+    assert response.json()["code"] == "commerce.shipping_unavailable"

@@ -112,7 +112,7 @@ async def test_usage_limits_overall_and_per_customer(
     assert (await order_with("TWICE", "c@example.com")).status_code == 201
     # the limit was reached while this cart waited: completion is refused, nothing written
     refused = await second_cart.complete()
-    assert refused.status_code == 409 and refused.json()["code"] == "commerce.voucher_invalid"
+    assert refused.status_code == 409 and refused.json()["code"] == "commerce.voucher_exhausted"
     await second_cart.problem(
         "PUT", "/voucher", 409, "commerce.voucher_exhausted", json={"code": "TWICE"}
     )

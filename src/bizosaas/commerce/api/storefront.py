@@ -42,8 +42,10 @@ router = APIRouter(
     prefix="/storefront/{store_slug}", route_class=IdempotentRoute, tags=["commerce: storefront"]
 )
 
-StoreSlug = Annotated[str, Path(min_length=1, max_length=63, description="The store's slug.")]
-Token = Annotated[str, Path(min_length=20, max_length=100, description="The checkout's token.")]
+# Not length-checked in the schema on purpose: a malformed slug or token names no store or
+# checkout and answers 404 like any other unknown one, and the idempotency caller is always named.
+StoreSlug = Annotated[str, Path(description="The store's slug.")]
+Token = Annotated[str, Path(description="The checkout's token (from its creation).")]
 CHECKOUT_CONFLICTS = "`commerce.checkout_completed`, `commerce.variant_unavailable`"
 
 

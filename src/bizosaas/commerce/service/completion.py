@@ -59,6 +59,9 @@ async def complete_checkout(
     if priced.shipping is None:
         raise ShippingUnavailable("The chosen shipping method no longer serves this checkout.")
     if checkout.voucher_code and priced.voucher is None:
+        # Say why: `usable_voucher` raises voucher_invalid or voucher_exhausted.
+        found = await sales.voucher_by_code(session, scope=scope, code=checkout.voucher_code)
+        discounts.usable_voucher(found, channel_id=checkout.channel_id, now=now)
         raise VoucherInvalid("The checkout's voucher can no longer be used; remove it.")
     changed = []
     for line, variant, _ in priced.rows:
