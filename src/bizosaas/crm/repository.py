@@ -28,13 +28,14 @@ from bizosaas.crm.models import (
     OwnedRecord,
     Pipeline,
     Reminder,
+    SavedView,
     Stage,
     StageChange,
 )
 from bizosaas.kit.tenancy import TenantScope
 
 RecordT = TypeVar("RecordT", bound=OwnedRecord)
-RowT = TypeVar("RowT", Pipeline, Stage, Activity, Note, CustomField)
+RowT = TypeVar("RowT", Pipeline, Stage, Activity, Note, CustomField, SavedView)
 
 
 async def get_record(
@@ -274,3 +275,17 @@ async def due_reminders(session: AsyncSession, *, now: datetime, limit: int) -> 
 
 async def drop_reminder(session: AsyncSession, *, activity_id: uuid.UUID) -> None:
     await session.execute(delete(Reminder).where(Reminder.activity_id == activity_id))
+
+
+# -- saved views -----------------------------------------------------------------------------
+
+
+async def saved_views(
+    session: AsyncSession, *, scope: TenantScope, user_id: uuid.UUID, record_type: str | None
+) -> Sequence[SavedView]:
+    query = select(SavedView).where(
+        SavedView.tenant_id == scope.tenant_id, SavedView.user_id == user_id
+    )
+    if record_type is not None:
+        query = query.where(SavedView.record_type == record_type)
+    return (await session.scalars(query.order_by(SavedView.record_type, SavedView.name))).all()

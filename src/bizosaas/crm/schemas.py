@@ -459,3 +459,58 @@ class SearchHit(BaseModel):
 
 class SearchResults(BaseModel):
     hits: list[SearchHit]
+
+
+# -- saved views -----------------------------------------------------------------------------
+
+Filter = Annotated[
+    SingleLine,
+    StringConstraints(
+        max_length=300, pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?:(eq|gte|lte|has):"
+    ),
+]
+SortName = Annotated[
+    str,
+    StringConstraints(
+        max_length=80,
+        pattern=r"^-?(name|created|updated|amount|close_date|custom\.[a-z][a-z0-9_]*)$",
+    ),
+]
+Column = Annotated[
+    str, StringConstraints(max_length=80, pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")
+]
+
+
+class SavedViewCreate(BaseModel):
+    record_type: RecordType
+    name: Name
+    q: Annotated[SingleLine, StringConstraints(max_length=200)] | None = None
+    filters: Annotated[list[Filter], Field(max_length=30)] = []
+    sort: SortName = "name"
+    columns: Annotated[list[Column], Field(max_length=50)] = Field(
+        default_factory=list, description="Fields to show, in order; every field when empty."
+    )
+
+
+class SavedViewUpdate(BaseModel):
+    name: Name | None = None
+    q: Annotated[SingleLine, StringConstraints(max_length=200)] | None = None
+    filters: Annotated[list[Filter], Field(max_length=30)] | None = None
+    sort: SortName | None = None
+    columns: Annotated[list[Column], Field(max_length=50)] | None = None
+
+
+class SavedViewRead(BaseModel):
+    id: uuid.UUID
+    record_type: RecordType
+    name: str
+    q: str | None
+    filters: list[str]
+    sort: str
+    columns: list[str]
+
+
+class ViewPage(BaseModel):
+    columns: list[str]
+    items: list[dict[str, Any]] = Field(description="Each record's `id` and the view's columns.")
+    next_cursor: str | None
