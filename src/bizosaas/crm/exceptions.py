@@ -38,6 +38,11 @@ class InvalidFilter(InvalidInput):
     title = "A filter or sort is not valid"
 
 
+class InvalidMerge(InvalidInput):
+    code = "crm.invalid_merge"
+    title = "A person cannot be merged into themselves"
+
+
 class InvalidStage(Conflict):
     """A stage of another pipeline than the deal's, or a pipeline left without stages."""
 

@@ -167,6 +167,17 @@ class PersonRead(RecordRead):
     company_ids: list[uuid.UUID]
 
 
+class DuplicateRead(BaseModel):
+    person: PersonRead
+    reasons: list[str] = Field(
+        description="What matched: `email ...`, `phone ...`, a similar name."
+    )
+
+
+class PersonMerge(BaseModel):
+    other_id: uuid.UUID = Field(description="The person folded into this one, then deleted.")
+
+
 class CompanyCreate(RecordFields, PhoneInput):
     name: Name
     domain: Annotated[str, StringConstraints(max_length=253, pattern=r"^[a-z0-9.-]+$")] | None = (
