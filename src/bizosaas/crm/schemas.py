@@ -84,6 +84,20 @@ Money = Annotated[
 ]
 """A non-negative amount below 10^12, as a JSON number or a plain decimal string."""
 
+
+def _iso_time(value: object) -> object:
+    """Times are ISO 8601 text with a zone: pydantic would also read a bare number as Unix time,
+    which the documented `date-time` format does not allow."""
+    if not isinstance(value, str | datetime) or (
+        isinstance(value, str) and not re.match(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", value)
+    ):
+        raise ValueError("give a time as ISO 8601 text with its zone, e.g. 2027-01-31T09:00:00Z")
+    return value
+
+
+Time = Annotated[AwareDatetime, BeforeValidator(_iso_time)]
+"""An ISO 8601 time with its zone (a bare number is refused)."""
+
 Tags = Annotated[list[Tag], Field(max_length=50)]
 Emails = Annotated[list[Email], Field(max_length=20)]
 Phones = Annotated[list[Phone], Field(max_length=20)]
@@ -369,9 +383,9 @@ class ActivityCreate(RecordRef):
     kind: ActivityKind
     subject: Annotated[SingleLine, StringConstraints(min_length=1, max_length=300)]
     details: Annotated[PlainText, StringConstraints(max_length=10_000)] = ""
-    due_at: AwareDatetime | None = None
+    due_at: Time | None = None
     assignee_id: uuid.UUID | None = Field(default=None, description="The creator if left out.")
-    remind_at: AwareDatetime | None = Field(
+    remind_at: Time | None = Field(
         default=None, description="When to mail the assignee a reminder."
     )
 
@@ -379,9 +393,9 @@ class ActivityCreate(RecordRef):
 class ActivityUpdate(BaseModel):
     subject: Annotated[SingleLine, StringConstraints(min_length=1, max_length=300)] | None = None
     details: Annotated[PlainText, StringConstraints(max_length=10_000)] | None = None
-    due_at: AwareDatetime | None = None
+    due_at: Time | None = None
     assignee_id: uuid.UUID | None = None
-    remind_at: AwareDatetime | None = None
+    remind_at: Time | None = None
     done: bool | None = None
 
 
