@@ -24,6 +24,7 @@ from bizosaas.crm.models import (
     Deal,
     DealStatus,
     Employment,
+    ExternalEvent,
     Note,
     OwnedRecord,
     Pipeline,
@@ -220,6 +221,22 @@ async def about_record(
     ).all()
 
 
+async def external_events_about(
+    session: AsyncSession, *, scope: TenantScope, record_type: str, record_id: uuid.UUID
+) -> Sequence[ExternalEvent]:
+    return (
+        await session.scalars(
+            select(ExternalEvent)
+            .where(
+                ExternalEvent.tenant_id == scope.tenant_id,
+                ExternalEvent.record_type == record_type,
+                ExternalEvent.record_id == record_id,
+            )
+            .order_by(ExternalEvent.occurred_at, ExternalEvent.id)
+        )
+    ).all()
+
+
 async def open_activities_of(
     session: AsyncSession,
     *,
@@ -241,7 +258,7 @@ async def open_activities_of(
 async def delete_about_record(
     session: AsyncSession, *, scope: TenantScope, record_type: str, record_id: uuid.UUID
 ) -> None:
-    for model in (Activity, Note):
+    for model in (Activity, Note, ExternalEvent):
         await session.execute(
             delete(model).where(
                 model.tenant_id == scope.tenant_id,

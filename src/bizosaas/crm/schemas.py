@@ -424,12 +424,20 @@ class NoteRead(RecordRef):
     created_at: datetime
 
 
+class ExternalEventRead(BaseModel):
+    event_id: uuid.UUID
+    name: str = Field(description="The event's name, e.g. `commerce.order_placed`.")
+    summary: str
+    data: dict[str, Any]
+
+
 class TimelineItem(BaseModel):
-    kind: str = Field(description="`activity`, `note` or `stage_change`.")
+    kind: str = Field(description="`activity`, `note`, `stage_change` or `event`.")
     at: datetime
     activity: ActivityRead | None = None
     note: NoteRead | None = None
     stage_change: StageChangeRead | None = None
+    event: ExternalEventRead | None = None
 
 
 # -- custom fields, access, pages ------------------------------------------------------------

@@ -42,6 +42,7 @@ TENANT_TABLES = (
     "crm_custom_fields",
     "crm_access_policies",
     "crm_saved_views",
+    "crm_external_events",
 )
 
 
@@ -301,6 +302,20 @@ def upgrade() -> None:
         sa.UniqueConstraint("tenant_id", "user_id", "record_type", "name"),
     )
     op.create_table(
+        "crm_external_events",
+        _id(),
+        _tenant(),
+        sa.Column("event_id", sa.Uuid(), nullable=False),
+        sa.Column("name", sa.String(120), nullable=False),
+        sa.Column("record_type", sa.String(10), nullable=False),
+        sa.Column("record_id", sa.Uuid(), nullable=False),
+        sa.Column("summary", sa.String(300), nullable=False),
+        sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("occurred_at", UTCDateTime(), nullable=False),
+        sa.UniqueConstraint("tenant_id", "event_id"),
+        sa.Index("ix_crm_external_events_record", "record_type", "record_id"),
+    )
+    op.create_table(
         "crm_reminders",
         sa.Column("activity_id", sa.Uuid(), primary_key=True),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
@@ -331,6 +346,7 @@ def downgrade() -> None:
             op.execute(f"DROP TABLE IF EXISTS {table}_search")
     for table in (
         "crm_reminders",
+        "crm_external_events",
         "crm_saved_views",
         "crm_access_policies",
         "crm_custom_fields",

@@ -5,7 +5,7 @@ addresses or phone numbers (both are stored normalised, so `Ada@Example.com` and
 `ada@example.com`, or `020 8366 1177` and `+44 20 8366 1177`, match), or whose name is close
 to theirs (a similarity ratio of at least `NAME_SIMILARITY`, `difflib`'s) within a company they
 share. Merging keeps the survivor and folds the other into it: every timeline item (activities,
-notes) and every lead and deal moves over, e-mails, phones, tags and companies are united,
+notes, other domains' events) and every lead and deal moves over, e-mails, phones, tags and companies are united,
 fields the survivor lacks are filled, and the other person is deleted, in one transaction.
 """
 
@@ -20,7 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bizosaas.crm import repository, search
 from bizosaas.crm.access import Viewer
 from bizosaas.crm.exceptions import InvalidMerge
-from bizosaas.crm.models import Activity, Deal, Employment, Lead, Note, Person, RecordType
+from bizosaas.crm.models import (
+    Activity,
+    Deal,
+    Employment,
+    ExternalEvent,
+    Lead,
+    Note,
+    Person,
+    RecordType,
+)
 from bizosaas.crm.schemas import DuplicateRead, PersonRead
 from bizosaas.crm.service.records import found, person_read, refresh_person
 from bizosaas.crm.service.values import unique
@@ -87,7 +96,7 @@ async def merge_people(
     survivor = await found(session, Person, viewer=viewer, record_id=person_id)
     other = await found(session, Person, viewer=viewer, record_id=other_id)
     scope = viewer.scope
-    for model in (Activity, Note):
+    for model in (Activity, Note, ExternalEvent):
         await session.execute(
             update(model)
             .where(
