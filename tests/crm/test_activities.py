@@ -172,4 +172,20 @@ async def test_assignee_must_be_a_member(crm: Crm, rival: Crm) -> None:
             "assignee_id": str(rival.account.user_id),
         },
     )
+    await crm.problem(
+        "POST",
+        "/activities",
+        422,
+        "request.validation_failed",
+        json={
+            "record_type": "person",
+            "record_id": someone["id"],
+            "kind": "task",
+            "subject": "x",
+            "due_at": 1_700_000_000,
+        },
+    )
+    await crm.problem(
+        "GET", "/activities/mine", 422, "request.validation_failed", params={"due_before": "-242"}
+    )
     assert await crm.ok("GET", f"/timeline/person/{someone['id']}") == []

@@ -36,7 +36,11 @@ async def test_bad_contact_details_are_refused_and_change_nothing(crm: Crm) -> N
         json={"first_name": "Bad", "phones": ["12345", "+44 20 8366 1177"]},
     )
     assert body["errors"] == [
-        "12345: not a valid phone number (add a + country code or phone_region)"
+        {
+            "loc": ["body", "phones"],
+            "msg": "12345: not a valid phone number (add a + country code or phone_region)",
+            "type": "crm.invalid_phone",
+        }
     ]
     await crm.problem(
         "POST", "/people", 422, "request.validation_failed", json={"emails": ["not-an-address"]}

@@ -19,6 +19,8 @@ from bizosaas.crm.auth import CRM_PERMISSIONS, CRM_ROLE_GRANTS
 from bizosaas.crm.events import CRM_EVENTS
 from bizosaas.crm.reminders import ReminderSweeper
 from bizosaas.crm.router import router
+from bizosaas.crm.service.consumers import record_order
+from bizosaas.kit.events import Event
 from bizosaas.kit.module import DomainModule, ModuleSettings, Services
 
 
@@ -32,6 +34,10 @@ class CrmSettings(ModuleSettings):
             "(seconds); a reminder is mailed at most this long after its time."
         ),
     )
+
+
+async def on_order_event(event: Event, services: Services) -> None:
+    await record_order(services.database, event)
 
 
 async def startup(services: Services) -> None:
@@ -52,6 +58,8 @@ module = DomainModule(
     permissions=CRM_PERMISSIONS,
     role_grants=CRM_ROLE_GRANTS,
     events=CRM_EVENTS,
+    # A pattern, not the exact name: the CRM works whether or not commerce declares orders.
+    event_handlers={"commerce.order_*": on_order_event},
     settings=CrmSettings,
     startup=startup,
 )

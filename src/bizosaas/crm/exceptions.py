@@ -5,6 +5,12 @@ from __future__ import annotations
 from bizosaas.kit.errors import Conflict, InvalidInput, NotFound, Problem
 
 
+def field_error(loc: list[str], msg: str, kind: str) -> dict[str, object]:
+    """One entry of a 422 problem's `errors`, shaped as the request validator's own (`loc`,
+    `msg`, `type`), so a client reads every 422 the same way."""
+    return {"loc": loc, "msg": msg, "type": kind}
+
+
 class CrmNotFound(NotFound):
     """A record the caller cannot see: missing, another tenant's, or one the tenant's
     record-level rule hides from them (none of which is confirmed)."""
@@ -36,6 +42,11 @@ class InvalidOwner(InvalidInput):
 class InvalidFilter(InvalidInput):
     code = "crm.invalid_filter"
     title = "A filter or sort is not valid"
+
+
+class InvalidMerge(InvalidInput):
+    code = "crm.invalid_merge"
+    title = "A person cannot be merged into themselves"
 
 
 class InvalidStage(Conflict):

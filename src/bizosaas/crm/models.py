@@ -297,3 +297,37 @@ class Reminder(Base):
     activity_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     remind_at: Mapped[datetime] = mapped_column()
+
+
+class SavedView(IdMixin, TenantOwned, TimestampMixin, Base):
+    """A member's saved list of one record type: words, filters, sort and columns."""
+
+    __tablename__ = "crm_saved_views"
+    __table_args__ = (UniqueConstraint("tenant_id", "user_id", "record_type", "name"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    record_type: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str | None] = mapped_column(String(200), default=None)
+    filters: Mapped[list[str]] = mapped_column(JSON, default=list)
+    sort: Mapped[str] = mapped_column(String(80), default="name")
+    columns: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class ExternalEvent(IdMixin, TenantOwned, Base):
+    """Another domain's event on a record's timeline (an order placed ...), once per event id:
+    the unique key makes a redelivered event a no-op."""
+
+    __tablename__ = "crm_external_events"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "event_id"),
+        Index("ix_crm_external_events_record", "record_type", "record_id"),
+    )
+
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    name: Mapped[str] = mapped_column(String(120))
+    record_type: Mapped[str] = mapped_column(String(10))
+    record_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    summary: Mapped[str] = mapped_column(String(300))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    occurred_at: Mapped[datetime] = mapped_column()

@@ -24,17 +24,19 @@ from bizosaas.crm.models import (
     Deal,
     DealStatus,
     Employment,
+    ExternalEvent,
     Note,
     OwnedRecord,
     Pipeline,
     Reminder,
+    SavedView,
     Stage,
     StageChange,
 )
 from bizosaas.kit.tenancy import TenantScope
 
 RecordT = TypeVar("RecordT", bound=OwnedRecord)
-RowT = TypeVar("RowT", Pipeline, Stage, Activity, Note, CustomField)
+RowT = TypeVar("RowT", Pipeline, Stage, Activity, Note, CustomField, SavedView)
 
 
 async def get_record(
@@ -219,6 +221,22 @@ async def about_record(
     ).all()
 
 
+async def external_events_about(
+    session: AsyncSession, *, scope: TenantScope, record_type: str, record_id: uuid.UUID
+) -> Sequence[ExternalEvent]:
+    return (
+        await session.scalars(
+            select(ExternalEvent)
+            .where(
+                ExternalEvent.tenant_id == scope.tenant_id,
+                ExternalEvent.record_type == record_type,
+                ExternalEvent.record_id == record_id,
+            )
+            .order_by(ExternalEvent.occurred_at, ExternalEvent.id)
+        )
+    ).all()
+
+
 async def open_activities_of(
     session: AsyncSession,
     *,
@@ -240,7 +258,7 @@ async def open_activities_of(
 async def delete_about_record(
     session: AsyncSession, *, scope: TenantScope, record_type: str, record_id: uuid.UUID
 ) -> None:
-    for model in (Activity, Note):
+    for model in (Activity, Note, ExternalEvent):
         await session.execute(
             delete(model).where(
                 model.tenant_id == scope.tenant_id,
@@ -274,3 +292,17 @@ async def due_reminders(session: AsyncSession, *, now: datetime, limit: int) -> 
 
 async def drop_reminder(session: AsyncSession, *, activity_id: uuid.UUID) -> None:
     await session.execute(delete(Reminder).where(Reminder.activity_id == activity_id))
+
+
+# -- saved views -----------------------------------------------------------------------------
+
+
+async def saved_views(
+    session: AsyncSession, *, scope: TenantScope, user_id: uuid.UUID, record_type: str | None
+) -> Sequence[SavedView]:
+    query = select(SavedView).where(
+        SavedView.tenant_id == scope.tenant_id, SavedView.user_id == user_id
+    )
+    if record_type is not None:
+        query = query.where(SavedView.record_type == record_type)
+    return (await session.scalars(query.order_by(SavedView.record_type, SavedView.name))).all()

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from bizosaas.crm.api import activities, deals, records, settings
+from bizosaas.crm.api import activities, deals, records, settings, views
 
 router = APIRouter()
 router.include_router(records.router)
 router.include_router(deals.router)
 router.include_router(activities.router)
+router.include_router(views.router)
 router.include_router(settings.router)

@@ -84,6 +84,20 @@ Money = Annotated[
 ]
 """A non-negative amount below 10^12, as a JSON number or a plain decimal string."""
 
+
+def _iso_time(value: object) -> object:
+    """Times are ISO 8601 text with a zone: pydantic would also read a bare number as Unix time,
+    which the documented `date-time` format does not allow."""
+    if not isinstance(value, str | datetime) or (
+        isinstance(value, str) and not re.match(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", value)
+    ):
+        raise ValueError("give a time as ISO 8601 text with its zone, e.g. 2027-01-31T09:00:00Z")
+    return value
+
+
+Time = Annotated[AwareDatetime, BeforeValidator(_iso_time)]
+"""An ISO 8601 time with its zone (a bare number is refused)."""
+
 Tags = Annotated[list[Tag], Field(max_length=50)]
 Emails = Annotated[list[Email], Field(max_length=20)]
 Phones = Annotated[list[Phone], Field(max_length=20)]
@@ -165,6 +179,17 @@ class PersonRead(RecordRead):
     address: Address | None
     lifecycle_stage: LifecycleStage | None
     company_ids: list[uuid.UUID]
+
+
+class DuplicateRead(BaseModel):
+    person: PersonRead
+    reasons: list[str] = Field(
+        description="What matched: `email ...`, `phone ...`, a similar name."
+    )
+
+
+class PersonMerge(BaseModel):
+    other_id: uuid.UUID = Field(description="The person folded into this one, then deleted.")
 
 
 class CompanyCreate(RecordFields, PhoneInput):
@@ -358,9 +383,9 @@ class ActivityCreate(RecordRef):
     kind: ActivityKind
     subject: Annotated[SingleLine, StringConstraints(min_length=1, max_length=300)]
     details: Annotated[PlainText, StringConstraints(max_length=10_000)] = ""
-    due_at: AwareDatetime | None = None
+    due_at: Time | None = None
     assignee_id: uuid.UUID | None = Field(default=None, description="The creator if left out.")
-    remind_at: AwareDatetime | None = Field(
+    remind_at: Time | None = Field(
         default=None, description="When to mail the assignee a reminder."
     )
 
@@ -368,9 +393,9 @@ class ActivityCreate(RecordRef):
 class ActivityUpdate(BaseModel):
     subject: Annotated[SingleLine, StringConstraints(min_length=1, max_length=300)] | None = None
     details: Annotated[PlainText, StringConstraints(max_length=10_000)] | None = None
-    due_at: AwareDatetime | None = None
+    due_at: Time | None = None
     assignee_id: uuid.UUID | None = None
-    remind_at: AwareDatetime | None = None
+    remind_at: Time | None = None
     done: bool | None = None
 
 
@@ -399,12 +424,20 @@ class NoteRead(RecordRef):
     created_at: datetime
 
 
+class ExternalEventRead(BaseModel):
+    event_id: uuid.UUID
+    name: str = Field(description="The event's name, e.g. `commerce.order_placed`.")
+    summary: str
+    data: dict[str, Any]
+
+
 class TimelineItem(BaseModel):
-    kind: str = Field(description="`activity`, `note` or `stage_change`.")
+    kind: str = Field(description="`activity`, `note`, `stage_change` or `event`.")
     at: datetime
     activity: ActivityRead | None = None
     note: NoteRead | None = None
     stage_change: StageChangeRead | None = None
+    event: ExternalEventRead | None = None
 
 
 # -- custom fields, access, pages ------------------------------------------------------------
@@ -459,3 +492,58 @@ class SearchHit(BaseModel):
 
 class SearchResults(BaseModel):
     hits: list[SearchHit]
+
+
+# -- saved views -----------------------------------------------------------------------------
+
+Filter = Annotated[
+    SingleLine,
+    StringConstraints(
+        max_length=300, pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?:(eq|gte|lte|has):"
+    ),
+]
+SortName = Annotated[
+    str,
+    StringConstraints(
+        max_length=80,
+        pattern=r"^-?(name|created|updated|amount|close_date|custom\.[a-z][a-z0-9_]*)$",
+    ),
+]
+Column = Annotated[
+    str, StringConstraints(max_length=80, pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")
+]
+
+
+class SavedViewCreate(BaseModel):
+    record_type: RecordType
+    name: Name
+    q: Annotated[SingleLine, StringConstraints(max_length=200)] | None = None
+    filters: Annotated[list[Filter], Field(max_length=30)] = []
+    sort: SortName = "name"
+    columns: Annotated[list[Column], Field(max_length=50)] = Field(
+        default_factory=list, description="Fields to show, in order; every field when empty."
+    )
+
+
+class SavedViewUpdate(BaseModel):
+    name: Name | None = None
+    q: Annotated[SingleLine, StringConstraints(max_length=200)] | None = None
+    filters: Annotated[list[Filter], Field(max_length=30)] | None = None
+    sort: SortName | None = None
+    columns: Annotated[list[Column], Field(max_length=50)] | None = None
+
+
+class SavedViewRead(BaseModel):
+    id: uuid.UUID
+    record_type: RecordType
+    name: str
+    q: str | None
+    filters: list[str]
+    sort: str
+    columns: list[str]
+
+
+class ViewPage(BaseModel):
+    columns: list[str]
+    items: list[dict[str, Any]] = Field(description="Each record's `id` and the view's columns.")
+    next_cursor: str | None

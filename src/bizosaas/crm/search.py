@@ -7,7 +7,7 @@ Full text matches every word of the query as a prefix over a record's `search_te
 * SQLite: the FTS5 table `<table>_search`, kept in step by triggers, `MATCH '"word"* AND ...'`.
 
 Filters are `field:op:value` strings: `owner_id:eq:<uuid>`, `tag:has:vip`,
-`created_at:gte:2026-01-01T00:00:00Z`, `custom.industry:eq:Retail`, `custom.seats:gte:10`,
+`created_at:gte:2026-01-01T00:00:00Z`, `phone:eq:+442083661177`, `custom.industry:eq:Retail`, `custom.seats:gte:10`,
 `custom.regions:has:EU`. Sorts are `name`, `created`, `updated` (deals also `close_date`,
 `amount`) or `custom.<code>` for a text, choice, date, number or money field, each with `-` for
 descending. Sort keys that may be empty are compared through a stand-in (empty text, a very
@@ -167,7 +167,12 @@ _BUILTIN_FILTERS: dict[str, str] = {
     "updated_at": "datetime",
 }
 _MODEL_FILTERS: dict[type[OwnedRecord], dict[str, str]] = {
-    Person: {"lifecycle_stage": "text", "company_id": "employment", "email": "email"},
+    Person: {
+        "lifecycle_stage": "text",
+        "company_id": "employment",
+        "email": "email",
+        "phone": "phone",
+    },
     Company: {"lifecycle_stage": "text", "domain": "text"},
     Lead: {"status": "text", "person_id": "uuid", "company_id": "uuid"},
     Deal: {
@@ -184,6 +189,7 @@ _OPERATORS: dict[str, set[str]] = {
     "uuid": {"eq"},
     "text": {"eq"},
     "email": {"eq"},
+    "phone": {"eq"},
     "employment": {"eq"},
     "list": {"has"},
     "datetime": {"gte", "lte"},
@@ -280,6 +286,8 @@ def filter_clause(
         return exists().where(Employment.person_id == Person.id, Employment.company_id == typed)
     if kind == "email":
         return _list_has(model, dialect, "emails", typed.lower(), n)
+    if kind == "phone":
+        return _list_has(model, dialect, "phones", typed, n)
     if custom is not None:
         expression = _custom_value(model, custom.code)
         if kind in (FieldKind.number, FieldKind.money):

@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from pydantic import AwareDatetime
 
 from bizosaas.crm.api.common import errors, viewer_of
 from bizosaas.crm.auth import ActivityReader, ActivityWriter
@@ -17,6 +16,7 @@ from bizosaas.crm.schemas import (
     ActivityUpdate,
     NoteCreate,
     NoteRead,
+    Time,
     TimelineItem,
 )
 from bizosaas.crm.service import activities
@@ -30,7 +30,7 @@ OWNER_ERROR = errors(status_422="`crm.invalid_owner`: the assignee is not a memb
 async def my_activities(
     principal: ActivityReader,
     session: TenantSession,
-    due_before: Annotated[AwareDatetime | None, Query(description="Only those due before.")] = None,
+    due_before: Annotated[Time | None, Query(description="Only those due before.")] = None,
 ) -> list[ActivityRead]:
     viewer = await viewer_of(session, principal)
     return await activities.my_open_activities(session, viewer=viewer, due_before=due_before)

@@ -14,17 +14,19 @@ from bizosaas.crm.schemas import (
     CompanyCreate,
     CompanyRead,
     CompanyUpdate,
+    DuplicateRead,
     LeadCreate,
     LeadRead,
     LeadUpdate,
     Page,
     PersonCreate,
+    PersonMerge,
     PersonRead,
     PersonUpdate,
     SearchResults,
 )
 from bizosaas.crm.search import RecordQuery
-from bizosaas.crm.service import records
+from bizosaas.crm.service import duplicates, records
 from bizosaas.kit.auth import TenantSession
 from bizosaas.kit.text import SingleLine
 
@@ -90,6 +92,32 @@ async def delete_person(
     viewer = await viewer_of(session, principal)
     await records.delete_record(session, Person, viewer=viewer, record_id=person_id)
     return Response(status_code=204)
+
+
+@router.get(
+    "/people/{person_id}/duplicates",
+    summary="Likely duplicates: the same e-mail or phone, or a similar name in a shared company",
+    responses=errors(),
+)
+async def person_duplicates(
+    person_id: uuid.UUID, principal: ContactReader, session: TenantSession
+) -> list[DuplicateRead]:
+    viewer = await viewer_of(session, principal)
+    return await duplicates.find_duplicates(session, viewer=viewer, person_id=person_id)
+
+
+@router.post(
+    "/people/{person_id}/merge",
+    summary="Fold another person into this one, keeping every timeline item, lead and deal",
+    responses=errors(status_422="`crm.invalid_merge`: merging a person into themselves"),
+)
+async def merge_person(
+    person_id: uuid.UUID, data: PersonMerge, principal: ContactWriter, session: TenantSession
+) -> PersonRead:
+    viewer = await viewer_of(session, principal)
+    return await duplicates.merge_people(
+        session, viewer=viewer, person_id=person_id, other_id=data.other_id
+    )
 
 
 # -- companies -------------------------------------------------------------------------------

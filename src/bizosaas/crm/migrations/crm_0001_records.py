@@ -1,5 +1,5 @@
-"""CRM: people, companies, leads, deals and pipelines, activities, notes, custom fields and
-the record-level access rule, under tenant row-level security.
+"""CRM: people, companies, leads, deals and pipelines, activities, notes, custom fields,
+saved views and the record-level access rule, under tenant row-level security.
 
 The module's first revision opens the `crm` branch. Besides the tables it sets up full-text
 search over people, companies, leads and deals: on PostgreSQL a GIN index over
@@ -41,6 +41,8 @@ TENANT_TABLES = (
     "crm_notes",
     "crm_custom_fields",
     "crm_access_policies",
+    "crm_saved_views",
+    "crm_external_events",
 )
 
 
@@ -286,6 +288,34 @@ def upgrade() -> None:
         sa.UniqueConstraint("tenant_id"),
     )
     op.create_table(
+        "crm_saved_views",
+        _id(),
+        _tenant(),
+        sa.Column("user_id", sa.Uuid(), nullable=False, index=True),
+        sa.Column("record_type", sa.String(10), nullable=False),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("text", sa.String(200), nullable=True),
+        sa.Column("filters", sa.JSON(), nullable=False),
+        sa.Column("sort", sa.String(80), nullable=False),
+        sa.Column("columns", sa.JSON(), nullable=False),
+        *_timestamps(),
+        sa.UniqueConstraint("tenant_id", "user_id", "record_type", "name"),
+    )
+    op.create_table(
+        "crm_external_events",
+        _id(),
+        _tenant(),
+        sa.Column("event_id", sa.Uuid(), nullable=False),
+        sa.Column("name", sa.String(120), nullable=False),
+        sa.Column("record_type", sa.String(10), nullable=False),
+        sa.Column("record_id", sa.Uuid(), nullable=False),
+        sa.Column("summary", sa.String(300), nullable=False),
+        sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("occurred_at", UTCDateTime(), nullable=False),
+        sa.UniqueConstraint("tenant_id", "event_id"),
+        sa.Index("ix_crm_external_events_record", "record_type", "record_id"),
+    )
+    op.create_table(
         "crm_reminders",
         sa.Column("activity_id", sa.Uuid(), primary_key=True),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
@@ -316,6 +346,8 @@ def downgrade() -> None:
             op.execute(f"DROP TABLE IF EXISTS {table}_search")
     for table in (
         "crm_reminders",
+        "crm_external_events",
+        "crm_saved_views",
         "crm_access_policies",
         "crm_custom_fields",
         "crm_notes",

@@ -22,11 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bizosaas.crm import repository
 from bizosaas.crm.access import Viewer
 from bizosaas.crm.exceptions import CrmNotFound
-from bizosaas.crm.models import Activity, Deal, Note, RecordType
+from bizosaas.crm.models import Activity, Deal, ExternalEvent, Note, RecordType
 from bizosaas.crm.schemas import (
     ActivityCreate,
     ActivityRead,
     ActivityUpdate,
+    ExternalEventRead,
     NoteCreate,
     NoteRead,
     TimelineItem,
@@ -59,6 +60,12 @@ def activity_read(activity: Activity) -> ActivityRead:
         done=activity.done_at is not None,
         done_at=activity.done_at,
         created_at=activity.created_at,
+    )
+
+
+def external_event_read(event: ExternalEvent) -> ExternalEventRead:
+    return ExternalEventRead(
+        event_id=event.event_id, name=event.name, summary=event.summary, data=dict(event.data)
     )
 
 
@@ -230,7 +237,8 @@ async def delete_note(session: AsyncSession, *, viewer: Viewer, note_id: uuid.UU
 async def timeline(
     session: AsyncSession, *, viewer: Viewer, record_type: RecordType, record_id: uuid.UUID
 ) -> list[TimelineItem]:
-    """Activities, notes and (for a deal) stage changes about the record, newest first."""
+    """Activities, notes, other domains' events and (for a deal) stage changes about the
+    record, newest first."""
     await _visible_record(session, viewer=viewer, record_type=record_type, record_id=record_id)
     items = [
         TimelineItem(kind="activity", at=a.created_at, activity=activity_read(a))
@@ -242,6 +250,12 @@ async def timeline(
         TimelineItem(kind="note", at=n.created_at, note=note_read(n))
         for n in await repository.about_record(
             session, Note, scope=viewer.scope, record_type=record_type, record_id=record_id
+        )
+    ]
+    items += [
+        TimelineItem(kind="event", at=e.occurred_at, event=external_event_read(e))
+        for e in await repository.external_events_about(
+            session, scope=viewer.scope, record_type=record_type, record_id=record_id
         )
     ]
     if MODELS[record_type] is Deal:

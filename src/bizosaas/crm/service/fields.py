@@ -7,7 +7,12 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.crm import repository
-from bizosaas.crm.exceptions import CrmNotFound, FieldCodeTaken, InvalidCustomFields
+from bizosaas.crm.exceptions import (
+    CrmNotFound,
+    FieldCodeTaken,
+    InvalidCustomFields,
+    field_error,
+)
 from bizosaas.crm.models import CustomField, FieldKind, RecordType
 from bizosaas.crm.schemas import CustomFieldCreate, CustomFieldRead, CustomFieldUpdate
 from bizosaas.crm.service.values import check_currency, unique
@@ -48,7 +53,13 @@ def _check_shape(kind: FieldKind, choices: list[str], currency: str | None) -> N
     if kind != FieldKind.money and currency is not None:
         problems.append("currency: only money fields have a currency")
     if problems:
-        raise InvalidCustomFields("; ".join(problems), errors=problems)
+        raise InvalidCustomFields(
+            "; ".join(problems),
+            errors=[
+                field_error(["body", p.split(":", 1)[0]], p.split(": ", 1)[1], "crm.invalid_field")
+                for p in problems
+            ],
+        )
 
 
 async def list_fields(

@@ -135,9 +135,11 @@ def _person_read(person: Person, company_ids: list[uuid.UUID]) -> PersonRead:
     )
 
 
-def _set_names(person: Person) -> None:
+def refresh_person(person: Person) -> None:
+    """The columns derived from a person's fields: sort name, primary e-mail, search text."""
     person.sort_name = f"{person.last_name} {person.first_name}".strip().lower()
     person.primary_email = person.emails[0] if person.emails else None
+    person.search_text = _person_search_text(person)
 
 
 async def create_person(session: AsyncSession, *, viewer: Viewer, data: PersonCreate) -> PersonRead:
@@ -157,8 +159,7 @@ async def create_person(session: AsyncSession, *, viewer: Viewer, data: PersonCr
     await apply_common(
         session, person, data, viewer=viewer, record_type=RecordType.person, creating=True
     )
-    _set_names(person)
-    person.search_text = _person_search_text(person)
+    refresh_person(person)
     session.add(person)
     await session.flush()
     await repository.set_employments(
@@ -207,8 +208,7 @@ async def update_person(
         await repository.set_employments(
             session, scope=viewer.scope, person_id=person.id, company_ids=company_ids
         )
-    _set_names(person)
-    person.search_text = _person_search_text(person)
+    refresh_person(person)
     await session.flush()
     return await person_read(session, person, viewer=viewer)
 

@@ -13,7 +13,7 @@ import nh3
 import phonenumbers
 from babel.numbers import get_currency_precision, list_currencies
 
-from bizosaas.crm.exceptions import InvalidCustomFields, InvalidPhone
+from bizosaas.crm.exceptions import InvalidCustomFields, InvalidPhone, field_error
 from bizosaas.crm.models import CustomField, FieldKind
 from bizosaas.crm.search import words
 from bizosaas.kit.errors import InvalidInput
@@ -67,7 +67,13 @@ def normalise_phones(numbers: Sequence[str], *, region: str | None) -> list[str]
         if e164 not in normalised:
             normalised.append(e164)
     if problems:
-        raise InvalidPhone("; ".join(problems), errors=problems)
+        raise InvalidPhone(
+            "; ".join(problems),
+            errors=[
+                field_error(["body", "phones"], problem, "crm.invalid_phone")
+                for problem in problems
+            ],
+        )
     return normalised
 
 
@@ -146,7 +152,17 @@ def custom_values(
         if definition.required and stored.get(code) in (None, "", []):
             problems.append(f"{code}: required")
     if problems:
-        raise InvalidCustomFields("; ".join(problems), errors=problems)
+        raise InvalidCustomFields(
+            "; ".join(problems),
+            errors=[
+                field_error(
+                    ["body", "custom", problem.split(":", 1)[0]],
+                    problem.split(": ", 1)[1],
+                    "crm.invalid_custom_field",
+                )
+                for problem in problems
+            ],
+        )
     return stored
 
 
