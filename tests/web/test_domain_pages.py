@@ -43,7 +43,7 @@ async def test_a_tenant_admin_opens_the_notes_page_and_sees_only_their_tenants_n
     await sign_in(client, owner)
 
     dashboard = await client.get("/app")
-    assert nav_links(dashboard.text)[:3] == ["Dashboard", "Notes", "Members"]
+    assert nav_links(dashboard.text)[:3] == ["Dashboard", "Notes", "Approvals"]
     assert '<p class="sidenav-title">Business</p>' in dashboard.text
 
     notes = await client.get("/app/notes")

@@ -53,6 +53,9 @@ async def test_a_client_sees_only_its_own_pages(
     assert admin_nav == [
         "Dashboard",
         "Notes",
+        "Approvals",
+        "Runs",
+        "Schedules",
         "Members",
         "Invitations",
         "Roles",
@@ -79,6 +82,8 @@ async def test_a_client_sees_only_its_own_pages(
         assert nav_links((await staff.get("/app")).text) == [
             "Dashboard",
             "Notes",
+            "Approvals",
+            "Runs",
             "Members",
             "Roles",
             "Security",

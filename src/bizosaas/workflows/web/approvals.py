@@ -18,6 +18,7 @@ from bizosaas.web.forms import Form, local_path
 from bizosaas.web.session import Viewer, require_permission
 from bizosaas.web.shell import WebRoute, flash, read_form, redirect
 from bizosaas.workflows import service
+from bizosaas.workflows.api import RUN_READ
 from bizosaas.workflows.router import DECIDE, READ, temporal_client
 from bizosaas.workflows.schemas import ApprovalFilter, ApprovalStatus, Verdict
 
@@ -63,6 +64,7 @@ async def inbox(
         "shown_options": SHOWN,
         "shown": shown,
         "can_decide": viewer.can(DECIDE),
+        "can_see_runs": viewer.can(RUN_READ),
         "live": "workflows.approval_*",
     }
     return page(request, WebApp.workspace, viewer, "workflows/approvals.html", context)

@@ -5,7 +5,7 @@ API."""
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
@@ -19,6 +19,7 @@ from bizosaas.web.session import Viewer, require_permission
 from bizosaas.web.shell import WebRoute, flash, read_form, redirect, settings_of
 from bizosaas.workflows import runs, schedules
 from bizosaas.workflows.api import RUN_MANAGE, RUN_READ, SCHEDULE_MANAGE, SCHEDULE_READ
+from bizosaas.workflows.exceptions import WorkflowsUnavailable
 from bizosaas.workflows.router import temporal_client
 from bizosaas.workflows.schemas import ScheduleCreate, ScheduleKind
 
@@ -38,6 +39,7 @@ STATUS_BADGES = {
     "continued_as_new": "neutral",
     "scheduled": "neutral",
 }
+T = TypeVar("T")
 KIND_LABELS = {ScheduleKind.daily_digest.value: "Daily digest e-mail"}
 
 
@@ -51,15 +53,28 @@ async def _act(request: Request, action: Awaitable[Any], done: str, to: str) -> 
     return redirect(request, to)
 
 
+async def _unless_unavailable(listing: Awaitable[list[T]]) -> tuple[list[T], str | None]:
+    """A list page still opens where workflows do not run (`serve` without Temporal): empty,
+    saying why."""
+    try:
+        return await listing, None
+    except WorkflowsUnavailable as problem:
+        return [], problem.detail
+
+
 # -- runs -------------------------------------------------------------------------------------
 
 
 @router.get("/runs")
 async def run_list(request: Request, viewer: RunReader, client: TemporalClient) -> Response:
+    listed, unavailable = await _unless_unavailable(
+        runs.list_runs(client, scope=workspace_scope(viewer))
+    )
     context = {
         "title": "Runs",
         "lead": "Every workflow run of this workspace, from Temporal.",
-        "runs": await runs.list_runs(client, scope=workspace_scope(viewer)),
+        "runs": listed,
+        "unavailable": unavailable,
         "badges": STATUS_BADGES,
         "live": "workflows.run_changed",
     }
@@ -124,10 +139,14 @@ async def retry(
 async def schedule_list(
     request: Request, viewer: ScheduleReader, client: TemporalClient
 ) -> Response:
+    listed, unavailable = await _unless_unavailable(
+        schedules.list_schedules(client, scope=workspace_scope(viewer))
+    )
     context = {
         "title": "Schedules",
         "lead": "Recurring work Temporal starts for this workspace (times in UTC).",
-        "schedules": await schedules.list_schedules(client, scope=workspace_scope(viewer)),
+        "schedules": listed,
+        "unavailable": unavailable,
         "kinds": KIND_LABELS,
         "can_manage": viewer.can(SCHEDULE_MANAGE),
     }
