@@ -161,7 +161,27 @@ async def test_runs_schedules_and_the_admin_console(
     assert (await browser.get("/admin/workflows")).status_code == 403
     await browser.aclose()
 
-    root = await browser_of(app, await super_admin(database, identity_context))
+    refused = await client.get("/api/brain/workflows/queues", headers=owner.headers)
+    assert refused.status_code == 403
+    administrator = await super_admin(database, identity_context)
+    token = await client.post(
+        "/api/brain/auth/login",
+        json={"email": administrator.email, "password": administrator.password},
+    )
+    assert token.status_code == 200, token.text
+    queues = await client.get(
+        "/api/brain/workflows/queues",
+        headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+    )
+    assert queues.status_code == 200, queues.text
+    assert [q["name"] for q in queues.json()] == [
+        f"{prefix}{w}" for w in ("default", "agents", "io")
+    ]
+    assert all(
+        {p["task_type"] for p in q["pollers"]} == {"workflow", "activity"} for q in queues.json()
+    )
+
+    root = await browser_of(app, administrator)
     console = await root.get("/admin/workflows")
     assert console.status_code == 200 and headings(console.text) == ["Workflows"]
     assert "serving" in console.text

@@ -37,7 +37,7 @@ from bizosaas.workflows.exceptions import (
     RunNotRetryable,
     WorkflowsUnavailable,
 )
-from bizosaas.workflows.schemas import RunDetail, RunRead, RunStatus, RunStep
+from bizosaas.workflows.schemas import RunDetail, RunRead, RunStatus, RunStep, StepStatus
 
 LIST_LIMIT = 200
 STARTED_BY = "started_by"
@@ -287,8 +287,10 @@ def _run_error(events: Iterable[HistoryEvent]) -> str | None:
     return None
 
 
-def _finish(step: RunStep, event: HistoryEvent, status: str, error: str | None = None) -> None:
-    step.status = status  # type: ignore[assignment]  # one of RunStep.status's literals
+def _finish(
+    step: RunStep, event: HistoryEvent, status: StepStatus, error: str | None = None
+) -> None:
+    step.status = status
     step.ended_at = _at(event)
     step.duration_seconds = _duration(step.started_at or step.scheduled_at, step.ended_at)
     if error:
@@ -330,7 +332,7 @@ def steps_of(events: Iterable[HistoryEvent]) -> list[RunStep]:
     return list(steps.values())
 
 
-_CHILD_ENDS = {
+_CHILD_ENDS: dict[EventType.ValueType, tuple[StepStatus, str]] = {
     EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED: (
         "completed",
         "child_workflow_execution_completed_event_attributes",

@@ -14,6 +14,7 @@ names a workflow or its input.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable
 from datetime import datetime
 
 from temporalio.client import (
@@ -53,16 +54,19 @@ def _client(client: Client | None) -> Client:
     return client
 
 
-def _action(settings: Settings, scope: TenantScope, body: ScheduleCreate) -> object:
-    if body.kind is ScheduleKind.daily_digest:
-        return ScheduleActionStartWorkflow(
-            DIGEST_WORKFLOW,
-            DigestInput(tenant_id=scope.tenant_id, schedule=body.name),
-            id=tenant_workflow_id(scope.tenant_id, _RUN_KINDS[body.kind], body.name),
-            task_queue=task_queue(settings, Workload.default),
-            memo={STARTED_BY: f"schedule:{body.name}"},
-        )
-    raise AssertionError(f"unknown schedule kind {body.kind}")  # pragma: no cover
+def _action(
+    settings: Settings, scope: TenantScope, body: ScheduleCreate
+) -> ScheduleActionStartWorkflow:
+    """What a schedule of `body.kind` starts (one workflow and input per kind)."""
+    inputs = {ScheduleKind.daily_digest: (DIGEST_WORKFLOW, DigestInput)}
+    workflow, input_type = inputs[body.kind]
+    return ScheduleActionStartWorkflow(
+        workflow,
+        input_type(tenant_id=scope.tenant_id, schedule=body.name),
+        id=tenant_workflow_id(scope.tenant_id, _RUN_KINDS[body.kind], body.name),
+        task_queue=task_queue(settings, Workload.default),
+        memo={STARTED_BY: f"schedule:{body.name}"},
+    )
 
 
 async def create_schedule(
@@ -77,7 +81,7 @@ async def create_schedule(
         ]
     )
     schedule = Schedule(
-        action=_action(settings, scope, body),  # type: ignore[arg-type]
+        action=_action(settings, scope, body),
         spec=spec,
         state=ScheduleState(paused=body.paused, note="created paused" if body.paused else ""),
     )
@@ -103,16 +107,21 @@ async def ensure_schedule(
 
 
 async def list_schedules(client: Client | None, *, scope: TenantScope) -> list[ScheduleRead]:
+    """The tenant's schedules by name (found by their id prefix, then each described: the
+    listing carries no state a page needs, such as the note)."""
+    connected = _client(client)
     prefix = schedule_id(scope.tenant_id, "")
-    found = []
-    async for listed in await _client(client).list_schedules(
-        query=f'ScheduleId STARTS_WITH "{prefix}"'
-    ):
-        found.append(listed.id.removeprefix(prefix))
-    client = _client(client)
+    names = sorted(
+        [
+            listed.id.removeprefix(prefix)
+            async for listed in await connected.list_schedules(
+                query=f'ScheduleId STARTS_WITH "{prefix}"'
+            )
+        ]
+    )
     return [
-        await _describe(client.get_schedule_handle(schedule_id(scope.tenant_id, name)), name)
-        for name in sorted(found)
+        await _describe(connected.get_schedule_handle(schedule_id(scope.tenant_id, name)), name)
+        for name in names
     ]
 
 
@@ -152,9 +161,9 @@ def _handle(client: Client | None, scope: TenantScope, name: str) -> ScheduleHan
     return _client(client).get_schedule_handle(schedule_id(scope.tenant_id, name))
 
 
-async def _checked(call: object, name: str) -> None:
+async def _checked(call: Awaitable[object], name: str) -> None:
     try:
-        await call  # type: ignore[misc]
+        await call
     except RPCError as error:
         if error.status in {RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT}:
             raise ScheduleNotFound(f"no schedule {name}") from None

@@ -220,12 +220,15 @@ class RunRead(BaseModel):
     task_queue: str
 
 
+StepStatus = Literal["scheduled", "running", "completed", "failed", "timed_out", "cancelled"]
+
+
 class RunStep(BaseModel):
     """An activity, child workflow or timer of a run, from its history."""
 
     kind: Literal["activity", "child_workflow", "timer"]
     name: str
-    status: Literal["scheduled", "running", "completed", "failed", "timed_out", "cancelled"]
+    status: StepStatus
     attempt: int = 1
     scheduled_at: datetime
     started_at: datetime | None = None
