@@ -10,7 +10,9 @@ the workflow's next activity, on the embedded Temporal dev server with SQLite.
   Target: p50 under 50 ms.
 
 The worker runs in this process with the approval workflow and two workflows of the bench's own
-(unsandboxed: this script is `__main__`, which the sandbox cannot re-import).
+(unsandboxed: this script is `__main__`, which the sandbox cannot re-import), and with the
+platform's run announcements (a local activity writing `workflows.run_changed` to the outbox as
+each run starts and ends), as every worker of the platform has them.
 
 Usage: .venv/bin/python bench/workflows_bench.py [--events 300] [--rounds 3] [--decisions 40]
 """
@@ -41,6 +43,7 @@ from bizosaas.kit.module import WorkflowTrigger
 from bizosaas.kit.tenancy import trusted_scope
 from bizosaas.settings import Settings
 from bizosaas.workflows import repository
+from bizosaas.workflows.announce import AnnouncementActivities, RunAnnouncements
 from bizosaas.workflows.approvals import ApprovalActivities, ApprovalWorkflow, require_approval
 from bizosaas.workflows.devserver import TemporalDevServer
 from bizosaas.workflows.runtime import connect
@@ -221,6 +224,7 @@ async def main(events: int, rounds: int, decisions: int) -> None:
             client = await connect(server.address, "default")
             await _namespace_ready(client)
             approvals = ApprovalActivities(database)
+            announcements = AnnouncementActivities(database)
             worker = Worker(
                 client,
                 task_queue=QUEUE,
@@ -230,8 +234,11 @@ async def main(events: int, rounds: int, decisions: int) -> None:
                     approvals.record_decision,
                     approvals.record_escalation,
                     approvals.close_request,
+                    announcements.announce,
                     mark,
                 ],
+                # As in production: every run announces its start and end to its tenant.
+                interceptors=[RunAnnouncements()],
                 workflow_runner=UnsandboxedWorkflowRunner(),
                 max_concurrent_activities=20,
                 max_concurrent_workflow_tasks=20,

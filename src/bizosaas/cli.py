@@ -279,9 +279,10 @@ def _await_temporal(settings: Settings, server: TemporalDevServer) -> None:
         step("Temporal dev server started", server.wait_ready, settings)
     except DevServerError as error:
         fail(str(error))
-    _export(settings, temporal_address=server.address)
-    if server.ui_port:
-        console.print(f"  Temporal UI: http://127.0.0.1:{server.ui_port}")
+    ui_url = f"http://127.0.0.1:{server.ui_port}" if server.ui_port else None
+    _export(settings, temporal_address=server.address, temporal_ui_url=ui_url)
+    if ui_url:
+        console.print(f"  Temporal UI: {ui_url}")
 
 
 QueueOption = Annotated[

@@ -125,6 +125,11 @@ class Settings(BaseSettings):
         description="Port of the embedded Temporal dev server (0 picks a free one, no web UI); "
         "its web UI listens 1000 above.",
     )
+    temporal_ui_url: str | None = Field(
+        default=None,
+        description="Address of the Temporal web UI, linked from run pages for platform "
+        "administrators (`bizosaas up` sets it to the embedded dev server's UI).",
+    )
     temporal_queue_prefix: str = Field(
         default="",
         pattern=r"^[A-Za-z0-9._-]*$",

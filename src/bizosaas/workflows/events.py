@@ -55,10 +55,26 @@ REVIEW_FINISHED = EventType(
     ReviewFinished,
     description="A review-and-publish run is over: published after approval, or not.",
 )
+
+
+class RunChanged(BaseModel):
+    key: str = Field(description="The run's workflow id without its tenant: `<kind>:<key>`.")
+    run_id: str
+    kind: str
+    workflow_type: str
+    status: str = Field(description="running, completed, failed or cancelled.")
+
+
+RUN_CHANGED = EventType(
+    "workflows.run_changed",
+    RunChanged,
+    description="A workflow run of the tenant started or ended (completed, failed, cancelled).",
+)
 WORKFLOWS_EVENTS = (
     APPROVAL_REQUESTED,
     APPROVAL_DECIDED,
     APPROVAL_ESCALATED,
     APPROVAL_CLOSED,
     REVIEW_FINISHED,
+    RUN_CHANGED,
 )

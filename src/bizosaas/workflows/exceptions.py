@@ -35,3 +35,28 @@ DECISION_REFUSALS: dict[str, type[Problem]] = {
     problem.code: problem for problem in (AlreadyDecided, ApprovalClosed, NotAnApprover)
 }
 """Refusal code (the workflow's ApplicationError type) -> the problem the API answers."""
+
+
+class RunNotFound(NotFound):
+    code = "workflows.run_not_found"
+    title = "No such workflow run in your tenant"
+
+
+class RunClosed(Conflict):
+    code = "workflows.run_closed"
+    title = "This run has ended: it cannot be cancelled"
+
+
+class RunNotRetryable(Conflict):
+    code = "workflows.run_not_retryable"
+    title = "This run cannot be started again"
+
+
+class ScheduleNotFound(NotFound):
+    code = "workflows.schedule_not_found"
+    title = "No such schedule in your tenant"
+
+
+class ScheduleExists(Conflict):
+    code = "workflows.schedule_exists"
+    title = "A schedule of that name exists already"

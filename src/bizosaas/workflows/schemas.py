@@ -186,3 +186,97 @@ class CloseRequest(BaseModel):
     approval_id: uuid.UUID
     status: ApprovalStatus
     closed_at: datetime
+
+
+# -- runs (Temporal visibility and history) ----------------------------------------------------
+
+
+class RunStatus(StrEnum):
+    running = "running"
+    completed = "completed"
+    failed = "failed"
+    cancelled = "cancelled"
+    terminated = "terminated"
+    continued_as_new = "continued_as_new"
+    timed_out = "timed_out"
+
+
+class RunRead(BaseModel):
+    """One run of a workflow in the caller's tenant. `key` is the workflow id without its
+    tenant (`<kind>:<key>`): the API's runs paths take it, and the tenant comes from the token."""
+
+    key: str
+    run_id: str
+    kind: str
+    workflow_type: str
+    status: RunStatus
+    started_by: str | None = Field(
+        default=None,
+        description="`event:<name>`, `schedule:<name>`, `user:<id>`, `workflow:<key>`.",
+    )
+    started_at: datetime | None
+    ended_at: datetime | None
+    duration_seconds: float | None
+    task_queue: str
+
+
+StepStatus = Literal["scheduled", "running", "completed", "failed", "timed_out", "cancelled"]
+
+
+class RunStep(BaseModel):
+    """An activity, child workflow or timer of a run, from its history."""
+
+    kind: Literal["activity", "child_workflow", "timer"]
+    name: str
+    status: StepStatus
+    attempt: int = 1
+    scheduled_at: datetime
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    duration_seconds: float | None = None
+    error: str | None = None
+
+
+class RunDetail(RunRead):
+    steps: list[RunStep] = Field(default_factory=list)
+    error: str | None = None
+    temporal_ui_url: str | None = Field(
+        default=None, description="For platform administrators in embedded mode only."
+    )
+
+
+# -- schedules --------------------------------------------------------------------------------
+
+
+class ScheduleKind(StrEnum):
+    daily_digest = "daily_digest"
+    """An e-mail to the tenant's administrators: pending approvals and yesterday's runs."""
+
+
+class ScheduleCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9-]{0,39}$", description="Unique in the tenant: `morning-digest`."
+    )
+    kind: ScheduleKind = ScheduleKind.daily_digest
+    hour: int = Field(default=7, ge=0, le=23, description="UTC hour of each run.")
+    minute: int = Field(default=0, ge=0, le=59)
+    paused: bool = False
+
+
+class ScheduleRead(BaseModel):
+    name: str
+    kind: ScheduleKind
+    hour: int
+    minute: int
+    paused: bool
+    note: str = ""
+    next_runs: list[datetime] = Field(default_factory=list)
+    recent_runs: list[datetime] = Field(default_factory=list)
+
+
+class PauseBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: PlainText = Field(default="", max_length=200)

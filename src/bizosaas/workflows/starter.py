@@ -20,6 +20,7 @@ from bizosaas.kit.events import Event
 from bizosaas.kit.module import Services, WorkflowTrigger
 from bizosaas.settings import Settings
 from bizosaas.workflows.queues import Workload, task_queue
+from bizosaas.workflows.runs import STARTED_BY
 
 log = structlog.get_logger(__name__)
 
@@ -42,6 +43,7 @@ async def start_for(
             task_queue=task_queue(settings, Workload(trigger.workload)),
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            memo={STARTED_BY: f"event:{event.name}"},
         )
     except WorkflowAlreadyStartedError:
         log.info("workflow_already_ran", workflow_id=workflow_id(trigger, event))

@@ -26,6 +26,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from bizosaas.kit.module import DomainModule, Services
+from bizosaas.workflows.announce import RunAnnouncements
 from bizosaas.workflows.queues import polled_queues
 
 log = structlog.get_logger(__name__)
@@ -87,6 +88,7 @@ def build_worker(
             max_concurrent_activities=concurrency,
             max_concurrent_workflow_tasks=concurrency,
             graceful_shutdown_timeout=SHUTDOWN_GRACE,
+            interceptors=[RunAnnouncements()],
         )
     except (TypeError, ValueError, RuntimeError) as error:  # e.g. a duplicate activity name
         raise WorkerError(f"cannot assemble the Temporal worker: {error}") from error

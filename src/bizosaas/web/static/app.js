@@ -29,6 +29,28 @@
       }
     });
 
+    // Forms marked data-in-place post without leaving the page: the answer (the page the
+    // form redirects to) replaces the live region and the flash messages. Without script they
+    // post and redirect as usual.
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-in-place") ||
+          event.defaultPrevented) return;
+      event.preventDefault();
+      var data = new FormData(form);
+      if (event.submitter && event.submitter.name) {
+        data.append(event.submitter.name, event.submitter.value);
+      }
+      form.querySelectorAll("button").forEach(function (button) { button.disabled = true; });
+      fetch(form.action, { method: "POST", body: data, credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (html) {
+          if (html === null) { form.submit(); return; }
+          replaceFromPage(html);
+        })
+        .catch(function () { form.submit(); });
+    });
+
     // The tenant switcher submits on change; its button stays for keyboard and no-JS users.
     document.querySelectorAll("form[data-autosubmit]").forEach(function (form) {
       var select = form.querySelector("select");
@@ -96,5 +118,24 @@
         if (fresh) region.replaceWith(document.importNode(fresh, true));
       })
       .catch(function () { /* keep the current view */ });
+  }
+
+  // Take the live region and the flash messages from a page rendered after a form's post.
+  function replaceFromPage(html) {
+    var doc = new DOMParser().parseFromString(html, "text/html");
+    var region = document.querySelector("[data-live-region]");
+    var fresh = doc.querySelector("[data-live-region]");
+    if (region && fresh) region.replaceWith(document.importNode(fresh, true));
+    var flashes = doc.querySelector(".flashes");
+    var current = document.querySelector(".flashes");
+    if (current) current.remove();
+    var anchor = document.querySelector("main");
+    if (flashes && anchor) anchor.prepend(document.importNode(flashes, true));
+    document.querySelectorAll(".flashes [data-dismiss]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var alert = button.closest(".alert");
+        if (alert) alert.remove();
+      });
+    });
   }
 })();

@@ -26,6 +26,7 @@ from temporalio.exceptions import ApplicationError
 from bizosaas.workflows.approvals.activities import ApprovalActivities
 from bizosaas.workflows.exceptions import AlreadyDecided, ApprovalClosed, NotAnApprover
 from bizosaas.workflows.queues import Workload, sibling_queue
+from bizosaas.workflows.runs import STARTED_BY, split_workflow_id
 from bizosaas.workflows.schemas import (
     DECIDE_UPDATE,
     ApprovalOutcome,
@@ -232,4 +233,10 @@ async def require_approval(
         ApprovalRequestInput(tenant_id=tenant_id, approval_id=approval_id, spec=spec),
         id=approval_workflow_id(tenant_id, approval_id),
         task_queue=sibling_queue(Workload.default),
+        memo={STARTED_BY: f"workflow:{_run_key(workflow.info().workflow_id)}"},
     )
+
+
+def _run_key(workflow_id: str) -> str:
+    key = split_workflow_id(workflow_id)
+    return key.run_key if key is not None else workflow_id

@@ -1,0 +1,192 @@
+"""A tenant's workflow runs through `/api/brain/workflows/runs`, read from Temporal's visibility
+and history on a real dev server, on SQLite and PostgreSQL: the list, a run's steps, cancel and
+retry, the run changes announced to the tenant, and another tenant kept out (404)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from bizosaas.identity.events import TENANT_CREATED
+from bizosaas.kit.db import Database
+from bizosaas.kit.outbox import OutboxEvent
+from bizosaas.workflows.events import RUN_CHANGED
+from tests.identity.conftest import Account, Invite, Register, invite, mailbox, register
+from tests.support.waiting import eventually
+from tests.workflows.apps import app, client, database, database_target, prefix, relay_again
+from tests.workflows.test_approvals import ask, row_of, spec
+
+assert invite and register and app and client and database and database_target and prefix
+RUNS = "/api/brain/workflows/runs"
+pytestmark = pytest.mark.slow
+
+
+async def runs_of(client: httpx.AsyncClient, who: Account, **params: str) -> list[dict[str, Any]]:
+    response = await client.get(RUNS, params=params, headers=who.headers)
+    assert response.status_code == 200, response.text
+    result: list[dict[str, Any]] = response.json()
+    return result
+
+
+async def finished_onboarding(
+    app: FastAPI, client: httpx.AsyncClient, database: Database, owner: Account
+) -> dict[str, Any]:
+    await relay_again(app, database, TENANT_CREATED.name, owner.tenant_id)
+    runs = await eventually(
+        lambda: runs_of(client, owner, kind="onboarding"),
+        lambda runs: bool(runs) and runs[0]["status"] == "completed",
+        what="the tenant's onboarding run",
+    )
+    return runs[0]
+
+
+async def test_a_tenant_lists_its_runs_and_reads_their_steps(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    database: Database,
+    register: Register,
+    invite: Invite,
+) -> None:
+    owner = await register("Visible")
+    run = await finished_onboarding(app, client, database, owner)
+    assert run["key"] == f"onboarding:{owner.tenant_id}"
+    assert run["workflow_type"] == "workflows.TenantOnboarding"
+    assert run["started_by"] == "event:identity.tenant_created"
+    assert run["started_at"] <= run["ended_at"] and run["duration_seconds"] >= 0
+
+    staff = await invite(owner, "staff")  # staff may read runs
+    detail = await client.get(f"{RUNS}/{run['key']}", headers=staff.headers)
+    assert detail.status_code == 200, detail.text
+    body = detail.json()
+    assert body["status"] == "completed" and body["run_id"] == run["run_id"]
+    steps = [(s["kind"], s["name"], s["status"], s["attempt"]) for s in body["steps"]]
+    assert steps == [
+        ("activity", "workflows.onboarding.defaults", "completed", 1),
+        ("activity", "workflows.onboarding.welcome", "completed", 1),
+    ]
+    assert all(s["started_at"] and s["ended_at"] for s in body["steps"])
+    assert body["temporal_ui_url"] is None, "the Temporal UI is linked for administrators only"
+
+    cannot = await client.post(f"{RUNS}/{run['key']}/retry", headers=staff.headers)
+    assert cannot.status_code == 403 and cannot.json()["code"] == "auth.forbidden"
+    unknown = await client.get(f"{RUNS}/onboarding:{uuid.uuid4()}", headers=owner.headers)
+    assert unknown.status_code == 404 and unknown.json()["code"] == "workflows.run_not_found"
+
+
+async def test_another_tenant_can_neither_list_nor_see_nor_touch_a_run(
+    app: FastAPI, client: httpx.AsyncClient, prefix: str, register: Register
+) -> None:
+    owner, stranger = await register("Owner"), await register("Stranger")
+    approval_id, handle = await ask(app, prefix, owner.tenant_id, spec())
+    await row_of(client, owner, approval_id)
+    key = f"approval:{approval_id}"
+
+    assert key not in [run["key"] for run in await runs_of(client, stranger)]
+    for response in (
+        await client.get(f"{RUNS}/{key}", headers=stranger.headers),
+        await client.post(f"{RUNS}/{key}/cancel", headers=stranger.headers),
+        await client.post(f"{RUNS}/{key}/retry", headers=stranger.headers),
+        await client.get(f"{RUNS}/{owner.tenant_id}:{key}", headers=stranger.headers),
+    ):
+        assert response.status_code == 404, response.text
+        assert response.json()["code"] == "workflows.run_not_found"
+    still = await client.get(f"{RUNS}/{key}", headers=owner.headers)
+    assert still.json()["status"] == "running"
+    assert key in [run["key"] for run in await runs_of(client, owner, status="running")]
+    await handle.cancel()
+
+
+async def test_cancelling_a_running_approval_closes_it(
+    app: FastAPI, client: httpx.AsyncClient, prefix: str, register: Register
+) -> None:
+    owner = await register("Cancels")
+    approval_id, handle = await ask(app, prefix, owner.tenant_id, spec(sla=timedelta(hours=2)))
+    await row_of(client, owner, approval_id)
+    key = f"approval:{approval_id}"
+    # The row is written by the first activity; the deadline's timer follows it.
+    running = await eventually(
+        lambda: client.get(f"{RUNS}/{key}", headers=owner.headers),
+        lambda response: len(response.json()["steps"]) == 2,
+        what="the request's deadline timer",
+    )
+    assert running.json()["status"] == "running"
+    opened, deadline = running.json()["steps"]
+    assert (opened["name"], opened["status"]) == ("workflows.approval.open", "completed")
+    assert (deadline["kind"], deadline["status"]) == ("timer", "running")
+    waits = int(deadline["name"].removeprefix("approval deadline (").removesuffix(" s)"))
+    assert 7100 <= waits <= 7200, "what is left of the two hours after the row was written"
+
+    cancelled = await client.post(f"{RUNS}/{key}/cancel", headers=owner.headers)
+    assert cancelled.status_code == 202, cancelled.text
+    ended = await eventually(
+        lambda: client.get(f"{RUNS}/{key}", headers=owner.headers),
+        lambda response: response.json()["status"] == "cancelled",
+        what="the cancelled run",
+    )
+    steps = {s["name"]: s["status"] for s in ended.json()["steps"]}
+    assert steps[deadline["name"]] == "cancelled"
+    assert steps["workflows.approval.close"] == "completed"
+    row = await client.get(f"/api/brain/approvals/{approval_id}", headers=owner.headers)
+    assert row.json()["status"] == "cancelled"
+    again = await client.post(f"{RUNS}/{key}/cancel", headers=owner.headers)
+    assert again.status_code == 409 and again.json()["code"] == "workflows.run_closed"
+    retry = await client.post(f"{RUNS}/{key}/retry", headers=owner.headers)
+    assert retry.status_code == 409 and retry.json()["code"] == "workflows.run_not_retryable"
+    assert handle.id.endswith(key)
+
+
+async def test_retrying_a_run_starts_it_again_with_the_same_input(
+    app: FastAPI, client: httpx.AsyncClient, database: Database, register: Register
+) -> None:
+    owner = await register("Retries")
+    first = await finished_onboarding(app, client, database, owner)
+    response = await client.post(f"{RUNS}/{first['key']}/retry", headers=owner.headers)
+    assert response.status_code == 201, response.text
+    second = response.json()
+    assert second["key"] == first["key"] and second["run_id"] != first["run_id"]
+    assert second["started_by"] == f"user:{owner.user_id}"
+    runs = await eventually(
+        lambda: runs_of(client, owner, kind="onboarding"),
+        lambda runs: len(runs) == 2 and all(r["status"] == "completed" for r in runs),
+        what="the second run",
+    )
+    assert {r["run_id"] for r in runs} == {first["run_id"], second["run_id"]}
+    welcomes = [m for m in await mailbox(database, owner.email) if m.subject.startswith("Welcome")]
+    assert len(welcomes) == 1, "the same input, the same idempotent welcome: sent once"
+    older = await client.get(
+        f"{RUNS}/{first['key']}", params={"run_id": first["run_id"]}, headers=owner.headers
+    )
+    assert older.json()["run_id"] == first["run_id"] and older.json()["started_by"].startswith(
+        "event:"
+    )
+
+
+async def test_run_changes_are_announced_to_the_tenant(
+    app: FastAPI, client: httpx.AsyncClient, database: Database, register: Register
+) -> None:
+    owner = await register("Announced")
+    run = await finished_onboarding(app, client, database, owner)
+
+    async def announced() -> list[dict[str, Any]]:
+        async with database.unit_of_work() as session:
+            rows = await session.scalars(
+                select(OutboxEvent).where(
+                    OutboxEvent.name == RUN_CHANGED.name, OutboxEvent.tenant_id == owner.tenant_id
+                )
+            )
+            return [row.payload for row in rows]
+
+    changes = await eventually(
+        announced, lambda found: len(found) >= 2, what="the run's announcements"
+    )
+    assert [(c["key"], c["status"]) for c in changes] == [
+        (run["key"], "running"),
+        (run["key"], "completed"),
+    ]
+    assert changes[0]["run_id"] == run["run_id"]
