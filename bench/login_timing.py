@@ -10,6 +10,11 @@ What the failure's handler does after the answer (the audit record of a known ac
 not part of a request's time and is not timed.
 Argon2id uses the OWASP-minimum parameters (m=19 MiB, t=2, p=1).
 
+Figures on a shared 2-core machine under heavy load (load average 10-14, the bare
+verification 120-130 ms instead of about 30): known / unknown 1.069, 0.964, 0.906 on SQLite and
+1.020 on PostgreSQL with Redis, the sign of the difference changing from run to run (the noise
+is several milliseconds at that load; the request does the same work on both paths).
+
 Usage: .venv/bin/python bench/login_timing.py [--attempts 60] [--database-url postgresql://...]
        [--redis-url redis://...]   (default: a SQLite file in a temporary directory)
 """
