@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.identity.conftest import API, Invite, Register
+from bizosaas.kit.db import Database
+from tests.identity.conftest import API, Invite, Register, mailbox
 
 
 async def test_a_tenant_admin_renames_the_tenant_and_it_is_audited(
@@ -64,3 +65,21 @@ async def test_only_a_tenant_admin_may_rename(
     assert refused.json()["code"] == "auth.forbidden"
     me = (await client.get(f"{API}/me", headers=owner.headers)).json()
     assert me["tenant"]["name"] != "Taken Over"
+
+
+async def test_a_renamed_tenant_is_quoted_defanged_in_mail(
+    client: httpx.AsyncClient, register: Register, database: Database, unique: str
+) -> None:
+    owner = await register()
+    name = "URGENT: verify your bank account at https://bank.example.net/login"
+    renamed = await client.patch(f"{API}/tenant", json={"name": name}, headers=owner.headers)
+    assert renamed.status_code == 200, renamed.text
+    invitee = f"target-{unique}@example.com"
+    sent = await client.post(
+        f"{API}/invitations", json={"email": invitee, "role": "staff"}, headers=owner.headers
+    )
+    assert sent.status_code == 201, sent.text
+    (invitation,) = await mailbox(database, invitee)
+    assert "bank" not in invitation.subject
+    assert "https://bank" not in invitation.body and "bank.example" not in invitation.body
+    assert "https[:]//bank[.]example[.]net/login" in invitation.body
