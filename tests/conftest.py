@@ -21,7 +21,7 @@ from bizosaas.gateway.app import create_app
 from bizosaas.identity.context import IdentityContext
 from bizosaas.kit.db import Database, create_engine
 from bizosaas.settings import Settings
-from tests.support import backends
+from tests.support import backends, handlers
 from tests.support.backends import DatabaseTarget
 from tests.support.lifespan import app_lifespan
 
@@ -105,6 +105,8 @@ def settings(tmp_path: Path, database_target: DatabaseTarget) -> Settings:
         # Cheaper Argon2 than production keeps the suite quick; the bench uses OWASP values.
         argon2_memory_cost=7168,
         argon2_time_cost=1,
+        # Tests sign up many tenants from one client address; test_sign_up.py tests the limit.
+        sign_up_limit_per_ip="10000 per hour",
     )
 
 
@@ -118,7 +120,11 @@ def client_address() -> tuple[str, int]:
 async def app(settings: Settings, database: Database) -> AsyncIterator[FastAPI]:
     application = create_app(settings, database=database)
     async with app_lifespan(application):
-        yield application
+        handlers.app_started(database, application.state.services)
+        try:
+            yield application
+        finally:
+            handlers.app_stopped(database)
 
 
 @pytest.fixture

@@ -308,6 +308,22 @@ class Settings(BaseSettings):
         default="10 per hour",
         description="API keys a tenant may create (429 `identity.api_keys_throttled` beyond).",
     )
+    sign_up_limit_per_ip: str = Field(
+        default="20 per hour; 100 per day",
+        description=(
+            "Sign-ups one client address may submit (limits syntax). Beyond it the answer is "
+            "429 `identity.sign_ups_throttled` with Retry-After."
+        ),
+    )
+    unconfirmed_sign_up_ttl: int = Field(
+        default=7 * 86400,
+        ge=3600,
+        description=(
+            "Seconds a sign-up may stay unconfirmed. After that its address can be signed up "
+            "again: the old account is released (deactivated, its address freed) and the "
+            "tenants only it belonged to are suspended."
+        ),
+    )
     password_min_length: int = Field(
         default=10, ge=8, le=64, description="Shortest password accepted."
     )
@@ -411,7 +427,9 @@ class Settings(BaseSettings):
                     raise ValueError(f"{item!r} is not an IP address or CIDR network") from None
         return items
 
-    @field_validator("invitation_limit_per_tenant", "api_key_limit_per_tenant")
+    @field_validator(
+        "invitation_limit_per_tenant", "api_key_limit_per_tenant", "sign_up_limit_per_ip"
+    )
     @classmethod
     def _rate_limit(cls, value: str) -> str:
         try:

@@ -27,7 +27,9 @@ from bizosaas.identity.models import Tenant
 from bizosaas.identity.schemas import TokenPair
 from bizosaas.kit.db import Database
 from bizosaas.kit.permissions import Role
+from tests.support.handlers import signed_up
 from tests.support.processes import BIZOSAAS, free_port
+from tests.support.waiting import eventually
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -312,10 +314,16 @@ async def register_account(http: httpx.AsyncClient, base_url: str = "") -> Accou
         },
     )
     assert response.status_code == 202, response.text
-    signed_in = await http.post(
-        f"{base_url}/api/brain/auth/login", json={"email": email, "password": PASSWORD}
+    await signed_up(http)
+    # The sign-up is carried out after the answer: a login may come a moment too early.
+    signed_in = await eventually(
+        lambda: http.post(
+            f"{base_url}/api/brain/auth/login", json={"email": email, "password": PASSWORD}
+        ),
+        until=lambda response: response.status_code == 200,
+        every=0.2,
+        what="a login after sign-up",
     )
-    assert signed_in.status_code == 200, signed_in.text
     token = signed_in.json()["access_token"]
     me = (await http.get(f"{base_url}/api/brain/auth/me", headers=bearer(token))).json()
     return Account(token=token, user=me["user"]["id"], tenant=me["tenant"]["id"])

@@ -6,6 +6,7 @@ import httpx
 from structlog.testing import capture_logs
 
 from bizosaas.kit.observability import add_request_id, request_id_var
+from tests.support.handlers import signed_up
 
 
 async def test_access_log_carries_tenant_user_and_latency(
@@ -22,6 +23,7 @@ async def test_access_log_carries_tenant_user_and_latency(
         },
     )
     assert registered.status_code == 202, registered.text
+    await signed_up(client)
     signed_in = await client.post(
         "/api/brain/auth/login",
         json={"email": email, "password": "correct horse battery staple"},

@@ -28,6 +28,7 @@ from bizosaas.identity import context
 from bizosaas.identity.credentials.tokens import issue_access_token
 from bizosaas.identity.schemas import BrowserSession, TokenPair
 from bizosaas.identity.service import IdentityContext, authenticate_password, login_browser
+from bizosaas.identity.sessions.authenticator import API_KEY_HEADER
 from bizosaas.identity.sessions.rotation import revoke_sessions
 from bizosaas.kit.auth import Principal, PrincipalKind
 from bizosaas.settings import Settings
@@ -201,6 +202,37 @@ async def test_log_out_everywhere_closes_the_browser_socket_too(live: Live) -> N
         await assert_open(in_browser)
         assert (await post(live, "/logout-all", account.token)).status_code == 204
         await assert_closed(in_browser, "session ended")
+
+
+async def test_revoking_an_api_key_closes_the_sockets_opened_with_it(live: Live) -> None:
+    admin = await tenant_account(live.app)
+    keys = []
+    async with httpx.AsyncClient() as client:
+        for name in ("feed", "other feed"):
+            created = await client.post(
+                f"{live.url}/api/brain/auth/api-keys",
+                json={"name": name, "permissions": ["identity.member:read"]},
+                headers=admin.headers,
+            )
+            assert created.status_code == 201, created.text
+            keys.append(created.json())
+        revoked, kept = keys
+        async with (
+            aiohttp.ClientSession() as http,
+            http.ws_connect(live.ws_url, headers={API_KEY_HEADER: revoked["key"]}) as feed,
+            http.ws_connect(live.ws_url, headers={API_KEY_HEADER: kept["key"]}) as other_feed,
+        ):
+            await assert_open(feed)
+            await assert_open(other_feed)
+            answer = await client.delete(
+                f"{live.url}/api/brain/auth/api-keys/{revoked['id']}", headers=admin.headers
+            )
+            assert answer.status_code == 204
+            await assert_closed(feed, "session ended")
+            await assert_open(other_feed)
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await http.ws_connect(live.ws_url, headers={API_KEY_HEADER: revoked["key"]})
+            assert refused.value.status == 403
 
 
 async def test_removing_a_member_closes_their_sockets(live: Live) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import jwt
 import pytest
+from fastapi import FastAPI
 
 from bizosaas.gateway.app import create_app
 from bizosaas.identity.credentials.keys import KeyStore
@@ -33,6 +34,7 @@ from tests.gateway.support import (
     wait_healthy,
 )
 from tests.support.backends import DatabaseTarget
+from tests.support.handlers import relay_app_outbox
 from tests.support.processes import free_port
 
 WHOAMI_MODULE = "tests.gateway.whoami_module:module"
@@ -47,6 +49,8 @@ class Brain:
     processes: list[Process]
     keys: Path
     """The gateway's signing keys (to issue tokens with other roles)."""
+    app: FastAPI
+    """The gateway's app (served in this process): its relay is off, so tests relay."""
 
 
 def gateway_settings(target: DatabaseTarget, data_dir: Path, modules: list[str]) -> Settings:
@@ -82,12 +86,14 @@ async def brain(
     tmp = tmp_path_factory.mktemp("brain")
     if request.param == "local":
         settings = gateway_settings(isolated_target, tmp / "data", [NOTES_MODULE, WHOAMI_MODULE])
-        async with serve(create_app(settings)) as url:
-            yield Brain(mode="local", url=url, processes=[], keys=tmp / "data" / "keys")
+        app = create_app(settings)
+        async with serve(app) as url:
+            yield Brain(mode="local", url=url, processes=[], keys=tmp / "data" / "keys", app=app)
         return
     port = free_port()
     settings = gateway_settings(isolated_target, tmp / "data", [])
-    async with serve(create_app(settings), port=port) as url:
+    app = create_app(settings)
+    async with serve(app, port=port) as url:
         env = app_env(
             base_env(repo_root),
             database_url=isolated_target.app_url,
@@ -105,7 +111,9 @@ async def brain(
                 await wait_healthy(process)
             await wait_routed(url, f"/api/brain/notes/tenants/{uuid.uuid4()}/notes")
             await wait_routed(url, "/api/brain/whoami/me")
-            yield Brain(mode="remote", url=url, processes=processes, keys=tmp / "data" / "keys")
+            yield Brain(
+                mode="remote", url=url, processes=processes, keys=tmp / "data" / "keys", app=app
+            )
         finally:
             for process in processes:
                 stop(process)
@@ -123,6 +131,7 @@ async def register(http: httpx.AsyncClient, brain: Brain) -> dict[str, str]:
         },
     )
     assert response.status_code == 202, response.text
+    await relay_app_outbox(brain.app)  # the sign-up is carried out after the answer
     signed_in = await http.post(
         f"{brain.url}/api/brain/auth/login", json={"email": email, "password": PASSWORD}
     )

@@ -11,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from tests.gateway.support import PASSWORD, bearer, super_admin
+from tests.support.handlers import signed_up
 
 PROBLEM = "application/problem+json"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -80,6 +81,7 @@ async def test_api_key_permissions_refuse_control_characters(
 ) -> None:
     details = sign_up()
     assert (await client.post("/api/brain/auth/register", json=details)).status_code == 202
+    await signed_up(client)
     signed_in = await client.post(
         "/api/brain/auth/login", json={"email": details["email"], "password": PASSWORD}
     )

@@ -22,6 +22,7 @@ from bizosaas.kit.db import Database
 from bizosaas.kit.events import InProcessEventBus
 from bizosaas.kit.outbox import OutboxRelay
 from bizosaas.settings import Settings
+from tests.support import handlers
 
 PASSWORD = "correct horse battery staple"
 API = "/api/brain/auth"
@@ -49,7 +50,8 @@ Register = Callable[..., Awaitable[Account]]
 @pytest.fixture
 def register(client: httpx.AsyncClient, database: Database, unique: str) -> Register:
     """Sign up through the API, confirm the address with the mailed link (unless `verified`
-    is false) and log in: the account of a new tenant's admin."""
+    is false) and log in: the account of a new tenant's admin. `mailer` delivers the sign-up's
+    mail (default: the mail sink)."""
     counter = iter(range(1000))
 
     async def create(
@@ -58,6 +60,7 @@ def register(client: httpx.AsyncClient, database: Database, unique: str) -> Regi
         password: str = PASSWORD,
         *,
         verified: bool = True,
+        mailer: Mailer | None = None,
     ) -> Account:
         address = email or f"owner{next(counter)}-{unique}@example.com"
         response = await client.post(
@@ -70,6 +73,7 @@ def register(client: httpx.AsyncClient, database: Database, unique: str) -> Regi
             },
         )
         assert response.status_code == 202, response.text
+        await deliver_mail(database, mailer)  # the sign-up is carried out after the answer
         if verified:
             confirm = token_in((await mailbox(database, address.lower()))[0])
             confirmed = await client.post(f"{API}/email/verify/confirm", json={"token": confirm})
@@ -93,10 +97,12 @@ def register(client: httpx.AsyncClient, database: Database, unique: str) -> Regi
 
 
 async def deliver_mail(database: Database, mailer: Mailer | None = None) -> None:
-    """Relay committed outbox events to a bus carrying identity's mailer (as a worker would):
-    by default one that stores every message in the sink of `database`."""
+    """Relay committed outbox events to a bus carrying identity's handlers (as a worker
+    would): sign-ups, reset requests and failed logins are carried out, and mail goes to
+    `mailer`, by default one that stores every message in the sink of `database`."""
     bus = InProcessEventBus()
     bus.subscribe(MAIL_REQUESTED.name, (mailer or sink_mailer(database)).deliver)
+    handlers.subscribe_identity_handlers(bus, database)
     await OutboxRelay(database, bus).drain()
 
 

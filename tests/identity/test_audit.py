@@ -9,15 +9,16 @@ from sqlalchemy.exc import DBAPIError
 
 from bizosaas.kit.db import Database
 from bizosaas.kit.tenancy import bind_tenant, trusted_scope
-from tests.identity.conftest import API, Invite, Register, login
+from tests.identity.conftest import API, Invite, Register, deliver_mail, login
 
 
 async def test_auth_events_are_recorded_for_admins(
-    client: httpx.AsyncClient, register: Register, invite: Invite
+    client: httpx.AsyncClient, database: Database, register: Register, invite: Invite
 ) -> None:
     owner = await register()
     staff = await invite(owner, "staff")
     assert (await login(client, owner.email, "wrong password!!")).status_code == 401
+    await deliver_mail(database)  # the failed login's handler writes its audit record
     await client.patch(
         f"{API}/members/{staff.user_id}", json={"role": "manager"}, headers=owner.headers
     )

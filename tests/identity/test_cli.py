@@ -9,13 +9,17 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
 
 from bizosaas.identity import context
 from bizosaas.identity.credentials.throttle import LoginAttempt, LoginThrottle
+from bizosaas.identity.exceptions import InvalidRefreshToken
 from bizosaas.identity.records import audit
 from bizosaas.identity.repository import accounts
-from bizosaas.identity.schemas import MfaChallenge
-from bizosaas.identity.sessions.password_login import verify_login
+from bizosaas.identity.schemas import MfaChallenge, TokenPair
+from bizosaas.identity.sessions.guard import REVOKED_MARKER_PREFIX
+from bizosaas.identity.sessions.password_login import authenticate_password, verify_login
+from bizosaas.identity.sessions.rotation import refresh
 from bizosaas.kit.db import Database
 from bizosaas.kit.tenancy import trusted_scope
 from bizosaas.settings import Settings
@@ -154,3 +158,51 @@ async def test_users_unlock_forgets_failed_logins_and_is_audited(
     finally:
         await database.dispose()
     assert [(e.actor_id, e.details) for e in events] == [(None, {"failures_cleared": 3})]
+
+
+async def test_users_logout_ends_every_session_everywhere(
+    cli_env: dict[str, str], cli_database: DatabaseTarget, unique: str, tmp_path: Path
+) -> None:
+    """Scaled mode: the command marks the revocation in Redis as the API does, so a session's
+    refresh token (kept in Redis) stops working at once in every gateway."""
+    redis_url = backends.redis_test_url() if cli_database.backend == "postgres" else None
+    slug = f"logout-{unique}"
+    assert bizosaas(cli_env, "tenants", "create", "Logout Ltd", "--slug", slug).returncode == 0
+    email = f"leaving-{unique}@example.com"
+    password = "a long and private passphrase"
+    created = bizosaas(cli_env, "users", "create", email, "--tenant", slug, "--password", password)
+    assert created.returncode == 0, created.stderr
+
+    settings = Settings(
+        data_dir=tmp_path / "data", database_url=cli_database.app_url, redis_url=redis_url
+    )
+    database = Database.from_url(cli_database.app_url)
+    redis = Redis.from_url(redis_url) if redis_url else None
+    identity = context.build(settings, database=database, redis=redis)
+    try:
+        pairs = []
+        for _ in range(2):
+            async with database.unit_of_work() as session:
+                pair = await authenticate_password(
+                    session, identity=identity, email=email, password=password, tenant_slug=slug
+                )
+            assert isinstance(pair, TokenPair)
+            pairs.append(pair)
+
+        env = {**cli_env, **({"BIZOSAAS_REDIS_URL": redis_url} if redis_url else {})}
+        ended = bizosaas(env, "users", "logout", email)
+        assert ended.returncode == 0, ended.stderr
+        assert f"{email}\t2 sessions ended" in ended.stdout.splitlines()
+        if redis is not None:
+            for pair in pairs:
+                assert await redis.exists(REVOKED_MARKER_PREFIX + str(pair.session_id))
+        for pair in pairs:
+            with pytest.raises(InvalidRefreshToken):
+                async with database.unit_of_work() as session:
+                    await refresh(session, identity=identity, refresh_token=pair.refresh_token)
+        unknown = bizosaas(env, "users", "logout", f"nobody-{unique}@example.com")
+        assert unknown.returncode == 1 and "no account" in unknown.stderr
+    finally:
+        await database.dispose()
+        if redis is not None:
+            await redis.aclose()

@@ -14,7 +14,7 @@ from bizosaas.identity import service
 from bizosaas.identity.records.mail import Mailer
 from bizosaas.kit.db import Database
 from bizosaas.settings import Settings
-from tests.identity.conftest import Register, deliver_mail
+from tests.identity.conftest import Register
 
 
 class _SmtpHandler(socketserver.StreamRequestHandler):
@@ -78,8 +78,7 @@ async def test_mail_goes_out_through_smtp(
     settings: Settings,
     smtp_server: socketserver.ThreadingTCPServer,
 ) -> None:
-    owner = await register(verified=False)
-    await deliver_mail(database, Mailer(settings=settings, database=database))
+    owner = await register(verified=False, mailer=Mailer(settings=settings, database=database))
     messages = smtp_server.messages  # type: ignore[attr-defined]
     sent = [(to, m) for to, m in messages if to == [owner.email]]
     assert len(sent) == 1
@@ -97,9 +96,8 @@ async def test_unreachable_smtp_server_is_recorded_as_failed(
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
-    owner = await register(verified=False)
     unreachable = settings.model_copy(update={"smtp_port": closed_port})
-    await deliver_mail(database, Mailer(settings=unreachable, database=database))
+    owner = await register(verified=False, mailer=Mailer(settings=unreachable, database=database))
     async with database.unit_of_work() as session:
         record = await service.list_mail(session, to=owner.email)
     assert [(r.transport, r.status) for r in record] == [("smtp", "failed")]

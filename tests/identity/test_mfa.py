@@ -25,7 +25,7 @@ from bizosaas.kit import crypto
 from bizosaas.kit.db import Database, utcnow
 from bizosaas.settings import Settings
 from tests.conftest import own_database
-from tests.identity.conftest import API, Account, Register, login
+from tests.identity.conftest import API, Account, Register, deliver_mail, login
 
 
 @pytest.fixture
@@ -194,6 +194,7 @@ async def test_two_step_login_with_a_single_use_challenge(
     unknown = await _complete(client, "bzm_" + "x" * 43, totp.now())
     assert unknown.json()["code"] == "identity.mfa_challenge_invalid"
 
+    await deliver_mail(database)  # the failed login's handler writes its audit record
     events = await _audit(client, {"Authorization": f"Bearer {pair['access_token']}"})
     failed = [e for e in events if e["action"] == "login.failed"]
     assert [e["details"] for e in failed] == [{"reason": "mfa"}]

@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 
 from bizosaas.kit.cache import Cache, MemoryCache, RedisCache
 from bizosaas.kit.events import Event, RedisEventBus
+from tests.conftest import require
 from tests.support import backends
 from tests.support.clock import ManualClock
 from tests.support.waiting import eventually, wait_until
@@ -102,3 +103,58 @@ async def test_redis_bus_delivers_to_every_process(redis_client: Redis, unique: 
         await first.close()
         await second.close()
     assert got_first == [event] and got_second == [event]
+
+
+async def test_redis_bus_subscribes_again_after_losing_its_connection(unique: str) -> None:
+    """Redis drops the bus's subscribed connection (as a restart or a network cut would): the
+    bus subscribes again by itself and events published afterwards reach its subscribers."""
+    url = backends.redis_test_url()
+    require(url is not None, "Redis (BIZOSAAS_TEST_REDIS_URL)")
+    assert url is not None
+    name = f"test-bus-{unique}"
+    listening = Redis.from_url(url, client_name=name)
+    publishing = Redis.from_url(url)
+    bus = RedisEventBus(listening, channel=f"test:events:{unique}")
+    publisher = RedisEventBus(publishing, channel=f"test:events:{unique}")
+    got: list[Event] = []
+
+    async def on_event(event: Event) -> None:
+        got.append(event)
+
+    def event(n: int) -> Event:
+        return Event(
+            id=uuid.uuid4(), name="orders.placed", occurred_at=datetime.now(UTC), payload={"n": n}
+        )
+
+    bus.subscribe("*", on_event)
+    await bus.start()
+    try:
+        await publisher.publish(event(0))
+        await wait_until(lambda: len(got) == 1, what="delivery before the cut")
+
+        # Only this test's subscribed connection: other clients of the server are left alone.
+        clients = await publishing.client_list(_type="pubsub")
+        ours = [c["id"] for c in clients if c.get("name") == name]
+        assert ours, clients
+        for client_id in ours:
+            await publishing.client_kill_filter(_id=client_id)
+
+        sent = iter(range(1, 10_000))
+
+        async def publish_one() -> int:
+            await publisher.publish(event(next(sent)))
+            return len(got)
+
+        # Events published before the bus is subscribed again are lost (pub/sub keeps
+        # nothing), so keep publishing until one arrives.
+        await eventually(
+            publish_one,
+            until=lambda seen: seen > 1,
+            every=0.2,
+            what="delivery after the connection was dropped",
+        )
+        assert all(e.name == "orders.placed" for e in got)
+    finally:
+        await bus.close()
+        await listening.aclose()
+        await publishing.aclose()

@@ -12,14 +12,11 @@ from fastapi import FastAPI
 from sqlalchemy import update
 
 from bizosaas.identity import service as identity
-from bizosaas.identity.events import MAIL_REQUESTED
 from bizosaas.identity.models import Invitation
 from bizosaas.identity.schemas import MailRead
 from bizosaas.kit.db import Database, utcnow
-from bizosaas.kit.events import InProcessEventBus
-from bizosaas.kit.outbox import OutboxRelay
 from bizosaas.kit.tenancy import bind_tenant, trusted_scope
-from tests.identity.conftest import sink_mailer
+from tests.identity.conftest import deliver_mail
 
 PASSWORD = "correct horse battery staple"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -127,11 +124,9 @@ async def post_form(
 
 
 async def mailbox(database: Database, to: str) -> list[MailRead]:
-    """Relay committed outbox events to the identity mailer (as the platform's relay does) and
-    read the mail sink for `to`, newest first."""
-    bus = InProcessEventBus()
-    bus.subscribe(MAIL_REQUESTED.name, sink_mailer(database).deliver)
-    await OutboxRelay(database, bus).drain()
+    """Relay committed outbox events to identity's handlers and mailer (as the platform's relay
+    does) and read the mail sink for `to`, newest first."""
+    await deliver_mail(database)
     async with database.unit_of_work() as session:
         return await identity.list_mail(session, to=to)
 

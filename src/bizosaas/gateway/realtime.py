@@ -17,7 +17,8 @@ closed with code 1013 (try again later) and its queue freed, instead of growing 
 A socket lives no longer than its credential. When sessions end (logout, "log out everywhere",
 an administrator's revocation, a suspension) identity announces them on the bus
 (`kit.auth.SESSIONS_ENDED`; with Redis every process hears it) and the hub closes their sockets
-with code 4401 at once: an index by session, no per-socket polling. A timer closes a socket
+with code 4401 at once: an index by session, no per-socket polling. A revoked API key is
+announced the same way, by its id, and the sockets opened with it close alike. A timer closes a socket
 when its token (or browser session) expires. Sessions ended in the last minute are remembered,
 so a handshake that passed the session check just before the announcement arrived (the check
 may be up to `BIZOSAAS_SESSION_CHECK_INTERVAL` stale in other processes) is closed too. As a
@@ -46,6 +47,7 @@ from bizosaas.kit.auth import (
     SESSIONS_ENDED,
     Authenticator,
     Principal,
+    PrincipalKind,
     SessionLiveness,
     credential_expiry,
     ended_session_ids,
@@ -117,6 +119,9 @@ class RealtimeHub:
         self.queue_size = queue_size
         self.subscribers: set[Subscriber] = set()
         self._by_session: dict[uuid.UUID, set[Subscriber]] = {}
+        self._by_api_key: dict[uuid.UUID, set[Subscriber]] = {}
+        """Sockets opened with an API key, by key id: a revoked key is announced like an
+        ended session (never swept: an API key is no session the guard knows)."""
         self._recently_ended: dict[uuid.UUID, float] = {}
         """Session id -> when (monotonic) it was announced ended; oldest first."""
 
@@ -124,11 +129,12 @@ class RealtimeHub:
         subscriber = Subscriber(principal, queue_size=self.queue_size)
         self.subscribers.add(subscriber)
         WS_CONNECTIONS.set(len(self.subscribers))
-        session_id = principal.session_id
-        if session_id is not None:
-            self._by_session.setdefault(session_id, set()).add(subscriber)
+        tracked = self._filed_under(principal)
+        if tracked is not None:
+            registry, credential_id = tracked
+            registry.setdefault(credential_id, set()).add(subscriber)
             self._forget_old_endings()
-            if session_id in self._recently_ended:
+            if credential_id in self._recently_ended:
                 self._end(subscriber, "session ended")
                 return subscriber
         expiry = credential_expiry(principal)
@@ -138,27 +144,41 @@ class RealtimeHub:
             )
         return subscriber
 
+    def _filed_under(
+        self, principal: Principal
+    ) -> tuple[dict[uuid.UUID, set[Subscriber]], uuid.UUID] | None:
+        """Where a socket is filed so an ending finds it: by session, or by API key."""
+        if principal.session_id is not None:
+            return self._by_session, principal.session_id
+        if principal.kind is PrincipalKind.api_key:
+            return self._by_api_key, principal.subject
+        return None
+
     def disconnect(self, subscriber: Subscriber) -> None:
         self.subscribers.discard(subscriber)
         if subscriber.expiry is not None:
             subscriber.expiry.cancel()
-        session_id = subscriber.principal.session_id
-        same_session = self._by_session.get(session_id) if session_id is not None else None
-        if session_id is not None and same_session is not None:
-            same_session.discard(subscriber)
-            if not same_session:
-                del self._by_session[session_id]
+        tracked = self._filed_under(subscriber.principal)
+        if tracked is not None:
+            registry, credential_id = tracked
+            same_credential = registry.get(credential_id)
+            if same_credential is not None:
+                same_credential.discard(subscriber)
+                if not same_credential:
+                    del registry[credential_id]
         WS_CONNECTIONS.set(len(self.subscribers))
 
     def sessions_ended(self, session_ids: Iterable[uuid.UUID]) -> None:
-        """Close every socket of these sessions, and refuse them for a while."""
+        """Close every socket of these sessions (or revoked API keys), and refuse them for a
+        while."""
         self._forget_old_endings()
         now = time.monotonic()
         for session_id in session_ids:
             self._recently_ended.pop(session_id, None)
             self._recently_ended[session_id] = now
-            for subscriber in list(self._by_session.get(session_id, ())):
-                self._end(subscriber, "session ended")
+            for registry in (self._by_session, self._by_api_key):
+                for subscriber in list(registry.get(session_id, ())):
+                    self._end(subscriber, "session ended")
 
     async def sweep(self, liveness: SessionLiveness) -> None:
         """Close the sockets of sessions that ended without the hub hearing of it (an

@@ -17,10 +17,18 @@ from bizosaas.identity import context, web
 from bizosaas.identity.api.router import router
 from bizosaas.identity.api.router import web as well_known
 from bizosaas.identity.credentials import totp
-from bizosaas.identity.events import IDENTITY_EVENTS, MAIL_REQUESTED
+from bizosaas.identity.events import (
+    IDENTITY_EVENTS,
+    LOGIN_FAILED,
+    MAIL_REQUESTED,
+    PASSWORD_RESET_REQUESTED,
+    SIGN_UP_REQUESTED,
+)
+from bizosaas.identity.membership import account, registration
 from bizosaas.identity.permissions import IDENTITY_PERMISSIONS
 from bizosaas.identity.records import mail
 from bizosaas.identity.seed import seed
+from bizosaas.identity.sessions import login_attempts
 from bizosaas.identity.sessions.authenticator import IdentityAuthenticator
 from bizosaas.identity.web.profiles import IdentityProfiles
 from bizosaas.kit.auth import SESSION_LIVENESS
@@ -72,7 +80,12 @@ module = DomainModule(
     templates=web.TEMPLATES,
     permissions=IDENTITY_PERMISSIONS,
     events=IDENTITY_EVENTS,
-    event_handlers={MAIL_REQUESTED.name: mail.deliver},
+    event_handlers={
+        MAIL_REQUESTED.name: mail.deliver,
+        LOGIN_FAILED.name: login_attempts.audit_failure,
+        SIGN_UP_REQUESTED.name: registration.complete_sign_up,
+        PASSWORD_RESET_REQUESTED.name: account.send_reset_link,
+    },
     seed=seed,
     startup=startup,
 )

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, NoReturn, TypeVar
 
 import typer
+from redis.asyncio import Redis
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,14 +20,16 @@ from bizosaas.identity.membership import platform_admin
 from bizosaas.identity.membership.registration import add_membership, create_tenant, create_user
 from bizosaas.identity.repository import accounts
 from bizosaas.identity.schemas import TenantRead
+from bizosaas.identity.sessions import user_sessions
 from bizosaas.kit.db import Database
 from bizosaas.kit.errors import Problem
+from bizosaas.kit.events import RedisEventBus
 from bizosaas.kit.permissions import Role
 from bizosaas.settings import ConfigurationError, Settings, load_settings
 
 console = Console(stderr=True)
 tenants_app = typer.Typer(help="Tenants: create and list.", no_args_is_help=True)
-users_app = typer.Typer(help="Users: create, list, unlock.", no_args_is_help=True)
+users_app = typer.Typer(help="Users: create, list, unlock, logout.", no_args_is_help=True)
 keys_app = typer.Typer(help="Access-token signing keys.", no_args_is_help=True)
 
 T = TypeVar("T")
@@ -51,12 +54,18 @@ def _run(action: Callable[[AsyncSession, IdentityContext], Awaitable[T]]) -> T:
 
     async def main() -> T:
         database = Database.from_url(settings.effective_database_url)
-        identity = context.build(settings, database=database)
+        # With Redis, the context reaches what the gateways share: a session ended here gets
+        # its revocation marker there and is announced on the bus (realtime sockets close).
+        redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        bus = RedisEventBus(redis) if redis is not None else None
+        identity = context.build(settings, database=database, redis=redis, bus=bus)
         try:
             async with database.unit_of_work() as session:
                 return await action(session, identity)
         finally:
             await database.dispose()
+            if redis is not None:
+                await redis.aclose()
 
     try:
         return asyncio.run(main())
@@ -178,6 +187,24 @@ def users_unlock(
 
     cleared = _run(action)
     typer.echo(f"{email.strip().lower()}\tunlocked ({cleared} failed logins forgotten)")
+
+
+@users_app.command("logout")
+def users_logout(
+    email: Annotated[str, typer.Argument(help="E-mail address of the account.")],
+) -> None:
+    """End every session of an account: its tokens and browser sessions stop working in every
+    gateway (at once with Redis, where the revocation is marked, and its open realtime
+    sockets close; within a few seconds without)."""
+
+    async def action(session: AsyncSession, identity: IdentityContext) -> int:
+        user = await accounts.user_by_email(session, email=accounts.normalise_email(email))
+        if user is None:
+            _fail(f"no account with the address {email!r}")
+        return await user_sessions.logout_all(session, identity=identity, user_id=user.id)
+
+    ended = _run(action)
+    typer.echo(f"{email.strip().lower()}\t{ended} session{'s' if ended != 1 else ''} ended")
 
 
 @keys_app.command("rotate")

@@ -24,6 +24,7 @@ from bizosaas.kit.crypto import Keyring
 from bizosaas.kit.db import Database
 from bizosaas.kit.events import EventBus
 from bizosaas.kit.jwks import LEEWAY_SECONDS
+from bizosaas.kit.module import Services
 from bizosaas.kit.permissions import PermissionCatalogue
 from bizosaas.settings import Settings
 
@@ -112,3 +113,11 @@ def passwords_for(settings: Settings) -> Passwords:
             time_cost=params[0], memory_cost=params[1], parallelism=params[2]
         )
     return _PASSWORDS[params]
+
+
+def of(services: Services) -> IdentityContext:
+    """The identity context identity's startup hook provided in this process (its event
+    handlers run only where that hook ran)."""
+    identity = services.provided["identity"]
+    assert isinstance(identity, IdentityContext)
+    return identity

@@ -34,6 +34,28 @@ class LoginFailed(BaseModel):
     )
     ip: str | None = Field(description="The client address the attempt came from.")
     reason: str = Field(description="What was wrong: `password` or `mfa` (the second factor).")
+    tenant: str | None = Field(
+        default=None, description="The slug of the tenant the login named, if it named one."
+    )
+    alert: bool = Field(
+        default=False,
+        description="This failure started holding the account back: its owner is to be told.",
+    )
+
+
+class SignUpRequested(BaseModel):
+    sealed: str = Field(
+        description=(
+            "The sign-up (address, name, tenant name, password hash), sealed with the "
+            "data-encryption keys: only identity's handler reads it."
+        )
+    )
+
+
+class PasswordResetRequested(BaseModel):
+    sealed: str = Field(
+        description="The address a reset link was asked for, sealed with the data-encryption keys."
+    )
 
 
 MAIL_REQUESTED = EventType(
@@ -53,17 +75,43 @@ LOGIN_FAILED = EventType(
     "identity.login_failed",
     LoginFailed,
     description=(
-        "A login failed (for security monitoring). Written for unknown addresses too, so a "
-        "failure costs the same whether or not the account exists."
+        "A login failed. Written for unknown addresses too, so a failure costs the same whether "
+        "or not the account exists; identity's handler audits it (in the account's tenant, or "
+        "in the log for an unknown address) and sends the owner's alert, after the answer."
     ),
 )
-IDENTITY_EVENTS = (MAIL_REQUESTED, TENANT_CREATED, MEMBER_JOINED, LOGIN_FAILED)
+SIGN_UP_REQUESTED = EventType(
+    "identity.sign_up_requested",
+    SignUpRequested,
+    description=(
+        "Someone submitted the sign-up form. Identity's handler creates the tenant and its "
+        "admin (or, for an address with an account, tells its owner by mail), after the answer, "
+        "so sign-up takes the same time whether or not the address has an account."
+    ),
+)
+PASSWORD_RESET_REQUESTED = EventType(
+    "identity.password_reset_requested",
+    PasswordResetRequested,
+    description=(
+        "Someone asked for a password reset link. Identity's handler mails one if the address "
+        "has an active account, after the answer, so the form takes the same time either way."
+    ),
+)
+IDENTITY_EVENTS = (
+    MAIL_REQUESTED,
+    TENANT_CREATED,
+    MEMBER_JOINED,
+    LOGIN_FAILED,
+    SIGN_UP_REQUESTED,
+    PASSWORD_RESET_REQUESTED,
+)
 
 
 class AuditAction(StrEnum):
     tenant_created = "tenant.created"
     tenant_suspended = "tenant.suspended"
     tenant_reactivated = "tenant.reactivated"
+    tenant_renamed = "tenant.renamed"
     login_succeeded = "login.succeeded"
     login_failed = "login.failed"
     login_unlocked = "login.unlocked"

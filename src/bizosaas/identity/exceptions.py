@@ -184,6 +184,12 @@ class ApiKeysThrottled(Problem):
     title = "Too many API keys created in this tenant"
 
 
+class SignUpsThrottled(Problem):
+    status = 429
+    code = "identity.sign_ups_throttled"
+    title = "Too many sign-ups from this address"
+
+
 class InvalidTenantName(InvalidInput):
     code = "identity.invalid_tenant_name"
     title = "The tenant name is not valid"

@@ -11,6 +11,7 @@ from bizosaas.kit.permissions import ROLE_GRANTS, ROLES, covers, permissions_for
 __all__ = ["IDENTITY_PERMISSIONS", "ROLES", "ROLE_GRANTS", "covers", "permissions_for"]
 
 IDENTITY_PERMISSIONS: Mapping[str, str] = {
+    "identity.tenant:write": "Rename the tenant",
     "identity.member:read": "List the members of the tenant",
     "identity.member:write": "Change member roles and remove members",
     "identity.invitation:read": "List invitations",

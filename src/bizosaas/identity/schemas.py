@@ -290,6 +290,12 @@ class AuditEventRead(BaseModel):
     created_at: datetime
 
 
+class TenantRename(BaseModel):
+    name: SingleLine = Field(
+        min_length=TENANT_NAME_MIN, max_length=TENANT_NAME_MAX, description="Plain text."
+    )
+
+
 class TenantCreate(BaseModel):
     name: SingleLine = Field(min_length=TENANT_NAME_MIN, max_length=TENANT_NAME_MAX)
     slug: str | None = Field(default=None, min_length=2, max_length=63, pattern=r"^[a-z0-9-]+$")

@@ -11,10 +11,15 @@ of the caller) and, for changes, the acting `actor` principal. Errors are
 `bizosaas.identity.exceptions` problems with stable codes.
 
 Sign-up and login (membership/registration.py, sessions/)
+  request_sign_up(session, *, identity, email, password, full_name, tenant_name, ip=None)
+      -> None: the public sign-up. Records the sign-up (sealed) for identity's handler,
+      which carries it out after the answer, the same work whether or not the address has
+      an account (429 identity.sign_ups_throttled beyond the client address's budget).
   register(session, *, identity, email, password, full_name, tenant_name, ip=None)
-      -> Registration | None (None: the address has an account, whose owner is mailed that
-      someone tried; callers answer the same either way). The new admin's address is
-      unverified until they open the mailed link; login works before that.
+      -> Registration | None: sign-up carried out at once, for trusted callers (CLI, seeding,
+      tests). None: the address has an account, whose owner is mailed that someone tried.
+      The new admin's address is unverified until they open the mailed link; login works
+      before that.
   authenticate_password(session, *, identity, email, password, tenant_slug=None,
       totp_code=None, ip=None, user_agent=None) -> TokenPair | MfaChallenge   (API channel)
   login_browser(... same arguments ...) -> BrowserSession | MfaChallenge   (browser channel)
@@ -63,6 +68,7 @@ Tenants and people (membership/)
       -> InvitationAccepted (creates the user when new)
   list_members(session, *, scope) -> list[MemberRead]
   change_member_role(session, *, identity, scope, actor, user_id, role, ip=None) -> MemberRead
+  rename_tenant(session, *, scope, actor, name, ip=None) -> TenantRead   (tenant admins)
   remove_member(session, *, identity, scope, actor, user_id, ip=None)
 
 Account security (membership/account.py, credentials/totp.py)
@@ -83,7 +89,8 @@ Machine access and audit (credentials/api_keys.py, records/audit.py)
                  ip=None)
       -> ApiKeyCreated  (429 identity.api_keys_throttled beyond the tenant's quota)
   list_api_keys(session, *, scope) -> list[ApiKeyRead]
-  revoke_api_key(session, *, scope, actor, key_id, ip=None)
+  revoke_api_key(session, *, identity, scope, actor, key_id, ip=None)   (its open realtime
+      sockets close in every process)
   list_audit_events(session, *, scope, limit=100, before=None, action=None)
   record_audit(session, *, tenant_id, action, actor_id=None, target=None, ip=None,
       details=None)   (for other domains' security-relevant acts, e.g. approval decisions;
@@ -133,6 +140,7 @@ from bizosaas.identity.membership.members import (
     list_invitations,
     list_members,
     remove_member,
+    rename_tenant,
     revoke_invitation,
     tenant_may_send,
 )
@@ -147,7 +155,12 @@ from bizosaas.identity.membership.platform_admin import (
     list_mail,
 )
 from bizosaas.identity.membership.profile import me
-from bizosaas.identity.membership.registration import create_tenant, create_user, register
+from bizosaas.identity.membership.registration import (
+    create_tenant,
+    create_user,
+    register,
+    request_sign_up,
+)
 from bizosaas.identity.records.audit import list_audit_events
 from bizosaas.identity.records.audit import record as record_audit
 from bizosaas.identity.sessions.mfa_login import (
@@ -221,8 +234,10 @@ __all__ = [
     "register",
     "remaining_recovery_codes",
     "remove_member",
+    "rename_tenant",
     "request_email_verification",
     "request_password_reset",
+    "request_sign_up",
     "revoke_api_key",
     "revoke_invitation",
     "revoke_session",

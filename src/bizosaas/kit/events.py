@@ -12,6 +12,7 @@ so every process's subscribers see every event; callers use the same two methods
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fnmatch
 import uuid
 from collections.abc import Awaitable, Callable
@@ -22,10 +23,16 @@ from typing import Any, Protocol
 import orjson
 import structlog
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.exceptions import RedisError
 
 from bizosaas.kit.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
+
+RECONNECT_FIRST_DELAY = 0.1
+RECONNECT_MAX_DELAY = 5.0
+"""Seconds between tries to subscribe again after the connection to Redis was lost."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +117,8 @@ class InProcessEventBus:
 
 
 class RedisEventBus:
-    """Publishes to a Redis channel; a listener task delivers every event to local subscribers."""
+    """Publishes to a Redis channel; a listener task delivers every event to local subscribers,
+    and subscribes again by itself when the connection to Redis is lost."""
 
     def __init__(self, redis: Redis, *, channel: str = "bizosaas:events") -> None:
         self._redis = redis
@@ -131,22 +139,45 @@ class RedisEventBus:
             await asyncio.wait_for(self._ready.wait(), timeout=10)
 
     async def _listen(self) -> None:
-        pubsub = self._redis.pubsub()
-        await pubsub.subscribe(self._channel)
-        self._ready.set()
-        try:
-            while True:
-                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-                if message is None:
-                    continue
-                try:
-                    event = Event.from_json(message["data"])
-                except (ValueError, KeyError, TypeError):
-                    log.warning("event_bus_bad_message", channel=self._channel)
-                    continue
-                await self._subscriptions.dispatch(event)
-        finally:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+        """Deliver the channel's messages; when the connection to Redis is lost (a restart, a
+        network cut, the server dropping the client), subscribe again on a new one, waiting a
+        little longer after each failed try (up to `RECONNECT_MAX_DELAY`). Messages published
+        while no connection was subscribed are not seen here: pub/sub keeps nothing, so
+        consumers that must not miss one have their own backstop (the realtime hub's sweep)."""
+        delay = RECONNECT_FIRST_DELAY
+        while True:
+            pubsub = self._redis.pubsub()
+            try:
+                await pubsub.subscribe(self._channel)
+                if self._ready.is_set():
+                    log.info("event_bus_resubscribed", channel=self._channel)
+                self._ready.set()
+                delay = RECONNECT_FIRST_DELAY
+                await self._deliver_from(pubsub)
+            except (RedisError, OSError) as error:
+                log.warning(
+                    "event_bus_connection_lost",
+                    channel=self._channel,
+                    error=type(error).__name__,
+                    retry_in=delay,
+                )
+            finally:
+                with contextlib.suppress(RedisError, OSError):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RECONNECT_MAX_DELAY)
+
+    async def _deliver_from(self, pubsub: PubSub) -> None:
+        while True:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+            if message is None:
+                continue
+            try:
+                event = Event.from_json(message["data"])
+            except (ValueError, KeyError, TypeError):
+                log.warning("event_bus_bad_message", channel=self._channel)
+                continue
+            await self._subscriptions.dispatch(event)
 
     async def close(self) -> None:
         if self._listener is not None:

@@ -98,12 +98,15 @@ SIGN_UP_ACCEPTED = (
         "invitations or other mail until the address is confirmed: 403 "
         "`identity.email_unverified`)."
     ),
-    responses={422: {"description": "Weak password or invalid input"}},
+    responses={
+        422: {"description": "Weak password or invalid input"},
+        429: {"description": "Too many sign-ups from this client address (see Retry-After)"},
+    },
 )
 async def register(
     payload: RegisterRequest, request: Request, session: DbSession, identity: Identity
 ) -> SignUpAccepted:
-    await registration.register(
+    await registration.request_sign_up(
         session,
         identity=identity,
         email=payload.email,

@@ -1,4 +1,5 @@
-"""Identity API: members, invitations, API keys and the audit log of the caller's tenant.
+"""Identity API: the name, members, invitations, API keys and the audit log of the caller's
+tenant.
 
 The tenant is the verified credential's (`TenantSession`); ids of another tenant's rows answer
 404. Changes need `identity.<resource>:write`, which only tenant admins hold.
@@ -28,6 +29,8 @@ from bizosaas.identity.schemas import (
     InvitationRead,
     MemberRead,
     RoleChange,
+    TenantRead,
+    TenantRename,
 )
 from bizosaas.kit.auth import Principal, TenantReadSession, TenantSession, require, scope_of
 from bizosaas.kit.deps import DbSession
@@ -47,6 +50,29 @@ InvitationWriter = Annotated[Principal, Depends(require("identity.invitation:wri
 KeyReader = Annotated[Principal, Depends(require("identity.api_key:read"))]
 KeyWriter = Annotated[Principal, Depends(require("identity.api_key:write"))]
 AuditReader = Annotated[Principal, Depends(require("identity.audit:read"))]
+TenantWriter = Annotated[Principal, Depends(require("identity.tenant:write"))]
+
+
+@router.patch(
+    "/tenant",
+    summary="Rename my tenant (tenant admins)",
+    description=(
+        "2 to 80 characters of plain text on one line (422 `identity.invalid_tenant_name` "
+        "otherwise). The slug, and so every address of the tenant, stays. Audited as "
+        "`tenant.renamed`."
+    ),
+    responses=FORBIDDEN,
+)
+async def rename_tenant(
+    payload: TenantRename, principal: TenantWriter, request: Request, session: TenantSession
+) -> TenantRead:
+    return await members.rename_tenant(
+        session,
+        scope=scope_of(principal),
+        actor=principal,
+        name=payload.name,
+        ip=client_ip(request),
+    )
 
 
 @router.get("/members", summary="Members of my tenant", responses=FORBIDDEN)
@@ -224,10 +250,19 @@ async def create_api_key(
     responses={**FORBIDDEN, **NOT_FOUND},
 )
 async def revoke_api_key(
-    key_id: uuid.UUID, principal: KeyWriter, request: Request, session: TenantSession
+    key_id: uuid.UUID,
+    principal: KeyWriter,
+    request: Request,
+    session: TenantSession,
+    identity: Identity,
 ) -> Response:
     await api_keys.revoke_api_key(
-        session, scope=scope_of(principal), actor=principal, key_id=key_id, ip=client_ip(request)
+        session,
+        identity=identity,
+        scope=scope_of(principal),
+        actor=principal,
+        key_id=key_id,
+        ip=client_ip(request),
     )
     return Response(status_code=204)
 

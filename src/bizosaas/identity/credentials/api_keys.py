@@ -113,11 +113,14 @@ async def list_api_keys(session: AsyncSession, *, scope: TenantScope) -> list[Ap
 async def revoke_api_key(
     session: AsyncSession,
     *,
+    identity: IdentityContext,
     scope: TenantScope,
     actor: Principal,
     key_id: uuid.UUID,
     ip: str | None = None,
 ) -> None:
+    """Revoke the key (it authenticates no more), and close its open realtime sockets in every
+    gateway process (announced on the bus like an ended session)."""
     _require(actor, "identity.api_key:write")
     await bind_tenant(session, scope)
     api_key = await credentials.api_key_in_scope(session, scope=scope, key_id=key_id)
@@ -134,3 +137,4 @@ async def revoke_api_key(
             ip=ip,
             details={"name": api_key.name},
         )
+        await identity.guard.announce_ended([api_key.id])

@@ -7,6 +7,7 @@ unused ones of that purpose.
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -59,7 +60,10 @@ async def consume(session: AsyncSession, *, token: str, purpose: OneTimePurpose)
     return user
 
 
-async def send_verification(session: AsyncSession, *, settings: Settings, user: User) -> None:
+async def send_verification(
+    session: AsyncSession, *, settings: Settings, user: User, event_id: uuid.UUID | None = None
+) -> None:
+    """Mail a new verification link (`event_id`: see `request_mail`)."""
     token = await issue(
         session,
         user=user,
@@ -77,10 +81,14 @@ async def send_verification(session: AsyncSession, *, settings: Settings, user: 
             f"Or enter this code: {token}\n\n"
             "If you did not sign up, ignore this message."
         ),
+        event_id=event_id,
     )
 
 
-async def send_password_reset(session: AsyncSession, *, settings: Settings, user: User) -> None:
+async def send_password_reset(
+    session: AsyncSession, *, settings: Settings, user: User, event_id: uuid.UUID | None = None
+) -> None:
+    """Mail a new reset link (`event_id`: see `request_mail`)."""
     token = await issue(
         session, user=user, purpose=OneTimePurpose.password_reset, ttl=settings.password_reset_ttl
     )
@@ -96,4 +104,5 @@ async def send_password_reset(session: AsyncSession, *, settings: Settings, user
             f"{minutes} minutes:\n{link}\n\nOr enter this code: {token}\n\n"
             "If it was not you, ignore this message: your password stays as it is."
         ),
+        event_id=event_id,
     )

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import uuid
 
+import structlog
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bizosaas.identity import context
 from bizosaas.identity.context import IdentityContext
 from bizosaas.identity.credentials import one_time_tokens
 from bizosaas.identity.credentials.passwords import check_password_policy
-from bizosaas.identity.events import AuditAction
+from bizosaas.identity.events import PASSWORD_RESET_REQUESTED, AuditAction, PasswordResetRequested
 from bizosaas.identity.exceptions import InvalidCredentials, MailThrottled, UserNotFound
 from bizosaas.identity.models import OneTimePurpose, User
 from bizosaas.identity.records import audit
 from bizosaas.identity.repository import accounts
 from bizosaas.identity.sessions.rotation import revoke_sessions
 from bizosaas.kit.db import utcnow
+from bizosaas.kit.events import Event
+from bizosaas.kit.module import Services
+from bizosaas.kit.outbox import record_event
+
+log = structlog.get_logger(__name__)
 
 
 async def _audit_everywhere(
@@ -64,17 +72,44 @@ async def change_password(
     return ended
 
 
+_RESET_SEALED_FOR = b"identity.password_reset_requested"
+
+
 async def request_password_reset(
     session: AsyncSession, *, identity: IdentityContext, email: str, ip: str | None = None
 ) -> None:
-    """E-mail a reset link if the address has an account. The caller answers the same either
-    way, so the form does not tell who has an account."""
-    user = await accounts.user_by_email(session, email=email)
-    if user is None or not user.is_active:
-        return
-    if not await identity.throttle.allow_mail(email=user.email):
-        return  # the earlier links are still valid; the answer stays the same
-    await one_time_tokens.send_password_reset(session, settings=identity.settings, user=user)
+    """Ask for a reset link: within the address's mail budget, record the request (the address
+    sealed) as `identity.password_reset_requested`; `send_reset_link` mails the link after the
+    answer if the address has an active account. The request does the same work either way
+    (it does not even look the address up), so the caller answers the same, in the same time.
+    """
+    email = accounts.normalise_email(email)
+    if not await identity.throttle.allow_mail(email=email):
+        return  # earlier links are still valid; the answer stays the same
+    sealed = identity.data_keys.encrypt(email, associated_data=_RESET_SEALED_FOR)
+    record_event(session, PASSWORD_RESET_REQUESTED, PasswordResetRequested(sealed=sealed))
+
+
+async def send_reset_link(event: Event, services: Services) -> None:
+    """Identity's handler of `identity.password_reset_requested`. The mail's id derives from
+    the event's, so the event handled twice (every process hears the bus) mails once: the
+    second transaction fails on that id and leaves the first link valid."""
+    identity = context.of(services)
+    sealed = PasswordResetRequested.model_validate(event.payload).sealed
+    email = identity.data_keys.decrypt(sealed, associated_data=_RESET_SEALED_FOR)
+    try:
+        async with services.database.unit_of_work() as session:
+            user = await accounts.user_by_email(session, email=email)
+            if user is None or not user.is_active:
+                return
+            await one_time_tokens.send_password_reset(
+                session,
+                settings=identity.settings,
+                user=user,
+                event_id=uuid.uuid5(event.id, "mail"),
+            )
+    except IntegrityError:
+        log.info("password_reset_already_handled", event_id=str(event.id))
 
 
 async def confirm_password_reset(

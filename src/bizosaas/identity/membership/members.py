@@ -28,7 +28,12 @@ from bizosaas.identity.exceptions import (
     TenantNotFound,
     WeakPassword,
 )
-from bizosaas.identity.membership.registration import add_membership, create_user, user_read
+from bizosaas.identity.membership.registration import (
+    add_membership,
+    checked_tenant_name,
+    create_user,
+    user_read,
+)
 from bizosaas.identity.models import (
     Invitation,
     Membership,
@@ -70,6 +75,38 @@ def _member_read(member: Membership, user: User) -> MemberRead:
 async def list_members(session: AsyncSession, *, scope: TenantScope) -> list[MemberRead]:
     await bind_tenant(session, scope)
     return [_member_read(m, u) for m, u in await accounts.members_in_scope(session, scope=scope)]
+
+
+async def rename_tenant(
+    session: AsyncSession,
+    *,
+    scope: TenantScope,
+    actor: Principal,
+    name: str,
+    ip: str | None = None,
+) -> TenantRead:
+    """A tenant admin renames their tenant, under the rules sign-up applies (2 to 80
+    characters of one line, 422 `identity.invalid_tenant_name`; quoted in mail as plain text).
+    The slug, and so every address of the tenant, stays. Audited as `tenant.renamed`."""
+    _require(actor, "identity.tenant:write")
+    name = checked_tenant_name(name)
+    await bind_tenant(session, scope)
+    tenant = await accounts.tenant_by_id(session, tenant_id=scope.tenant_id)
+    if tenant is None:
+        raise TenantNotFound()
+    if tenant.name != name:
+        previous, tenant.name = tenant.name, name
+        await audit.record(
+            session,
+            tenant_id=scope.tenant_id,
+            action=AuditAction.tenant_renamed,
+            actor_id=actor.subject,
+            target=tenant.slug,
+            ip=ip,
+            details={"from": previous, "to": name},
+        )
+        await session.flush()
+    return TenantRead.model_validate(tenant)
 
 
 async def change_member_role(

@@ -10,15 +10,25 @@ import re
 import secrets
 import unicodedata
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+import structlog
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bizosaas.identity import context
 from bizosaas.identity.context import IdentityContext
 from bizosaas.identity.credentials import one_time_tokens
 from bizosaas.identity.credentials.passwords import check_password_policy
-from bizosaas.identity.events import TENANT_CREATED, AuditAction, TenantCreated
+from bizosaas.identity.events import (
+    SIGN_UP_REQUESTED,
+    TENANT_CREATED,
+    AuditAction,
+    SignUpRequested,
+    TenantCreated,
+)
 from bizosaas.identity.exceptions import EmailTaken, InvalidTenantName, SlugTaken
 from bizosaas.identity.models import Membership, Tenant, TenantStatus, User
 from bizosaas.identity.records import audit
@@ -31,11 +41,17 @@ from bizosaas.identity.schemas import (
     TenantRead,
     UserRead,
 )
+from bizosaas.identity.sessions.rotation import revoke_sessions
 from bizosaas.kit.db import utcnow
+from bizosaas.kit.events import Event
+from bizosaas.kit.ids import uuid7
+from bizosaas.kit.module import Services
 from bizosaas.kit.outbox import record_event
 from bizosaas.kit.permissions import Role
 from bizosaas.kit.text import control_character_at, unlinkable
 from bizosaas.settings import Settings
+
+log = structlog.get_logger(__name__)
 
 _SLUG_CHARS = re.compile(r"[^a-z0-9]+")
 
@@ -134,10 +150,29 @@ async def create_user(
     password = check_password_policy(
         password, min_length=identity.settings.password_min_length, email=email
     )
+    return await _add_user(
+        session,
+        email=email,
+        password_hash=await identity.passwords.hash(password),
+        full_name=full_name,
+        super_admin=super_admin,
+        verified=verified,
+    )
+
+
+async def _add_user(
+    session: AsyncSession,
+    *,
+    email: str,
+    password_hash: str,
+    full_name: str,
+    super_admin: bool = False,
+    verified: bool = False,
+) -> User:
     user = User(
         email=email,
         full_name=full_name.strip(),
-        password_hash=await identity.passwords.hash(password),
+        password_hash=password_hash,
         is_super_admin=super_admin,
         email_verified_at=utcnow() if verified else None,
         password_changed_at=utcnow(),
@@ -156,6 +191,93 @@ async def add_membership(
     return member
 
 
+class SignUp(BaseModel):
+    """A checked sign-up, as `identity.sign_up_requested` carries it (sealed)."""
+
+    email: str
+    full_name: str
+    tenant_name: str
+    password_hash: str
+    may_mail: bool
+    """The address's mail budget allowed one more message when the form was sent."""
+    ip: str | None = None
+
+
+_SEALED_FOR = b"identity.sign_up_requested"
+
+
+async def _checked(
+    identity: IdentityContext,
+    *,
+    email: str,
+    password: str,
+    full_name: str,
+    tenant_name: str,
+    ip: str | None,
+) -> SignUp:
+    """Every input check, the Argon2 hash and the mail budget: what a sign-up costs whether or
+    not its address has an account."""
+    email = accounts.normalise_email(email)
+    password = check_password_policy(
+        password, min_length=identity.settings.password_min_length, email=email
+    )
+    return SignUp(
+        email=email,
+        full_name=full_name.strip(),
+        tenant_name=checked_tenant_name(tenant_name),
+        password_hash=await identity.passwords.hash(password),
+        may_mail=await identity.throttle.allow_mail(email=email),
+        ip=ip,
+    )
+
+
+async def request_sign_up(
+    session: AsyncSession,
+    *,
+    identity: IdentityContext,
+    email: str,
+    password: str,
+    full_name: str,
+    tenant_name: str,
+    ip: str | None = None,
+) -> None:
+    """The public sign-up (API and pages): charge the client address's sign-up budget (429
+    `identity.sign_ups_throttled`), check the input, and record the sign-up, sealed, as
+    `identity.sign_up_requested`; `complete_sign_up` carries it out after the answer.
+
+    The request does the same work whether or not the address has an account (it does not even
+    look), so neither its answer nor its time tells who has one.
+    """
+    await identity.quotas.charge_sign_up(ip)
+    sign_up = await _checked(
+        identity,
+        email=email,
+        password=password,
+        full_name=full_name,
+        tenant_name=tenant_name,
+        ip=ip,
+    )
+    sealed = identity.data_keys.encrypt(sign_up.model_dump_json(), associated_data=_SEALED_FOR)
+    record_event(session, SIGN_UP_REQUESTED, SignUpRequested(sealed=sealed))
+
+
+async def complete_sign_up(event: Event, services: Services) -> None:
+    """Identity's handler of `identity.sign_up_requested` (see `carry_out`). Handling the same
+    event twice (every process hears the bus; delivery is at-least-once) changes nothing the
+    second time: the account it made is recognised by its password hash, and a concurrent
+    duplicate fails on the unique address or mail id and is dropped."""
+    identity = context.of(services)
+    sealed = SignUpRequested.model_validate(event.payload).sealed
+    sign_up = SignUp.model_validate_json(
+        identity.data_keys.decrypt(sealed, associated_data=_SEALED_FOR)
+    )
+    try:
+        async with services.database.unit_of_work() as session:
+            await carry_out(session, identity=identity, sign_up=sign_up, event_id=event.id)
+    except IntegrityError:
+        log.info("sign_up_already_handled", event_id=str(event.id))
+
+
 async def register(
     session: AsyncSession,
     *,
@@ -166,30 +288,50 @@ async def register(
     tenant_name: str,
     ip: str | None = None,
 ) -> Registration | None:
-    """Sign-up: a new tenant and its first tenant admin, whose address is unverified until
-    they open the link mailed to it (the tenant sends no mail before then). Joining a tenant
-    is by invitation.
+    """Sign-up carried out at once, for trusted callers (the CLI, demo seeding, tests): the
+    checks of `request_sign_up`, then `carry_out`. Public endpoints use `request_sign_up`."""
+    sign_up = await _checked(
+        identity,
+        email=email,
+        password=password,
+        full_name=full_name,
+        tenant_name=tenant_name,
+        ip=ip,
+    )
+    return await carry_out(session, identity=identity, sign_up=sign_up, event_id=uuid7())
 
-    The caller answers the same whether or not the address has an account, so sign-up does
-    not tell who has one: for a taken address nothing is created (None) and its owner is told
-    by mail that someone tried. Every input check runs first and the password is hashed either
-    way, so both paths refuse the same input and take about as long.
+
+async def carry_out(
+    session: AsyncSession, *, identity: IdentityContext, sign_up: SignUp, event_id: uuid.UUID
+) -> Registration | None:
+    """A new tenant and its first tenant admin, whose address is unverified until they open
+    the link mailed to it (the tenant sends no mail before then). Joining a tenant is by
+    invitation.
+
+    For an address with an account nothing is created (None) and, mail budget allowing, its
+    owner is told by mail that someone tried. An account left unconfirmed longer than
+    `unconfirmed_sign_up_ttl` does not hold its address: it is released (`release_expired`)
+    and the sign-up goes ahead. `event_id` names the request; the mails' ids derive from it.
     """
-    email = accounts.normalise_email(email)
-    password = check_password_policy(
-        password, min_length=identity.settings.password_min_length, email=email
-    )
-    name = checked_tenant_name(tenant_name)
-    existing = await accounts.user_by_email(session, email=email)
+    settings = identity.settings
+    mail_id = uuid.uuid5(event_id, "mail")
+    existing = await accounts.user_by_email(session, email=sign_up.email)
+    if existing is not None and unconfirmed_expired(existing, settings=settings):
+        await release_expired(session, identity=identity, user=existing)
+        existing = None
     if existing is not None:
-        await identity.passwords.hash(password)
-        if existing.is_active and await identity.throttle.allow_mail(email=existing.email):
-            _mail_sign_up_attempt(session, settings=identity.settings, user=existing)
+        if existing.password_hash == sign_up.password_hash:
+            return None  # this very sign-up, handled before
+        if existing.is_active and sign_up.may_mail:
+            _mail_sign_up_attempt(session, settings=settings, user=existing, event_id=mail_id)
         return None
-    user = await create_user(
-        session, identity=identity, email=email, password=password, full_name=full_name
+    user = await _add_user(
+        session,
+        email=sign_up.email,
+        password_hash=sign_up.password_hash,
+        full_name=sign_up.full_name,
     )
-    tenant = await create_tenant(session, name=name)
+    tenant = await create_tenant(session, name=sign_up.tenant_name)
     await add_membership(session, tenant=tenant, user=user, role=Role.tenant_admin)
     await audit.record(
         session,
@@ -197,13 +339,49 @@ async def register(
         action=AuditAction.tenant_created,
         actor_id=user.id,
         target=tenant.slug,
-        ip=ip,
+        ip=sign_up.ip,
     )
-    await one_time_tokens.send_verification(session, settings=identity.settings, user=user)
+    await one_time_tokens.send_verification(session, settings=settings, user=user, event_id=mail_id)
     return Registration(user=user_read(user), tenant=TenantRead.model_validate(tenant))
 
 
-def _mail_sign_up_attempt(session: AsyncSession, *, settings: Settings, user: User) -> None:
+def unconfirmed_expired(user: User, *, settings: Settings) -> bool:
+    """An account nobody confirmed within `unconfirmed_sign_up_ttl` of its creation (a platform
+    administrator's account never expires)."""
+    deadline = utcnow() - timedelta(seconds=settings.unconfirmed_sign_up_ttl)
+    return (
+        user.email_verified_at is None
+        and not user.is_super_admin
+        and _naive(user.created_at) <= _naive(deadline)
+    )
+
+
+def _naive(moment: datetime) -> datetime:
+    # SQLite hands back naive UTC, PostgreSQL aware: compare them as naive UTC.
+    return (
+        moment.replace(tzinfo=None)
+        if moment.tzinfo is None
+        else moment.astimezone(UTC).replace(tzinfo=None)
+    )
+
+
+async def release_expired(session: AsyncSession, *, identity: IdentityContext, user: User) -> None:
+    """Let an expired unconfirmed sign-up's address be used again: the account is deactivated
+    and its address replaced by one that can receive nothing, its sessions end, and the
+    tenants only it belonged to (which could send no invitation while it was unconfirmed) are
+    suspended. Nothing is deleted: the audit trail of what it did stays."""
+    for tenant in await accounts.sole_member_tenants(session, user_id=user.id):
+        tenant.status = TenantStatus.suspended.value
+    user.is_active = False
+    user.email = f"released-{user.id.hex}@invalid"
+    await revoke_sessions(session, identity=identity, user_id=user.id, reason="sign_up_expired")
+    await session.flush()
+    log.info("unconfirmed_sign_up_released", user_id=str(user.id))
+
+
+def _mail_sign_up_attempt(
+    session: AsyncSession, *, settings: Settings, user: User, event_id: uuid.UUID
+) -> None:
     """Tell the owner of a taken address that someone tried to sign up with it (no link the
     other person chose, nothing that would let them in)."""
     base = settings.base_url
@@ -219,4 +397,5 @@ def _mail_sign_up_attempt(session: AsyncSession, *, settings: Settings, user: Us
             f"Forgot your password? Choose a new one here:\n{base}/auth/forgot-password\n\n"
             "If it was not you, you can ignore this message.\n"
         ),
+        event_id=event_id,
     )

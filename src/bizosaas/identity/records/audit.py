@@ -25,11 +25,14 @@ async def record(
     target: str | None = None,
     ip: str | None = None,
     details: dict[str, Any] | None = None,
+    record_id: uuid.UUID | None = None,
 ) -> None:
     """Add an audit event to the session's transaction (it commits with the change it records).
 
     `tenant_id` must come from verified data (a token, a membership row). An unscoped session is
-    bound to that tenant; a session already serving another tenant is an error.
+    bound to that tenant; a session already serving another tenant is an error. `record_id`,
+    when given, names the record (an event handler derives it from its event, so handling the
+    event twice cannot commit two records).
     """
     if current_tenant(session) is None:
         await bind_tenant(session, trusted_scope(tenant_id))
@@ -41,6 +44,7 @@ async def record(
             target=target,
             ip=ip,
             details=details or {},
+            **({"id": record_id} if record_id is not None else {}),
         )
     )
 

@@ -44,13 +44,19 @@ def request_mail(
     subject: str,
     body: str,
     tenant_id: uuid.UUID | None = None,
+    event_id: uuid.UUID | None = None,
 ) -> None:
-    record_event(
+    """`event_id`, when given, names the mail: an event handler derives it from the event it
+    handles, so the same event handled twice (delivery is at-least-once, and every process
+    hears the bus) cannot commit a second mail."""
+    row = record_event(
         session,
         MAIL_REQUESTED,
         MailRequested(to=to, subject=subject, body=body),
         tenant_id=tenant_id,
     )
+    if event_id is not None:
+        row.id = event_id
 
 
 def _send_smtp(settings: Settings, message: EmailMessage) -> None:

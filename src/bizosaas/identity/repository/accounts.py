@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bizosaas.identity.models import Invitation, Membership, Tenant, TenantStatus, User
 from bizosaas.kit.permissions import Role
@@ -229,3 +230,15 @@ async def revoke_pending_invitations(
         .execution_options(synchronize_session=False)
     )
     return replaced.all()
+
+
+async def sole_member_tenants(session: AsyncSession, *, user_id: uuid.UUID) -> Sequence[Tenant]:
+    """The tenants whose only member is the user."""
+    other = aliased(Membership)
+    others = select(other.id).where(other.tenant_id == Tenant.id, other.user_id != user_id).exists()
+    result = await session.scalars(
+        select(Tenant)
+        .join(Membership, Membership.tenant_id == Tenant.id)
+        .where(Membership.user_id == user_id, ~others)
+    )
+    return result.all()

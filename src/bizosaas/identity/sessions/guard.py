@@ -161,5 +161,11 @@ class SessionGuard:
                 for session_id in ids:
                     pipe.set(REVOKED_MARKER_PREFIX + str(session_id), b"1", ex=self._marker_ttl)
                 await pipe.execute()
+        await self.announce_ended(ids)
+
+    async def announce_ended(self, credential_ids: Iterable[uuid.UUID]) -> None:
+        """Announce on the bus that these sessions or API keys (by id) ended, so every
+        process's realtime hub closes their sockets at once."""
+        ids = list(credential_ids)
         if self._bus is not None and ids:
             await self._bus.publish(sessions_ended_event(ids))

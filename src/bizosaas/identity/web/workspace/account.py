@@ -385,11 +385,19 @@ async def create_api_key(
 
 @router.post("/api-keys/{key_id}/revoke")
 async def revoke_api_key(
-    request: Request, key_id: uuid.UUID, viewer: ApiKeyWriter, session: WorkspaceSession
+    request: Request,
+    key_id: uuid.UUID,
+    viewer: ApiKeyWriter,
+    session: WorkspaceSession,
+    identity_context: identity.Identity,
 ) -> Response:
     await read_form(request)
     revoked = identity.revoke_api_key(
-        session, scope=workspace_scope(viewer), actor=viewer.principal, key_id=key_id
+        session,
+        identity=identity_context,
+        scope=workspace_scope(viewer),
+        actor=viewer.principal,
+        key_id=key_id,
     )
     return await act_and_redirect(
         request, session, revoked, done=lambda _: "The key was revoked.", to="/app/api-keys"
