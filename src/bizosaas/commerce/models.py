@@ -230,3 +230,23 @@ class Stock(IdMixin, TenantOwned, Base):
     )
     quantity: Mapped[int] = mapped_column(default=0)
     allocated: Mapped[int] = mapped_column(default=0)
+
+
+class ProductImage(IdMixin, TenantOwned, TimestampMixin, Base):
+    """A product image: the original and its thumbnails live in the media store under
+    `commerce/<tenant>/<image id>/` (`original.<extension>`, `200.webp`, `600.webp`)."""
+
+    __tablename__ = "commerce_product_images"
+    __table_args__ = (
+        Index("ix_commerce_product_images_product_position", "product_id", "position"),
+    )
+
+    product_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("commerce_products.id", ondelete="CASCADE")
+    )
+    position: Mapped[int] = mapped_column(default=0)
+    alt_text: Mapped[str] = mapped_column(String(300), default="")
+    extension: Mapped[str] = mapped_column(String(8))
+    width: Mapped[int] = mapped_column()
+    height: Mapped[int] = mapped_column()
+    byte_size: Mapped[int] = mapped_column()

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from bizosaas.commerce.api import catalog, inventory, products
+from bizosaas.commerce.api import catalog, images, inventory, products, transfer
 
 router = APIRouter()
 router.include_router(catalog.router)
 router.include_router(products.router)
 router.include_router(inventory.router)
+router.include_router(transfer.router)
+router.include_router(images.router)
