@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bizosaas.commerce.auth import COMMERCE_PERMISSIONS
+from bizosaas.commerce.demo_store import seed
 from bizosaas.commerce.events import COMMERCE_EVENTS
 from bizosaas.commerce.router import router
 from bizosaas.kit.module import DomainModule
@@ -24,6 +25,7 @@ module = DomainModule(
     migrations=Path(__file__).parent / "migrations",
     permissions=COMMERCE_PERMISSIONS,
     events=COMMERCE_EVENTS,
+    seed=seed,
 )
 
 __all__ = ["module"]
