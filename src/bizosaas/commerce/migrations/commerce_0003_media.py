@@ -47,7 +47,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table(TABLE, schema=None) as batch_op:
         batch_op.create_index(
-            "ix_commerce_product_images_product_position", ["product_id", "position"], unique=False
+            "ix_commerce_product_images_tenant_product",
+            ["tenant_id", "product_id", "position"],
+            unique=False,
         )
         batch_op.create_index(
             batch_op.f("ix_commerce_product_images_tenant_id"), ["tenant_id"], unique=False
