@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from bizosaas import __version__
+from bizosaas.commerce.cli import commerce_app
 from bizosaas.demo import is_seeded, read_credentials, seed_demo
 from bizosaas.gateway.platform import Platform
 from bizosaas.identity.cli import keys_app, tenants_app, users_app
@@ -53,6 +54,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
+app.add_typer(commerce_app, name="commerce")
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -27,19 +27,26 @@ async def is_seeded(database: Database) -> bool:
 
 
 async def seed_demo(database: Database, settings: Settings, say: Callable[[str], None]) -> int:
-    """Run every enabled module's seeder in one transaction; returns how many ran.
+    """Run every enabled module's seeder, each in its own transaction, in module order;
+    returns how many ran.
 
-    Seeders are idempotent, so running this again creates nothing twice. Demo logins the
-    seeders report are written to `<data dir>/demo-credentials.txt` (mode 0600).
+    A transaction per module, because a seeder may bind its session to the tenant it seeds
+    (a session serves one tenant), and a later module builds on what an earlier one committed
+    (commerce stocks the tenant identity created). Seeders are idempotent, so running this
+    again, or after a seeder failed half way, creates nothing twice. Demo logins the seeders
+    report are written to `<data dir>/demo-credentials.txt` (mode 0600).
     """
     modules = [m for m in enabled_modules(settings) if m.seed is not None]
     credentials: list[tuple[str, str, str]] = []
-    async with database.unit_of_work() as session:
-        context = SeedContext(session=session, settings=settings, say=say, credentials=credentials)
-        for module in modules:
-            assert module.seed is not None
-            say(f"seeding {module.name}")
+    for module in modules:
+        assert module.seed is not None
+        say(f"seeding {module.name}")
+        async with database.unit_of_work() as session:
+            context = SeedContext(
+                session=session, settings=settings, say=say, credentials=credentials
+            )
             await module.seed(context)
+    async with database.unit_of_work() as session:
         await set_fact(session, SEEDED_FACT, datetime.now(UTC).isoformat())
     if credentials:
         # Seeders report only the logins they created now: keep the earlier ones too.

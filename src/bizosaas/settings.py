@@ -108,6 +108,25 @@ class Settings(BaseSettings):
         default=True, description="`bizosaas up` seeds demo data when the database is new."
     )
 
+    # -- Media (uploaded images) ---------------------------------------------------------------
+    media_dir: Path | None = Field(
+        default=None,
+        description="Folder uploaded images and their thumbnails are stored in. "
+        "Unset: `media` in the data dir.",
+    )
+    media_max_upload_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=1024,
+        description="Largest image file accepted, in bytes (larger: `commerce.image_too_large`); "
+        "uploads are also bounded by gateway_max_body_bytes.",
+    )
+    media_max_pixels: int = Field(
+        default=40_000_000,
+        ge=10_000,
+        description="Largest image accepted, in pixels (width x height); more is refused before "
+        "decoding, so a decompression bomb never expands in memory.",
+    )
+
     # -- Workflows (Temporal) ------------------------------------------------------------------
     temporal_address: str | None = Field(
         default=None,
@@ -471,6 +490,10 @@ class Settings(BaseSettings):
     @cached_property
     def effective_migration_url(self) -> str:
         return self.migration_database_url or self.effective_database_url
+
+    @property
+    def effective_media_dir(self) -> Path:
+        return self.media_dir or self.data_dir / "media"
 
     @property
     def base_url(self) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bizosaas.commerce.auth import COMMERCE_PERMISSIONS
+from bizosaas.commerce.demo_store import seed
 from bizosaas.commerce.events import COMMERCE_EVENTS
 from bizosaas.commerce.payments.context import PROVIDED_AS, PaymentContext, build_payment_context
 from bizosaas.commerce.payments.events import PAYMENT_EVENTS
@@ -60,6 +61,7 @@ module = DomainModule(
     settings=CommerceSettings,
     startup=startup,
     shutdown=shutdown,
+    seed=seed,
 )
 
 __all__ = ["module"]

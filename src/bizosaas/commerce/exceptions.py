@@ -137,3 +137,34 @@ class InvalidQuantity(Conflict):
 
     code = "commerce.invalid_quantity"
     title = "More than the order holds"
+
+
+class ImportInvalid(InvalidInput):
+    """A CSV import with rows that cannot be applied: the whole file is refused, nothing is
+    changed, and `errors` lists every problem (`row`, `column`, `message`)."""
+
+    code = "commerce.import_invalid"
+    title = "The import file has errors; nothing was imported"
+
+
+class ImportTooLarge(Problem):
+    status = 413
+    code = "commerce.import_too_large"
+    title = "The import file is too large"
+
+
+class InvalidImage(InvalidInput):
+    """An upload that is not an image Pillow can read in an accepted format (JPEG, PNG, WebP,
+    GIF)."""
+
+    code = "commerce.invalid_image"
+    title = "Not an image in an accepted format"
+
+
+class ImageTooLarge(Problem):
+    """An image over the byte limit, or over the pixel limit (a decompression bomb: a small
+    file that would expand to gigabytes in memory)."""
+
+    status = 413
+    code = "commerce.image_too_large"
+    title = "The image is too large"

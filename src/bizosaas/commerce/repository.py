@@ -23,6 +23,7 @@ from bizosaas.commerce.models import (
     Collection,
     Product,
     ProductCollection,
+    ProductImage,
     ProductPublication,
     ProductType,
     Stock,
@@ -438,4 +439,78 @@ async def attributes_with_code(
                 )
             )
         ).all()
+    )
+
+
+# -- bulk reads for import and export --------------------------------------------------------
+
+
+async def products_by_slug(
+    session: AsyncSession, *, scope: TenantScope, slugs: Sequence[str]
+) -> dict[str, Product]:
+    rows = await session.scalars(
+        select(Product).where(Product.tenant_id == scope.tenant_id, Product.slug.in_(slugs))
+    )
+    return {product.slug: product for product in rows}
+
+
+async def variants_by_sku(
+    session: AsyncSession, *, scope: TenantScope, skus: Sequence[str]
+) -> dict[str, Variant]:
+    rows = await session.scalars(
+        select(Variant).where(Variant.tenant_id == scope.tenant_id, Variant.sku.in_(skus))
+    )
+    return {variant.sku: variant for variant in rows}
+
+
+async def products_after(
+    session: AsyncSession, *, scope: TenantScope, after: uuid.UUID | None, limit: int
+) -> list[Product]:
+    """A keyset page of the store's products in id order (ids are time-ordered UUIDv7)."""
+    query = select(Product).where(Product.tenant_id == scope.tenant_id)
+    if after is not None:
+        query = query.where(Product.id > after)
+    return list((await session.scalars(query.order_by(Product.id).limit(limit))).all())
+
+
+async def stock_of_variants(
+    session: AsyncSession, *, scope: TenantScope, variant_ids: Sequence[uuid.UUID]
+) -> list[Stock]:
+    return list(
+        (
+            await session.scalars(
+                select(Stock).where(
+                    Stock.tenant_id == scope.tenant_id, Stock.variant_id.in_(variant_ids)
+                )
+            )
+        ).all()
+    )
+
+
+# -- images ----------------------------------------------------------------------------------
+
+
+async def images_of(
+    session: AsyncSession, *, scope: TenantScope, product_id: uuid.UUID
+) -> list[ProductImage]:
+    return list(
+        (
+            await session.scalars(
+                select(ProductImage)
+                .where(
+                    ProductImage.tenant_id == scope.tenant_id, ProductImage.product_id == product_id
+                )
+                .order_by(ProductImage.position, ProductImage.id)
+            )
+        ).all()
+    )
+
+
+async def image(
+    session: AsyncSession, *, scope: TenantScope, image_id: uuid.UUID
+) -> ProductImage | None:
+    return await session.scalar(
+        select(ProductImage).where(
+            ProductImage.id == image_id, ProductImage.tenant_id == scope.tenant_id
+        )
     )

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from bizosaas.commerce.api import catalog, inventory, orders, products, selling, storefront
+from bizosaas.commerce.api import (
+    catalog,
+    images,
+    inventory,
+    orders,
+    products,
+    selling,
+    storefront,
+    transfer,
+)
 from bizosaas.commerce.payments import api as payments
 
 router = APIRouter()
@@ -19,3 +28,5 @@ router.include_router(selling.router)
 router.include_router(orders.router)
 router.include_router(storefront.router)
 router.include_router(payments.router)
+router.include_router(transfer.router)
+router.include_router(images.router)

@@ -374,3 +374,50 @@ class AllocationRead(BaseModel):
         description="Null for a variant that does not track inventory."
     )
     quantity: int
+
+
+# -- CSV import ------------------------------------------------------------------------------
+
+
+class ImportProblem(BaseModel):
+    row: int = Field(description="The file's line of the row (the header is row 1).")
+    column: str | None = Field(description="The column at fault; null for the whole row.")
+    message: str
+
+
+class ImportReport(BaseModel):
+    dry_run: bool
+    rows: int = Field(description="Variant rows read (the header not counted).")
+    products_created: int
+    products_updated: int
+    variants_created: int
+    variants_updated: int
+    categories_created: int
+    collections_created: int
+    errors: list[ImportProblem] = Field(
+        description="Every problem found; a file with any is not applied."
+    )
+
+
+# -- images ----------------------------------------------------------------------------------
+
+
+class ImageRead(BaseModel):
+    id: uuid.UUID
+    product_id: uuid.UUID
+    position: int = Field(description="Order among the product's images, from 0.")
+    alt_text: str
+    width: int
+    height: int
+    byte_size: int
+    url: str = Field(description="The original, served publicly with long-lived caching.")
+    thumbnails: dict[str, str] = Field(
+        description="Longest side in pixels (`200`, `600`) -> URL of a WebP thumbnail."
+    )
+
+
+class ImageUpdate(BaseModel):
+    alt_text: Annotated[SingleLine, StringConstraints(max_length=300)] | None = None
+    position: int | None = Field(
+        default=None, ge=0, le=10_000, description="Move the image to this place in the order."
+    )

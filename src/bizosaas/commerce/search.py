@@ -167,15 +167,20 @@ def build(query: ProductQuery, *, scope: TenantScope, dialect: str) -> Select[Pr
         query.price_min_minor is not None or query.price_max_minor is not None
     ):
         priced = [
+            VariantPrice.variant_id == Variant.id,
             VariantPrice.channel_id == query.channel_id,
             VariantPrice.is_available.is_(True),
-            Variant.product_id == Product.id,
         ]
         if query.price_min_minor is not None:
             priced.append(VariantPrice.amount_minor >= query.price_min_minor)
         if query.price_max_minor is not None:
             priced.append(VariantPrice.amount_minor <= query.price_max_minor)
-        statement = statement.where(exists().where(VariantPrice.variant_id == Variant.id, *priced))
+        # Nested as "a variant of this product with a price in range": the product's variants
+        # by their index, then each one's price by (variant, channel). A flat join lets SQLite
+        # without statistics scan the (channel, amount) index once per product instead.
+        statement = statement.where(
+            exists().where(Variant.product_id == Product.id, exists().where(*priced))
+        )
     if query.in_stock is not None:
         stocked = exists().where(
             Variant.product_id == Product.id,

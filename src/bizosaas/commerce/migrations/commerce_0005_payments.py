@@ -1,11 +1,12 @@
 """Commerce: payments (their transactions), stores' payment settings and applied Stripe
 events, under tenant row-level security.
 
-`commerce_payments.order_id` names the order without a foreign key: this revision follows the
-catalogue directly; the orders revision adds the constraint once both are in one history.
+`commerce_payments.order_id` names the order (commerce_0002) without a foreign key: payments
+are only ever opened for an order found in the caller's store (service/order_payments.py), and
+orders are never deleted.
 
-Revision ID: commerce_0004
-Revises: commerce_0002
+Revision ID: commerce_0005
+Revises: commerce_0004
 Create Date: 2026-12-03 16:14:29.053643
 """
 
@@ -19,8 +20,8 @@ from alembic import op
 from bizosaas.kit.db import UTCDateTime
 from bizosaas.kit.tenancy import drop_rls_statements, rls_policy_statements
 
-revision: str = "commerce_0004"
-down_revision: str | None = "commerce_0002"
+revision: str = "commerce_0005"
+down_revision: str | None = "commerce_0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
