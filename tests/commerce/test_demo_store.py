@@ -58,9 +58,16 @@ async def test_demo_store_is_a_real_catalogue_seeded_once(
     with Image.open(io.BytesIO(served.content)) as thumbnail:
         assert max(thumbnail.size) == 200
 
+    # The store sells: delivery, VAT, a voucher, and orders placed through the checkout.
+    orders = (await client.get(f"{API}/orders", headers=headers)).json()
+    assert sorted(o["status"] for o in orders) == ["fulfilled", "unconfirmed", "unfulfilled"]
+    vouchers = (await client.get(f"{API}/vouchers", headers=headers)).json()
+    assert [v["code"] for v in vouchers] == ["WELCOME10"]
+
     # A second seeding adds nothing.
     await seed_demo(database, settings, say=lambda _text: None)
     again = await catalogue(client, headers)
     assert sorted(p["id"] for p in again) == sorted(p["id"] for p in products)
     images = (await client.get(f"{API}/products/{first['id']}/images", headers=headers)).json()
     assert len(images) == 1
+    assert len((await client.get(f"{API}/orders", headers=headers)).json()) == 3

@@ -2,7 +2,8 @@
 in EUR, a warehouse, seven categories under three roots, four collections, four product types
 and 240 published products with about 700 variants (sizes, colours, weights, grinds), prices,
 stock, and a generated image each (a coloured tile with the product's initials, drawn with
-Pillow: no network).
+Pillow: no network); then its selling side (demo_sales.py): delivery, VAT, a voucher and a few
+orders.
 
 Types, categories and collections go through the catalogue's use cases; the products, being
 many, are written in bulk (the same rows the use cases write: search text, attribute values).
@@ -24,6 +25,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.commerce import repository
+from bizosaas.commerce.demo_sales import seed_sales
 from bizosaas.commerce.models import (
     AttributeKind,
     Product,
@@ -447,6 +449,8 @@ async def seed_store(
             await session.execute(insert(model), rows[model])
     variants = len(rows[Variant])
     say(f"commerce: demo store ready ({len(products)} products, {variants} variants)")
+    in_stock = [row["variant_id"] for row in rows[Stock] if row["quantity"] >= 4][:6]
+    await seed_sales(session, scope=scope, channel=channel, variants=in_stock, say=say)
 
 
 BULK_ORDER: tuple[type[Any], ...] = (
