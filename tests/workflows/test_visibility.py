@@ -12,11 +12,14 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
+from temporalio.client import Client
 
 from bizosaas.identity.events import TENANT_CREATED
 from bizosaas.kit.db import Database
 from bizosaas.kit.outbox import OutboxEvent
 from bizosaas.workflows.events import RUN_CHANGED
+from bizosaas.workflows.publishing import ReviewAndPublish, ReviewAndPublishInput
+from bizosaas.workflows.queues import Workload, queue_name
 from tests.identity.conftest import Account, Invite, Register, invite, mailbox, register
 from tests.support.waiting import eventually
 from tests.workflows.apps import app, client, database, database_target, prefix, relay_again
@@ -190,3 +193,61 @@ async def test_run_changes_are_announced_to_the_tenant(
         (run["key"], "completed"),
     ]
     assert changes[0]["run_id"] == run["run_id"]
+
+
+async def test_a_failing_step_shows_its_attempts_and_error_until_the_run_is_cancelled(
+    app: FastAPI, client: httpx.AsyncClient, prefix: str, register: Register
+) -> None:
+    owner = await register("Failing")
+    key = f"review:{uuid.uuid4()}"
+    temporal: Client = app.state.temporal
+    await temporal.start_workflow(
+        ReviewAndPublish.run,
+        ReviewAndPublishInput(
+            tenant_id=owner.tenant_id,
+            review=spec(assignee_role="tenant_admin"),
+            publish_activity="notes.publish_note",
+            payload={},  # the notes module's publish step needs a body: every attempt fails
+        ),
+        id=f"{owner.tenant_id}:{key}",
+        task_queue=queue_name(prefix, Workload.default),
+    )
+    pending = await eventually(
+        lambda: client.get("/api/brain/approvals", headers=owner.headers),
+        lambda response: bool(response.json()),
+        what="the review's approval request",
+    )
+    approval_id = pending.json()[0]["id"]
+    decided = await client.post(
+        f"/api/brain/approvals/{approval_id}/decision",
+        json={"verdict": "approve"},
+        headers=owner.headers,
+    )
+    assert decided.status_code == 200, decided.text
+
+    def publish_step(response: httpx.Response) -> dict[str, Any]:
+        return next(s for s in response.json()["steps"] if s["name"] == "notes.publish_note")
+
+    retrying = await eventually(
+        lambda: client.get(f"{RUNS}/{key}", headers=owner.headers),
+        lambda response: (
+            any(s["name"] == "notes.publish_note" for s in response.json()["steps"])
+            and publish_step(response)["attempt"] >= 2
+        ),
+        what="the publish step's retries",
+    )
+    step = publish_step(retrying)
+    assert step["status"] in {"scheduled", "running"} and "body" in step["error"]
+    assert retrying.json()["status"] == "running"
+    child = retrying.json()["steps"][0]
+    assert child["kind"] == "child_workflow" and child["status"] == "completed"
+    assert f"approval:{approval_id}" in child["name"]
+
+    cancelled = await client.post(f"{RUNS}/{key}/cancel", headers=owner.headers)
+    assert cancelled.status_code == 202, cancelled.text
+    ended = await eventually(
+        lambda: client.get(f"{RUNS}/{key}", headers=owner.headers),
+        lambda response: response.json()["status"] == "cancelled",
+        what="the cancelled run",
+    )
+    assert publish_step(ended)["status"] == "cancelled"
