@@ -17,6 +17,8 @@ from temporalio.client import Client
 from bizosaas.identity.events import TENANT_CREATED
 from bizosaas.kit.db import Database
 from bizosaas.kit.outbox import OutboxEvent
+from bizosaas.kit.tenancy import trusted_scope
+from bizosaas.workflows import runs
 from bizosaas.workflows.events import RUN_CHANGED
 from bizosaas.workflows.publishing import ReviewAndPublish, ReviewAndPublishInput
 from bizosaas.workflows.queues import Workload, queue_name
@@ -41,12 +43,12 @@ async def finished_onboarding(
     app: FastAPI, client: httpx.AsyncClient, database: Database, owner: Account
 ) -> dict[str, Any]:
     await relay_again(app, database, TENANT_CREATED.name, owner.tenant_id)
-    runs = await eventually(
+    listed = await eventually(
         lambda: runs_of(client, owner, kind="onboarding"),
-        lambda runs: bool(runs) and runs[0]["status"] == "completed",
+        lambda found: bool(found) and found[0]["status"] == "completed",
         what="the tenant's onboarding run",
     )
-    return runs[0]
+    return listed[0]
 
 
 async def test_a_tenant_lists_its_runs_and_reads_their_steps(
@@ -154,12 +156,12 @@ async def test_retrying_a_run_starts_it_again_with_the_same_input(
     second = response.json()
     assert second["key"] == first["key"] and second["run_id"] != first["run_id"]
     assert second["started_by"] == f"user:{owner.user_id}"
-    runs = await eventually(
+    both = await eventually(
         lambda: runs_of(client, owner, kind="onboarding"),
-        lambda runs: len(runs) == 2 and all(r["status"] == "completed" for r in runs),
+        lambda found: len(found) == 2 and all(r["status"] == "completed" for r in found),
         what="the second run",
     )
-    assert {r["run_id"] for r in runs} == {first["run_id"], second["run_id"]}
+    assert {r["run_id"] for r in both} == {first["run_id"], second["run_id"]}
     welcomes = [m for m in await mailbox(database, owner.email) if m.subject.startswith("Welcome")]
     assert len(welcomes) == 1, "the same input, the same idempotent welcome: sent once"
     older = await client.get(
@@ -251,3 +253,20 @@ async def test_a_failing_step_shows_its_attempts_and_error_until_the_run_is_canc
         what="the cancelled run",
     )
     assert publish_step(ended)["status"] == "cancelled"
+
+
+async def test_platform_administrators_get_a_link_to_the_run_in_temporals_ui(
+    app: FastAPI, client: httpx.AsyncClient, database: Database, register: Register
+) -> None:
+    owner = await register("Linked")
+    run = await finished_onboarding(app, client, database, owner)
+    detail = await runs.get_run(
+        app.state.temporal,
+        scope=trusted_scope(owner.tenant_id),
+        run_key=run["key"],
+        temporal_ui_url="http://127.0.0.1:8233/",
+    )
+    assert detail.temporal_ui_url == (
+        f"http://127.0.0.1:8233/namespaces/default/workflows/"
+        f"{owner.tenant_id}:{run['key']}/{run['run_id']}/history"
+    )
