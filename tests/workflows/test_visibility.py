@@ -12,11 +12,16 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
+from temporalio.client import Client
 
 from bizosaas.identity.events import TENANT_CREATED
 from bizosaas.kit.db import Database
 from bizosaas.kit.outbox import OutboxEvent
+from bizosaas.kit.tenancy import trusted_scope
+from bizosaas.workflows import runs
 from bizosaas.workflows.events import RUN_CHANGED
+from bizosaas.workflows.publishing import ReviewAndPublish, ReviewAndPublishInput
+from bizosaas.workflows.queues import Workload, queue_name
 from tests.identity.conftest import Account, Invite, Register, invite, mailbox, register
 from tests.support.waiting import eventually
 from tests.workflows.apps import app, client, database, database_target, prefix, relay_again
@@ -38,12 +43,12 @@ async def finished_onboarding(
     app: FastAPI, client: httpx.AsyncClient, database: Database, owner: Account
 ) -> dict[str, Any]:
     await relay_again(app, database, TENANT_CREATED.name, owner.tenant_id)
-    runs = await eventually(
+    listed = await eventually(
         lambda: runs_of(client, owner, kind="onboarding"),
-        lambda runs: bool(runs) and runs[0]["status"] == "completed",
+        lambda found: bool(found) and found[0]["status"] == "completed",
         what="the tenant's onboarding run",
     )
-    return runs[0]
+    return listed[0]
 
 
 async def test_a_tenant_lists_its_runs_and_reads_their_steps(
@@ -151,12 +156,12 @@ async def test_retrying_a_run_starts_it_again_with_the_same_input(
     second = response.json()
     assert second["key"] == first["key"] and second["run_id"] != first["run_id"]
     assert second["started_by"] == f"user:{owner.user_id}"
-    runs = await eventually(
+    both = await eventually(
         lambda: runs_of(client, owner, kind="onboarding"),
-        lambda runs: len(runs) == 2 and all(r["status"] == "completed" for r in runs),
+        lambda found: len(found) == 2 and all(r["status"] == "completed" for r in found),
         what="the second run",
     )
-    assert {r["run_id"] for r in runs} == {first["run_id"], second["run_id"]}
+    assert {r["run_id"] for r in both} == {first["run_id"], second["run_id"]}
     welcomes = [m for m in await mailbox(database, owner.email) if m.subject.startswith("Welcome")]
     assert len(welcomes) == 1, "the same input, the same idempotent welcome: sent once"
     older = await client.get(
@@ -190,3 +195,78 @@ async def test_run_changes_are_announced_to_the_tenant(
         (run["key"], "completed"),
     ]
     assert changes[0]["run_id"] == run["run_id"]
+
+
+async def test_a_failing_step_shows_its_attempts_and_error_until_the_run_is_cancelled(
+    app: FastAPI, client: httpx.AsyncClient, prefix: str, register: Register
+) -> None:
+    owner = await register("Failing")
+    key = f"review:{uuid.uuid4()}"
+    temporal: Client = app.state.temporal
+    await temporal.start_workflow(
+        ReviewAndPublish.run,
+        ReviewAndPublishInput(
+            tenant_id=owner.tenant_id,
+            review=spec(assignee_role="tenant_admin"),
+            publish_activity="notes.publish_note",
+            payload={},  # the notes module's publish step needs a body: every attempt fails
+        ),
+        id=f"{owner.tenant_id}:{key}",
+        task_queue=queue_name(prefix, Workload.default),
+    )
+    pending = await eventually(
+        lambda: client.get("/api/brain/approvals", headers=owner.headers),
+        lambda response: bool(response.json()),
+        what="the review's approval request",
+    )
+    approval_id = pending.json()[0]["id"]
+    decided = await client.post(
+        f"/api/brain/approvals/{approval_id}/decision",
+        json={"verdict": "approve"},
+        headers=owner.headers,
+    )
+    assert decided.status_code == 200, decided.text
+
+    def publish_step(response: httpx.Response) -> dict[str, Any]:
+        return next(s for s in response.json()["steps"] if s["name"] == "notes.publish_note")
+
+    retrying = await eventually(
+        lambda: client.get(f"{RUNS}/{key}", headers=owner.headers),
+        lambda response: (
+            any(s["name"] == "notes.publish_note" for s in response.json()["steps"])
+            and publish_step(response)["attempt"] >= 2
+        ),
+        what="the publish step's retries",
+    )
+    step = publish_step(retrying)
+    assert step["status"] in {"scheduled", "running"} and "body" in step["error"]
+    assert retrying.json()["status"] == "running"
+    child = retrying.json()["steps"][0]
+    assert child["kind"] == "child_workflow" and child["status"] == "completed"
+    assert f"approval:{approval_id}" in child["name"]
+
+    cancelled = await client.post(f"{RUNS}/{key}/cancel", headers=owner.headers)
+    assert cancelled.status_code == 202, cancelled.text
+    ended = await eventually(
+        lambda: client.get(f"{RUNS}/{key}", headers=owner.headers),
+        lambda response: response.json()["status"] == "cancelled",
+        what="the cancelled run",
+    )
+    assert publish_step(ended)["status"] == "cancelled"
+
+
+async def test_platform_administrators_get_a_link_to_the_run_in_temporals_ui(
+    app: FastAPI, client: httpx.AsyncClient, database: Database, register: Register
+) -> None:
+    owner = await register("Linked")
+    run = await finished_onboarding(app, client, database, owner)
+    detail = await runs.get_run(
+        app.state.temporal,
+        scope=trusted_scope(owner.tenant_id),
+        run_key=run["key"],
+        temporal_ui_url="http://127.0.0.1:8233/",
+    )
+    assert detail.temporal_ui_url == (
+        f"http://127.0.0.1:8233/namespaces/default/workflows/"
+        f"{owner.tenant_id}:{run['key']}/{run['run_id']}/history"
+    )

@@ -19,11 +19,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from temporalio.api.enums.v1 import EventType
+from temporalio.api.enums.v1 import EventType, PendingActivityState
 from temporalio.api.history.v1 import HistoryEvent
+from temporalio.api.workflow.v1 import PendingActivityInfo
 from temporalio.client import (
     Client,
     WorkflowExecution,
+    WorkflowExecutionDescription,
     WorkflowExecutionStatus,
     WorkflowHandle,
 )
@@ -180,7 +182,7 @@ async def list_runs(
 
 async def _describe(
     client: Client | None, scope: TenantScope, run_key: str, run_id: str | None
-) -> tuple[WorkflowHandle[object, object], RunRead]:
+) -> tuple[WorkflowHandle[object, object], RunRead, WorkflowExecutionDescription]:
     connected = _client(client)
     handle = connected.get_workflow_handle(_owned_id(scope, run_key), run_id=run_id)
     try:
@@ -191,7 +193,7 @@ async def _describe(
         raise
     # Pin the handle to the run described, so history and cancel act on that run.
     pinned = connected.get_workflow_handle(description.id, run_id=description.run_id)
-    return pinned, await _read(description)
+    return pinned, await _read(description), description
 
 
 async def get_run(
@@ -203,9 +205,10 @@ async def get_run(
     temporal_ui_url: str | None = None,
 ) -> RunDetail:
     """One run (the latest of its key unless `run_id` names one) with its steps."""
-    handle, run = await _describe(client, scope, run_key, run_id)
+    handle, run, description = await _describe(client, scope, run_key, run_id)
     events = [event async for event in handle.fetch_history_events()]
-    detail = RunDetail(**run.model_dump(), steps=steps_of(events), error=_run_error(events))
+    steps = steps_of(events, pending=description.raw_description.pending_activities)
+    detail = RunDetail(**run.model_dump(), steps=steps, error=_run_error(events))
     if temporal_ui_url:
         namespace = _client(client).namespace
         detail.temporal_ui_url = (
@@ -218,7 +221,7 @@ async def get_run(
 async def cancel_run(client: Client | None, *, scope: TenantScope, run_key: str) -> RunRead:
     """Ask the running run of `run_key` to cancel (its workflow cleans up, then ends as
     cancelled); 409 `workflows.run_closed` when it has ended already."""
-    handle, run = await _describe(client, scope, run_key, None)
+    handle, run, _ = await _describe(client, scope, run_key, None)
     if run.status is not RunStatus.running:
         raise RunClosed(f"run {run_key} is {run.status.value}")
     try:
@@ -240,7 +243,7 @@ async def retry_run(
 ) -> RunRead:
     """Start the workflow of an ended run again, with the same input, as a new run of the same
     id. A run still going, or an approval request, cannot be retried (409)."""
-    handle, run = await _describe(client, scope, run_key, run_id)
+    handle, run, _ = await _describe(client, scope, run_key, run_id)
     if run.kind in NOT_RETRYABLE_KINDS:
         raise RunNotRetryable(f"a {run.kind} run is started by its parent workflow only")
     if run.status is RunStatus.running:
@@ -260,7 +263,7 @@ async def retry_run(
         )
     except RPCError as error:
         raise RunNotRetryable(f"run {run_key} cannot start again: {error.message}") from None
-    _, fresh = await _describe(client, scope, run_key, new.result_run_id)
+    _, fresh, _ = await _describe(client, scope, run_key, new.result_run_id)
     return fresh
 
 
@@ -297,10 +300,14 @@ def _finish(
         step.error = error
 
 
-def steps_of(events: Iterable[HistoryEvent]) -> list[RunStep]:
+def steps_of(
+    events: Iterable[HistoryEvent], pending: Iterable[PendingActivityInfo] = ()
+) -> list[RunStep]:
     """The run's activities (with their attempts and the last failure), child workflows and
-    timers, in the order they were scheduled."""
+    timers, in the order they were scheduled. An activity being retried shows in the history
+    only once it ends: `pending` (from describing the run) gives its attempt and last error."""
     steps: dict[int, RunStep] = {}
+    by_activity_id: dict[str, RunStep] = {}
     for event in events:
         kind = event.event_type
         if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
@@ -308,6 +315,8 @@ def steps_of(events: Iterable[HistoryEvent]) -> list[RunStep]:
             steps[event.event_id] = RunStep(
                 kind="activity", name=name, status="scheduled", scheduled_at=_at(event)
             )
+            activity_id = event.activity_task_scheduled_event_attributes.activity_id
+            by_activity_id[activity_id] = steps[event.event_id]
         elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
             started = event.activity_task_started_event_attributes
             step = steps[started.scheduled_event_id]
@@ -324,12 +333,31 @@ def steps_of(events: Iterable[HistoryEvent]) -> list[RunStep]:
         elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
             timed_out = event.activity_task_timed_out_event_attributes
             _finish(steps[timed_out.scheduled_event_id], event, "timed_out", "timed out")
+        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED:
+            # The workflow does not wait for the activity to confirm (the default): asking is
+            # the last the history may say of it.
+            requested = event.activity_task_cancel_requested_event_attributes
+            _finish(steps[requested.scheduled_event_id], event, "cancelled")
         elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED:
             cancelled = event.activity_task_canceled_event_attributes
             _finish(steps[cancelled.scheduled_event_id], event, "cancelled")
         else:
             _child_or_timer(steps, event)
+    for info in pending:
+        _pending_into(by_activity_id.get(info.activity_id), info)
     return list(steps.values())
+
+
+def _pending_into(step: RunStep | None, info: PendingActivityInfo) -> None:
+    if step is None or step.status not in {"scheduled", "running"}:
+        return
+    step.attempt = info.attempt
+    is_running = info.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+    step.status = "running" if is_running else "scheduled"
+    if info.HasField("last_started_time"):
+        step.started_at = info.last_started_time.ToDatetime(tzinfo=UTC)
+    if info.HasField("last_failure"):
+        step.error = info.last_failure.message
 
 
 _CHILD_ENDS: dict[EventType.ValueType, tuple[StepStatus, str]] = {

@@ -102,9 +102,16 @@
     socket.addEventListener("message", function (message) {
       var frame;
       try { frame = JSON.parse(message.data); } catch (e) { return; }
-      if (frame.type === "event") refreshLiveRegion();
+      if (frame.type !== "event") return;
+      refreshLiveRegion();
+      // And once more shortly after: some state an event announces becomes readable a moment
+      // later (a workflow run announces its end just before Temporal records it closed, and
+      // Temporal's run lists are eventually consistent).
+      clearTimeout(settleTimer);
+      settleTimer = setTimeout(refreshLiveRegion, 1500);
     });
   }
+  var settleTimer = null;
 
   function refreshLiveRegion() {
     var region = document.querySelector("[data-live-region]");

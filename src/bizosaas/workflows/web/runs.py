@@ -4,7 +4,7 @@ API."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
@@ -176,23 +176,23 @@ async def schedule_create(
     return await _act(request, created, f"Schedule {body.name} created.", "/app/schedules")
 
 
+SCHEDULE_ACTIONS: dict[str, tuple[Callable[..., Awaitable[Any]], str]] = {
+    "pause": (schedules.pause_schedule, "paused"),
+    "unpause": (schedules.unpause_schedule, "resumed"),
+    "trigger": (schedules.trigger_schedule, "started"),
+    "delete": (schedules.delete_schedule, "deleted"),
+}
+"""The buttons of a schedule's row: the use case each calls and what the flash says."""
+
+
 @router.post("/schedules/{name}/{action}")
 async def schedule_action(
     request: Request, name: str, action: str, viewer: ScheduleManager, client: TemporalClient
 ) -> Response:
     await read_form(request)
-    scope = workspace_scope(viewer)
-    actions: dict[str, tuple[Awaitable[Any], str]] = {}
-    if action == "pause":
-        actions[action] = (schedules.pause_schedule(client, scope=scope, name=name), "paused")
-    elif action == "unpause":
-        actions[action] = (schedules.unpause_schedule(client, scope=scope, name=name), "resumed")
-    elif action == "trigger":
-        actions[action] = (schedules.trigger_schedule(client, scope=scope, name=name), "started")
-    elif action == "delete":
-        actions[action] = (schedules.delete_schedule(client, scope=scope, name=name), "deleted")
-    else:
+    if action not in SCHEDULE_ACTIONS:
         flash(request, "Unknown action.", "error")
         return redirect(request, "/app/schedules")
-    call, done = actions[action]
+    use_case, done = SCHEDULE_ACTIONS[action]
+    call = use_case(client, scope=workspace_scope(viewer), name=name)
     return await _act(request, call, f"Schedule {name} {done}.", "/app/schedules")
