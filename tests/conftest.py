@@ -21,7 +21,7 @@ from bizosaas.gateway.app import create_app
 from bizosaas.identity.context import IdentityContext
 from bizosaas.kit.db import Database, create_engine
 from bizosaas.settings import Settings
-from tests.support import backends, handlers
+from tests.support import backends
 from tests.support.backends import DatabaseTarget
 from tests.support.lifespan import app_lifespan
 
@@ -120,11 +120,7 @@ def client_address() -> tuple[str, int]:
 async def app(settings: Settings, database: Database) -> AsyncIterator[FastAPI]:
     application = create_app(settings, database=database)
     async with app_lifespan(application):
-        handlers.app_started(database, application.state.services)
-        try:
-            yield application
-        finally:
-            handlers.app_stopped(database)
+        yield application
 
 
 @pytest.fixture

@@ -28,8 +28,17 @@ def app_started(database: Database, services: Services) -> None:
     _RUNNING[database] = services
 
 
-def app_stopped(database: Database) -> None:
-    _RUNNING.pop(database, None)
+def app_stopped(database: Database, previous: Services | None = None) -> None:
+    """The app of `database` stopped: `previous` (the app that ran on it before, if it still
+    does) is named again."""
+    if previous is None:
+        _RUNNING.pop(database, None)
+    else:
+        _RUNNING[database] = previous
+
+
+def running_services(database: Database) -> Services | None:
+    return _RUNNING.get(database)
 
 
 def subscribe_identity_handlers(bus: EventBus, database: Database) -> None:

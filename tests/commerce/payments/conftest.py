@@ -26,7 +26,6 @@ from bizosaas.settings import Settings
 from tests.commerce.conftest import Store
 from tests.commerce.payments.orders import order_totalling
 from tests.commerce.stripe_fake import StripeFake
-from tests.support import handlers
 from tests.support.lifespan import app_lifespan
 
 
@@ -57,11 +56,7 @@ async def app(
     monkeypatch.setenv("BIZOSAAS_COMMERCE_STRIPE_TIMEOUT", "5")
     application = create_app(settings, database=database)
     async with app_lifespan(application):
-        handlers.app_started(database, application.state.services)
-        try:
-            yield application
-        finally:
-            handlers.app_stopped(database)
+        yield application
 
 
 @pytest.fixture

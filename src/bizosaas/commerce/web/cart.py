@@ -18,10 +18,10 @@ checkout completes once, and the second request finds it completed and shows the
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
@@ -139,19 +139,22 @@ def _show(request: Request, store: Store, template: str, context: dict[str, Any]
 
 @router.post("/cart/lines")
 async def add_to_cart(
-    request: Request,
-    store_slug: str,
-    session: DbSession,
-    principal: OptionalPrincipal,
-    *,
-    variant_id: Annotated[uuid.UUID, Form()],
-    quantity: Annotated[int, Form(ge=1, le=10_000)] = 1,
+    request: Request, store_slug: str, session: DbSession, principal: OptionalPrincipal
 ) -> Response:
+    """Add `quantity` (1 by default) of `variant_id`, starting a cart when the browser has none."""
     _same_site_post(request)
     store = await storefront.open_store(session, slug=store_slug)
-    token = _cart_token(request)
-    line = CheckoutLineAdd(variant_id=variant_id, quantity=quantity)
     cart = f"/store/{store.slug}/cart"
+    form = await request.form()
+    try:
+        line = CheckoutLineAdd(
+            variant_id=uuid.UUID(str(form.get("variant_id", ""))),
+            quantity=int(str(form.get("quantity") or 1)),
+        )
+    except ValueError:  # a malformed id, or a quantity out of 1 to 10,000
+        flash(request, "Choose a product and a quantity from 1 to 10,000.", "error")
+        return redirect(request, cart)
+    token = _cart_token(request)
     try:
         if await _open_cart(session, store, token) is None:
             created = await checkout.create_checkout(
@@ -166,7 +169,7 @@ async def add_to_cart(
     except Problem as problem:
         await session.rollback()
         flash(request, problem.detail, "error")
-        return redirect(request, request.headers.get("referer") or cart)
+        return redirect(request, cart)
     flash(request, "Added to your cart.")
     return _keep_cart(request, redirect(request, cart), store, token)
 
