@@ -7,7 +7,8 @@ For each backend it starts a real server (uvicorn with the gateway's app factory
   write   POST /api/brain/auth/api-keys (creates an API key: a row, an audit event, a commit)
   bare    a bare FastAPI app's JSON route (no middleware, no database), the same worker count
 at 64 and at 1,000 concurrent connections (closed loop): requests/s, p50, p99, errors (non-2xx,
-connect/read/write failures) and time-outs (no answer within --timeout). Then token refreshes
+connect/read/write failures) and time-outs (no answer within --timeout); 503s from load shedding
+(`gateway.overloaded`) are counted apart, with the successful answers per second. Then token refreshes
 per core (the service layer, one at a time, CPU time of this process: bench/identity_bench.py).
 
 It prints medians of the repeats and the ratios against the targets; it asserts nothing.
@@ -84,6 +85,8 @@ class Result:
     timeouts: int
     shed: int = 0
     """Answered at once with 503 `gateway.overloaded` (load shedding; not in `errors`)."""
+    served_rps: float = 0.0
+    """Successful (2xx/3xx) answers per second: `rps` less the shed and failed ones."""
     cpu_us: float = 0.0
     """Server CPU time (all its processes) per answered request, in microseconds: unlike
     requests/s, hardly moved by other work on the machine."""
@@ -163,6 +166,8 @@ def run_wrk(
         shed,
     )
     result.cpu_us = int(answered.group(1)) if answered else 0  # requests, until `measure`
+    failed = (int(non_2xx.group(1)) if non_2xx else 0) / max(result.cpu_us, 1)
+    result.served_rps = result.rps * max(0.0, 1.0 - failed)
     return result
 
 
@@ -184,6 +189,7 @@ def measure(
         errors=sum(r.errors for r in runs),
         timeouts=sum(r.timeouts for r in runs),
         shed=sum(r.shed for r in runs),
+        served_rps=statistics.median(r.served_rps for r in runs),
         cpu_us=statistics.median(r.cpu_us for r in runs),
     )
 
@@ -219,7 +225,7 @@ def sign_up(base_url: str) -> str:
 def _row(label: str, r: Result) -> str:
     return (
         f"{label:<28} {r.rps:>9.0f} req/s  p50 {r.p50_ms:8.2f} ms  p99 {r.p99_ms:8.2f} ms"
-        f"  errors {r.errors}  time-outs {r.timeouts}  shed {r.shed}"
+        f"  errors {r.errors}  time-outs {r.timeouts}  shed {r.shed} (served {r.served_rps:.0f}/s)"
         f"  server CPU {r.cpu_us:6.0f} us/request"
     )
 
