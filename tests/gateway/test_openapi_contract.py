@@ -39,9 +39,10 @@ Headers = Callable[[], dict[str, str]]
 # key's expiry that has passed (422: the schema cannot say "after now"); or a product listing's
 # page cursor the API did not issue (400), or variant attribute values that do not fit the
 # product type's attributes, which live in the database (422); or a CRM record's phone numbers
-# (valid only by `phonenumbers`' numbering plans), custom field values, filters and sorts (the
-# fields are the tenant's, in the database), owners who must be members, or a page cursor the
-# API did not issue (400, 422). Every other operation must accept schema-valid input.
+# (valid only by `phonenumbers`' numbering plans), custom field values, filters, sorts and view
+# columns (the fields are the tenant's, in the database), a custom field's choices or currency
+# that do not fit its kind, owners who must be members, or a page cursor the API did not issue
+# (400, 422). Every other operation must accept schema-valid input.
 BUSINESS_RULES = """
 [[operations]]
 include-path-regex = "/auth/(register|api-keys|invitations|invitations/accept|password/change|password/reset/confirm|email/verify/confirm)$"
@@ -56,7 +57,7 @@ checks.positive_data_acceptance.expected-statuses = [
 ]
 
 [[operations]]
-include-path-regex = "/crm/(people|companies|leads|deals|activities)(/[^/]+)?$"
+include-path-regex = "/crm/(people|companies|leads|deals|activities|views|fields|pipelines)(/[^/]+)*$"
 checks.positive_data_acceptance.expected-statuses = [
     "2xx", "3xx", "400", "401", "403", "404", "409", "422", "429",
 ]

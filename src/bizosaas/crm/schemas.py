@@ -12,7 +12,7 @@ import re
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import (
@@ -24,7 +24,6 @@ from pydantic import (
     JsonValue,
     StringConstraints,
     WithJsonSchema,
-    model_validator,
 )
 
 from bizosaas.crm.models import (
@@ -36,7 +35,7 @@ from bizosaas.crm.models import (
     LifecycleStage,
     RecordType,
 )
-from bizosaas.kit.text import PlainText, SingleLine
+from bizosaas.kit.text import NoControlCharacters, PlainText, SingleLine
 
 Name = Annotated[SingleLine, StringConstraints(min_length=1, max_length=200)]
 OptionalName = Annotated[SingleLine, StringConstraints(max_length=100)]
@@ -285,17 +284,19 @@ class DealMove(BaseModel):
     stage_id: uuid.UUID
 
 
-class DealClose(BaseModel):
-    won: bool
-    reason: Annotated[SingleLine, StringConstraints(min_length=1, max_length=500)] | None = Field(
-        default=None, description="Why the deal was lost (required when `won` is false)."
+class DealWon(BaseModel):
+    won: Literal[True]
+
+
+class DealLost(BaseModel):
+    won: Literal[False]
+    reason: Annotated[SingleLine, StringConstraints(min_length=1, max_length=500)] = Field(
+        description="Why the deal was lost."
     )
 
-    @model_validator(mode="after")
-    def _lost_needs_reason(self) -> DealClose:
-        if not self.won and not self.reason:
-            raise ValueError("say why the deal was lost (`reason`)")
-        return self
+
+DealClose = DealWon | DealLost
+"""`{"won": true}`, or `{"won": false, "reason": "..."}`: a lost deal says why."""
 
 
 class DealRead(RecordRead):
@@ -497,11 +498,13 @@ class SearchResults(BaseModel):
 # -- saved views -----------------------------------------------------------------------------
 
 Filter = Annotated[
-    SingleLine,
+    str,
     StringConstraints(
         max_length=300, pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?:(eq|gte|lte|has):"
     ),
+    NoControlCharacters(),
 ]
+"""`field:op:value`; the pattern is the published one, control characters are refused too."""
 SortName = Annotated[
     str,
     StringConstraints(

@@ -13,6 +13,7 @@ from fastapi import Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.crm.access import Viewer
+from bizosaas.crm.schemas import Filter
 from bizosaas.crm.search import RecordQuery
 from bizosaas.crm.service import access
 from bizosaas.kit.auth import Principal
@@ -60,15 +61,7 @@ def record_query(
         Query(max_length=200, description="Words to find (each as a prefix)."),
     ] = None,
     filter: Annotated[
-        list[
-            Annotated[
-                SingleLine,
-                Query(
-                    max_length=300,
-                    pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?:(eq|gte|lte|has):",
-                ),
-            ]
-        ],
+        list[Filter],
         Query(description="`field:op:value` (`tag:has:vip`, `custom.seats:gte:10`); repeatable."),
     ] = [],  # noqa: B006 - FastAPI copies query defaults
     sort: Annotated[

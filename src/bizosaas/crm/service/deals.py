@@ -18,6 +18,7 @@ from bizosaas.crm.models import Company, Deal, DealStatus, Pipeline, RecordType,
 from bizosaas.crm.schemas import (
     DealClose,
     DealCreate,
+    DealLost,
     DealMove,
     DealRead,
     DealUpdate,
@@ -350,7 +351,7 @@ async def close_deal(
     if deal.status != DealStatus.open:
         raise DealClosed(f"The deal is already {deal.status}.")
     deal.status = DealStatus.won if data.won else DealStatus.lost
-    deal.lost_reason = None if data.won else data.reason
+    deal.lost_reason = data.reason if isinstance(data, DealLost) else None
     deal.closed_at = datetime.now(UTC)
     _history(session, deal, viewer=viewer, from_stage_id=deal.stage_id)
     await session.flush()
