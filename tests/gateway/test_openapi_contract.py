@@ -38,8 +38,11 @@ Headers = Callable[[], dict[str, str]]
 # `.test`, `.invalid` ...), which `format: email` allows but no mail reaches (422), or an API
 # key's expiry that has passed (422: the schema cannot say "after now"); or a product listing's
 # page cursor the API did not issue (400), or variant attribute values that do not fit the
-# product type's attributes, which live in the database (422). Every other operation must
-# accept schema-valid input.
+# product type's attributes, which live in the database (422); or a payment operation whose
+# Idempotency-Key was first used with another body (422 `idempotency.key_reused`), whose
+# amount rounds to nothing in the payment's currency (422), a Stripe key of the wrong kind in
+# the payment settings (422), or a webhook whose Stripe signature does not verify (400). Every
+# other operation must accept schema-valid input.
 BUSINESS_RULES = """
 [[operations]]
 include-path-regex = "/auth/(register|api-keys|invitations|invitations/accept|password/change|password/reset/confirm|email/verify/confirm)$"
@@ -49,6 +52,12 @@ checks.positive_data_acceptance.expected-statuses = [
 
 [[operations]]
 include-path-regex = "/commerce/(products|products/[^/]+/variants|variants/[^/]+)$"
+checks.positive_data_acceptance.expected-statuses = [
+    "2xx", "3xx", "400", "401", "403", "404", "409", "422", "429",
+]
+
+[[operations]]
+include-path-regex = "/commerce/(payments/[^/]+/(capture|void|refund)|payment-settings|webhooks/stripe/[^/]+)$"
 checks.positive_data_acceptance.expected-statuses = [
     "2xx", "3xx", "400", "401", "403", "404", "409", "422", "429",
 ]

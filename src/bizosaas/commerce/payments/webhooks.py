@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.commerce.exceptions import CommerceNotFound
-from bizosaas.commerce.payments import repository, service
+from bizosaas.commerce.payments import repository, transitions
 from bizosaas.commerce.payments.context import PaymentContext
 from bizosaas.commerce.payments.exceptions import (
     PaymentProviderNotConfigured,
@@ -129,12 +129,12 @@ async def _apply(
         ):
             return False
         _record(session, payment, TransactionKind.authorization, int(data["amount_capturable"]))
-        await service.authorise(session, context=context, scope=scope, payment=payment)
+        await transitions.authorise(session, context=context, scope=scope, payment=payment)
         return True
     if event_type == "payment_intent.succeeded":
         amount = int(data.get("amount_received") or 0)
         _record(session, payment, TransactionKind.capture, amount)
-        await service.capture(
+        await transitions.capture(
             session, context=context, scope=scope, payment=payment, amount_minor=amount
         )
         return True
@@ -147,14 +147,16 @@ async def _apply(
             error_code=error.get("decline_code") or error.get("code"),
             error_message=error.get("message"),
         )
-        service.record_transaction(
+        transitions.record_transaction(
             session, payment=payment, kind=TransactionKind.authorization, result=result
         )
-        await service.fail(session, context=context, scope=scope, payment=payment, result=result)
+        await transitions.fail(
+            session, context=context, scope=scope, payment=payment, result=result
+        )
         return True
     if event_type == "payment_intent.canceled":
         _record(session, payment, TransactionKind.void, 0)
-        await service.void(session, context=context, scope=scope, payment=payment)
+        await transitions.void(session, context=context, scope=scope, payment=payment)
         return True
     return False
 
@@ -177,7 +179,7 @@ async def _refunded(
         return False
     refunds = (charge.get("refunds") or {}).get("data") or []
     reference = str(refunds[0]["id"]) if refunds and "id" in refunds[0] else None
-    service.record_transaction(
+    transitions.record_transaction(
         session,
         payment=payment,
         kind=TransactionKind.refund,
@@ -185,7 +187,7 @@ async def _refunded(
             outcome=ProviderOutcome.refunded, amount_minor=missing, reference=reference
         ),
     )
-    await service.refund(
+    await transitions.refund(
         session, context=context, scope=scope, payment=payment, amount_minor=missing
     )
     return True
@@ -200,7 +202,7 @@ _OUTCOMES = {
 
 def _record(session: AsyncSession, payment: Payment, kind: TransactionKind, amount: int) -> None:
     """The transaction Stripe reports (it happened there: no idempotency key of ours)."""
-    service.record_transaction(
+    transitions.record_transaction(
         session,
         payment=payment,
         kind=kind,
