@@ -84,7 +84,7 @@ async def receive_stripe_event(
     event_id, event_type = str(event["id"]), str(event["type"])
     if not await _first_delivery(session, scope=scope, event_id=event_id, event_type=event_type):
         return WebhookReceipt(event_id=event_id, type=event_type, applied=False, duplicate=True)
-    data = event["data"]["object"]
+    data = (event.get("data") or {}).get("object") or {}
     applied = await _apply(session, context=context, scope=scope, event_type=event_type, data=data)
     return WebhookReceipt(event_id=event_id, type=event_type, applied=applied)
 
@@ -128,7 +128,12 @@ async def _apply(
             or data.get("status") != "requires_capture"
         ):
             return False
-        _record(session, payment, TransactionKind.authorization, int(data["amount_capturable"]))
+        _record(
+            session,
+            payment,
+            TransactionKind.authorization,
+            int(data.get("amount_capturable") or payment.amount_minor),
+        )
         await transitions.authorise(session, context=context, scope=scope, payment=payment)
         return True
     if event_type == "payment_intent.succeeded":
