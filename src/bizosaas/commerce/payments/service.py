@@ -168,9 +168,11 @@ async def start_payment(
         session, context=context, scope=scope, name=provider_name, new_payment=True
     )
     attempt = await repository.payment_count(session, scope=scope, order_id=payable.order_id)
+    # The same attempt with other parameters (another card after a decline that was not
+    # recorded) must not collide with the first at Stripe: they are part of the key.
     key = (
         f"bizosaas-{scope.tenant_id}-{payable.order_id}-{attempt}-authorise-"
-        f"{payable.amount_minor}{payable.currency}"
+        f"{payable.amount_minor}{payable.currency}-{(payment_method or 'browser')[:60]}"
     )
     result = await provider.authorise(
         payable=payable, idempotency_key=key, payment_method=payment_method
