@@ -42,7 +42,10 @@ Headers = Callable[[], dict[str, str]]
 # (valid only by `phonenumbers`' numbering plans), custom field values, filters, sorts and view
 # columns (the fields are the tenant's, in the database), a custom field's choices or currency
 # that do not fit its kind, owners who must be members, or a page cursor the API did not issue
-# (400, 422). Every other operation must accept schema-valid input.
+# (400, 422); or a payment operation whose Idempotency-Key was first used with another body
+# (422 `idempotency.key_reused`), whose amount rounds to nothing in the payment's currency
+# (422), a Stripe key of the wrong kind in the payment settings (422), or a webhook whose Stripe
+# signature does not verify (400). Every other operation must accept schema-valid input.
 BUSINESS_RULES = """
 [[operations]]
 include-path-regex = "/auth/(register|api-keys|invitations|invitations/accept|password/change|password/reset/confirm|email/verify/confirm)$"
@@ -58,6 +61,12 @@ checks.positive_data_acceptance.expected-statuses = [
 
 [[operations]]
 include-path-regex = "/crm/(people|companies|leads|deals|activities|views|fields|pipelines)(/[^/]+)*$"
+checks.positive_data_acceptance.expected-statuses = [
+    "2xx", "3xx", "400", "401", "403", "404", "409", "422", "429",
+]
+
+[[operations]]
+include-path-regex = "/commerce/(payments/[^/]+/(capture|void|refund)|orders/[^/]+/payments|payment-settings|webhooks/stripe/[^/]+)$"
 checks.positive_data_acceptance.expected-statuses = [
     "2xx", "3xx", "400", "401", "403", "404", "409", "422", "429",
 ]

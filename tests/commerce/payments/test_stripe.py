@@ -195,3 +195,20 @@ async def test_retried_requests_never_charge_twice(
     assert refund_calls[0].idempotency_key == refund_calls[1].idempotency_key
     assert [r["amount"] for r in stripe_fake.refunds.values()] == [1500]
     assert len(await stripe_desk.events("commerce.payment_refunded")) == 1
+
+
+async def test_a_checkout_retried_after_a_lost_answer_opens_one_intent(
+    stripe_desk: Desk, stripe_fake: StripeFake
+) -> None:
+    order_id = uuid.uuid4()
+    stripe_fake.drop_next_answer()
+    with pytest.raises(PaymentProviderUnavailable):
+        await stripe_desk.start("stripe", order_id=order_id, payment_method="pm_card_visa")
+    assert await stripe_desk.store.ok("GET", f"/payments?order_id={order_id}") == []
+
+    retried = await stripe_desk.start("stripe", order_id=order_id, payment_method="pm_card_visa")
+    assert retried["status"] == "authorized"
+    creates = stripe_fake.calls("/v1/payment_intents")
+    assert len(creates) == 2 and creates[1].replayed
+    assert creates[0].idempotency_key == creates[1].idempotency_key
+    assert list(stripe_fake.intents) == [retried["provider_reference"]]  # one intent, one hold

@@ -170,3 +170,19 @@ async def test_unknown_stores_and_stores_without_a_signing_secret_are_refused(
     unset = await deliver(desk, payload, sign(payload, "whsec_x"))
     assert unset.status_code == 409
     assert unset.json()["code"] == "commerce.payment_provider_not_configured"
+
+
+async def test_an_intent_cancelled_in_stripe_voids_the_payment_once(
+    stripe_desk: Desk, stripe_fake: StripeFake, webhook_secret: str
+) -> None:
+    started = await stripe_desk.start("stripe", payment_method="pm_card_visa")
+    intent = {**stripe_fake.intents[started["provider_reference"]], "status": "canceled"}
+    payload = stripe_fake.event("payment_intent.canceled", intent)
+    answers = [
+        (await deliver(stripe_desk, payload, sign(payload, webhook_secret))).json()
+        for _ in range(2)
+    ]
+    assert [(a["applied"], a["duplicate"]) for a in answers] == [(True, False), (False, True)]
+    payment = await stripe_desk.read(started["id"])
+    assert payment["status"] == "voided"
+    assert [t["kind"] for t in payment["transactions"]] == ["authorization", "void"]

@@ -85,6 +85,12 @@ def upgrade() -> None:
             name=op.f("ck_commerce_payments_refunded_in_range"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_commerce_payments")),
+        sa.UniqueConstraint(
+            "tenant_id",
+            "order_id",
+            "attempt",
+            name=op.f("uq_commerce_payments_tenant_id_order_id_attempt"),
+        ),
     )
     with op.batch_alter_table("commerce_payments", schema=None) as batch_op:
         batch_op.create_index(

@@ -8,6 +8,8 @@ events.
 
 providers/       base.py (the interface, `Payable`, typed results), stripe.py, manual.py
 service.py       start, capture, void, refund, read; the state machine
+transitions.py   the state changes with their events and hook (service and webhook share them)
+reads.py         a payment as the API shows it
 webhooks.py      Stripe events, verified and applied once
 store_settings.py  each store's providers and sealed Stripe keys
 context.py       the process's keys, Stripe client and orders hook

@@ -64,6 +64,8 @@ class Payment(IdMixin, TenantOwned, TimestampMixin, Base):
             "refunded_minor >= 0 AND refunded_minor <= captured_minor", name="refunded_in_range"
         ),
         Index("ix_commerce_payments_provider_reference", "provider", "provider_reference"),
+        # Two payments of one order never share an attempt number (and so a provider key).
+        UniqueConstraint("tenant_id", "order_id", "attempt"),
     )
 
     order_id: Mapped[uuid.UUID] = mapped_column(index=True)

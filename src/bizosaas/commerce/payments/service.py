@@ -19,9 +19,9 @@ payment attempt number for an authorisation, the payment id for a capture or voi
 id and the refund's sequence number for a refund (each with the amount). A retry after a lost
 answer sends the same key, and Stripe replays its first answer instead of charging again.
 
-After each change the `on_payment_event` hook of the payment context (the orders code) is
-called in the same unit of work, and `commerce.payment_authorized`, `commerce.payment_captured` or
-`commerce.payment_refunded` goes to the outbox.
+After each change (transitions.py) the `on_payment_event` hook of the payment context (the
+orders code) is called in the same unit of work, and `commerce.payment_authorized`,
+`commerce.payment_captured` or `commerce.payment_refunded` goes to the outbox.
 """
 
 from __future__ import annotations
@@ -34,15 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bizosaas.commerce.currencies import MINOR_UNITS, from_minor, to_minor
 from bizosaas.commerce.exceptions import CommerceNotFound
 from bizosaas.commerce.payments import repository
-from bizosaas.commerce.payments.context import PaymentChange, PaymentChangeKind, PaymentContext
-from bizosaas.commerce.payments.events import (
-    PAYMENT_AUTHORIZED,
-    PAYMENT_CAPTURED,
-    PAYMENT_REFUNDED,
-    PaymentAuthorizedPayload,
-    PaymentCapturedPayload,
-    PaymentRefundedPayload,
-)
+from bizosaas.commerce.payments.context import PaymentContext
 from bizosaas.commerce.payments.exceptions import (
     InvalidPayable,
     PaymentAmountInvalid,
@@ -57,19 +49,21 @@ from bizosaas.commerce.payments.models import (
     PaymentStatus,
     PaymentTransaction,
     TransactionKind,
-    TransactionStatus,
 )
-from bizosaas.commerce.payments.providers.base import (
-    Payable,
-    PaymentProvider,
-    ProviderOutcome,
-    ProviderResult,
-)
+from bizosaas.commerce.payments.providers.base import Payable, PaymentProvider, ProviderOutcome
 from bizosaas.commerce.payments.providers.manual import ManualProvider
 from bizosaas.commerce.payments.providers.stripe import StripeProvider
-from bizosaas.commerce.payments.schemas import PaymentRead, PaymentTransactionRead
+from bizosaas.commerce.payments.reads import payment_read
+from bizosaas.commerce.payments.schemas import PaymentRead
 from bizosaas.commerce.payments.store_settings import stripe_secret_key
-from bizosaas.kit.outbox import record_event
+from bizosaas.commerce.payments.transitions import (
+    authorise,
+    capture,
+    fail,
+    record_transaction,
+    refund,
+    void,
+)
 from bizosaas.kit.tenancy import TenantScope, bind_tenant
 
 PROVIDERS = ("manual", "stripe")
@@ -78,51 +72,6 @@ _REFUNDABLE = {PaymentStatus.captured.value, PaymentStatus.partially_refunded.va
 
 
 # -- reading -----------------------------------------------------------------------------------
-
-
-def payment_read(
-    payment: Payment,
-    transactions: list[PaymentTransaction] | None = None,
-    *,
-    client_secret: str | None = None,
-) -> PaymentRead:
-    currency = payment.currency
-
-    def money(amount_minor: int) -> Decimal:
-        return from_minor(amount_minor, currency)
-
-    return PaymentRead(
-        id=payment.id,
-        order_id=payment.order_id,
-        provider=payment.provider,
-        status=payment.status,
-        currency=currency,
-        amount=money(payment.amount_minor),
-        captured=money(payment.captured_minor),
-        refunded=money(payment.refunded_minor),
-        refundable=money(payment.captured_minor - payment.refunded_minor),
-        customer_email=payment.customer_email,
-        description=payment.description,
-        provider_reference=payment.provider_reference,
-        client_secret=client_secret,
-        error_code=payment.error_code,
-        error_message=payment.error_message,
-        created_at=payment.created_at,
-        updated_at=payment.updated_at,
-        transactions=[
-            PaymentTransactionRead(
-                id=row.id,
-                kind=row.kind,
-                status=row.status,
-                amount=money(row.amount_minor),
-                provider_reference=row.provider_reference,
-                error_code=row.error_code,
-                error_message=row.error_message,
-                created_at=row.created_at,
-            )
-            for row in transactions or []
-        ],
-    )
 
 
 async def _read(
@@ -219,9 +168,11 @@ async def start_payment(
         session, context=context, scope=scope, name=provider_name, new_payment=True
     )
     attempt = await repository.payment_count(session, scope=scope, order_id=payable.order_id)
+    # The same attempt with other parameters (another card after a decline that was not
+    # recorded) must not collide with the first at Stripe: they are part of the key.
     key = (
         f"bizosaas-{scope.tenant_id}-{payable.order_id}-{attempt}-authorise-"
-        f"{payable.amount_minor}{payable.currency}"
+        f"{payable.amount_minor}{payable.currency}-{(payment_method or 'browser')[:60]}"
     )
     result = await provider.authorise(
         payable=payable, idempotency_key=key, payment_method=payment_method
@@ -376,183 +327,3 @@ def _minor(amount: Decimal, payment: Payment) -> int:
 
 def _money(amount_minor: int, payment: Payment) -> str:
     return f"{from_minor(amount_minor, payment.currency)} {payment.currency}"
-
-
-# -- state changes (shared with the Stripe webhook) ---------------------------------------------
-
-
-def record_transaction(
-    session: AsyncSession,
-    *,
-    payment: Payment,
-    kind: TransactionKind,
-    result: ProviderResult,
-    operation_key: str | None = None,
-) -> PaymentTransaction:
-    status = {
-        ProviderOutcome.failed: TransactionStatus.failed,
-        ProviderOutcome.pending: TransactionStatus.pending,
-    }.get(result.outcome, TransactionStatus.succeeded)
-    row = PaymentTransaction(
-        payment_id=payment.id,
-        kind=kind.value,
-        status=status.value,
-        amount_minor=result.amount_minor,
-        provider_reference=result.reference,
-        operation_key=operation_key,
-        error_code=result.error_code,
-        error_message=(result.error_message or "")[:500] or None,
-    )
-    session.add(row)
-    return row
-
-
-async def authorise(
-    session: AsyncSession, *, context: PaymentContext, scope: TenantScope, payment: Payment
-) -> None:
-    payment.status = PaymentStatus.authorized.value
-    record_event(
-        session,
-        PAYMENT_AUTHORIZED,
-        PaymentAuthorizedPayload(
-            order_id=payment.order_id,
-            payment_id=payment.id,
-            provider=payment.provider,
-            amount=from_minor(payment.amount_minor, payment.currency),
-            currency=payment.currency,
-        ),
-    )
-    await _tell(
-        session,
-        context,
-        scope=scope,
-        payment=payment,
-        change=PaymentChangeKind.authorized,
-        amount_minor=payment.amount_minor,
-    )
-
-
-async def capture(
-    session: AsyncSession,
-    *,
-    context: PaymentContext,
-    scope: TenantScope,
-    payment: Payment,
-    amount_minor: int | None,
-) -> None:
-    """Mark the payment captured with `amount_minor` (everything asked when None)."""
-    captured = (
-        payment.amount_minor if amount_minor is None else min(amount_minor, payment.amount_minor)
-    )
-    payment.captured_minor = captured
-    payment.status = PaymentStatus.captured.value
-    payment.error_code = payment.error_message = None
-    record_event(
-        session,
-        PAYMENT_CAPTURED,
-        PaymentCapturedPayload(
-            order_id=payment.order_id,
-            payment_id=payment.id,
-            provider=payment.provider,
-            amount=from_minor(captured, payment.currency),
-            amount_requested=from_minor(payment.amount_minor, payment.currency),
-            currency=payment.currency,
-        ),
-    )
-    await _tell(
-        session,
-        context,
-        scope=scope,
-        payment=payment,
-        change=PaymentChangeKind.captured,
-        amount_minor=captured,
-    )
-
-
-async def void(
-    session: AsyncSession, *, context: PaymentContext, scope: TenantScope, payment: Payment
-) -> None:
-    payment.status = PaymentStatus.voided.value
-    await _tell(
-        session,
-        context,
-        scope=scope,
-        payment=payment,
-        change=PaymentChangeKind.voided,
-        amount_minor=0,
-    )
-
-
-async def fail(
-    session: AsyncSession,
-    *,
-    context: PaymentContext,
-    scope: TenantScope,
-    payment: Payment,
-    result: ProviderResult,
-) -> None:
-    payment.status = PaymentStatus.failed.value
-    payment.error_code = result.error_code
-    payment.error_message = (result.error_message or "")[:500] or None
-    await _tell(
-        session,
-        context,
-        scope=scope,
-        payment=payment,
-        change=PaymentChangeKind.failed,
-        amount_minor=0,
-    )
-
-
-async def refund(
-    session: AsyncSession,
-    *,
-    context: PaymentContext,
-    scope: TenantScope,
-    payment: Payment,
-    amount_minor: int,
-) -> None:
-    payment.refunded_minor += amount_minor
-    fully = payment.refunded_minor >= payment.captured_minor
-    payment.status = (PaymentStatus.refunded if fully else PaymentStatus.partially_refunded).value
-    record_event(
-        session,
-        PAYMENT_REFUNDED,
-        PaymentRefundedPayload(
-            order_id=payment.order_id,
-            payment_id=payment.id,
-            provider=payment.provider,
-            amount=from_minor(amount_minor, payment.currency),
-            total_refunded=from_minor(payment.refunded_minor, payment.currency),
-            captured=from_minor(payment.captured_minor, payment.currency),
-            fully_refunded=fully,
-            currency=payment.currency,
-        ),
-    )
-    await _tell(
-        session,
-        context,
-        scope=scope,
-        payment=payment,
-        change=PaymentChangeKind.refunded,
-        amount_minor=amount_minor,
-    )
-
-
-async def _tell(
-    session: AsyncSession,
-    context: PaymentContext,
-    *,
-    scope: TenantScope,
-    payment: Payment,
-    change: PaymentChangeKind,
-    amount_minor: int,
-) -> None:
-    await session.flush()
-    if context.on_payment_event is None:
-        return
-    await session.refresh(payment)
-    change_read = PaymentChange(
-        scope=scope, change=change, payment=payment_read(payment), amount_minor=amount_minor
-    )
-    await context.on_payment_event(session, change_read)

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.commerce.exceptions import CommerceNotFound
-from bizosaas.commerce.payments import repository, service
+from bizosaas.commerce.payments import repository, transitions
 from bizosaas.commerce.payments.context import PaymentContext
 from bizosaas.commerce.payments.exceptions import (
     PaymentProviderNotConfigured,
@@ -84,7 +84,7 @@ async def receive_stripe_event(
     event_id, event_type = str(event["id"]), str(event["type"])
     if not await _first_delivery(session, scope=scope, event_id=event_id, event_type=event_type):
         return WebhookReceipt(event_id=event_id, type=event_type, applied=False, duplicate=True)
-    data = event["data"]["object"]
+    data = (event.get("data") or {}).get("object") or {}
     applied = await _apply(session, context=context, scope=scope, event_type=event_type, data=data)
     return WebhookReceipt(event_id=event_id, type=event_type, applied=applied)
 
@@ -128,13 +128,18 @@ async def _apply(
             or data.get("status") != "requires_capture"
         ):
             return False
-        _record(session, payment, TransactionKind.authorization, int(data["amount_capturable"]))
-        await service.authorise(session, context=context, scope=scope, payment=payment)
+        _record(
+            session,
+            payment,
+            TransactionKind.authorization,
+            int(data.get("amount_capturable") or payment.amount_minor),
+        )
+        await transitions.authorise(session, context=context, scope=scope, payment=payment)
         return True
     if event_type == "payment_intent.succeeded":
         amount = int(data.get("amount_received") or 0)
         _record(session, payment, TransactionKind.capture, amount)
-        await service.capture(
+        await transitions.capture(
             session, context=context, scope=scope, payment=payment, amount_minor=amount
         )
         return True
@@ -147,14 +152,16 @@ async def _apply(
             error_code=error.get("decline_code") or error.get("code"),
             error_message=error.get("message"),
         )
-        service.record_transaction(
+        transitions.record_transaction(
             session, payment=payment, kind=TransactionKind.authorization, result=result
         )
-        await service.fail(session, context=context, scope=scope, payment=payment, result=result)
+        await transitions.fail(
+            session, context=context, scope=scope, payment=payment, result=result
+        )
         return True
     if event_type == "payment_intent.canceled":
         _record(session, payment, TransactionKind.void, 0)
-        await service.void(session, context=context, scope=scope, payment=payment)
+        await transitions.void(session, context=context, scope=scope, payment=payment)
         return True
     return False
 
@@ -177,7 +184,7 @@ async def _refunded(
         return False
     refunds = (charge.get("refunds") or {}).get("data") or []
     reference = str(refunds[0]["id"]) if refunds and "id" in refunds[0] else None
-    service.record_transaction(
+    transitions.record_transaction(
         session,
         payment=payment,
         kind=TransactionKind.refund,
@@ -185,7 +192,7 @@ async def _refunded(
             outcome=ProviderOutcome.refunded, amount_minor=missing, reference=reference
         ),
     )
-    await service.refund(
+    await transitions.refund(
         session, context=context, scope=scope, payment=payment, amount_minor=missing
     )
     return True
@@ -200,7 +207,7 @@ _OUTCOMES = {
 
 def _record(session: AsyncSession, payment: Payment, kind: TransactionKind, amount: int) -> None:
     """The transaction Stripe reports (it happened there: no idempotency key of ours)."""
-    service.record_transaction(
+    transitions.record_transaction(
         session,
         payment=payment,
         kind=kind,
