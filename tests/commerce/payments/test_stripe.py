@@ -200,7 +200,7 @@ async def test_retried_requests_never_charge_twice(
 async def test_a_checkout_retried_after_a_lost_answer_opens_one_intent(
     stripe_desk: Desk, stripe_fake: StripeFake
 ) -> None:
-    order_id = uuid.uuid4()
+    order_id = await order_totalling(stripe_desk.store, 5000)
     stripe_fake.drop_next_answer()
     with pytest.raises(PaymentProviderUnavailable):
         await stripe_desk.start("stripe", order_id=order_id, payment_method="pm_card_visa")
