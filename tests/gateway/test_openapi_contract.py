@@ -36,7 +36,8 @@ Headers = Callable[[], dict[str, str]]
 # (422: its length is a setting, and there is a list of common passwords) or a one-time token
 # that does not exist (400, 410), or an e-mail address at a special-use domain (RFC 6761:
 # `.test`, `.invalid` ...), which `format: email` allows but no mail reaches (422), or an API
-# key's expiry that has passed (422: the schema cannot say "after now"); or a product listing's
+# key's expiry that has passed (422: the schema cannot say "after now"), or a tenant name that
+# is too short once its surrounding spaces are trimmed (422); or a product listing's
 # page cursor the API did not issue (400), or variant attribute values that do not fit the
 # product type's attributes, which live in the database (422); or a CRM record's phone numbers
 # (valid only by `phonenumbers`' numbering plans), custom field values, filters, sorts and view
@@ -48,7 +49,7 @@ Headers = Callable[[], dict[str, str]]
 # signature does not verify (400). Every other operation must accept schema-valid input.
 BUSINESS_RULES = """
 [[operations]]
-include-path-regex = "/auth/(register|api-keys|invitations|invitations/accept|password/change|password/reset/confirm|email/verify/confirm)$"
+include-path-regex = "/auth/(register|tenant|api-keys|invitations|invitations/accept|password/change|password/reset/confirm|email/verify/confirm)$"
 checks.positive_data_acceptance.expected-statuses = [
     "2xx", "3xx", "400", "401", "403", "404", "409", "410", "422", "429",
 ]

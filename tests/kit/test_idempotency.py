@@ -39,6 +39,7 @@ from tests.conftest import NOTES_MODULE, client_address, require
 from tests.kit.idempotent_module import Gate
 from tests.support import backends
 from tests.support.backends import POSTGRES_ONLY, DatabaseTarget
+from tests.support.handlers import signed_up
 from tests.support.lifespan import app_lifespan
 from tests.support.notes.models import Note
 
@@ -103,6 +104,7 @@ async def register(client: httpx.AsyncClient, name: str) -> Owner:
         },
     )
     assert response.status_code == 202, response.text
+    await signed_up(client)  # the sign-up is carried out after the answer
     signed_in = await client.post(f"{AUTH}/login", json={"email": email, "password": PASSWORD})
     assert signed_in.status_code == 200, signed_in.text
     return Owner(
