@@ -68,7 +68,8 @@ def test_up_serves_seeds_once_and_reuses_data(tmp_path: Path, embedded_env: dict
             ["up", "--port", str(port)], env=embedded_env, cwd=tmp_path, log_name=f"up{attempt}.log"
         )
         try:
-            processes.wait_healthy(f"http://127.0.0.1:{port}", server)
+            # The first start migrates and seeds the demo data (a 240-product store) first.
+            processes.wait_healthy(f"http://127.0.0.1:{port}", server, timeout=90)
             health = httpx.get(f"http://127.0.0.1:{port}/api/brain/health").json()
             assert health["status"] == "ok"
             assert set(health["components"]) >= {"database", "temporal"}

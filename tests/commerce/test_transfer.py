@@ -82,7 +82,7 @@ hat,,,,,,LS-S,,-1,,,,,,,
     refused = await shop.problem(
         "POST",
         "/imports",
-        422,
+        409,
         "commerce.import_invalid",
         files={"file": ("products.csv", bad.encode(), "text/csv")},
     )
@@ -152,7 +152,7 @@ async def test_a_sku_of_another_product_or_twice_in_the_file_is_refused(shop: St
     body = await shop.problem(
         "POST",
         "/imports",
-        422,
+        409,
         "commerce.import_invalid",
         files={"file": ("p.csv", clash.encode(), "text/csv")},
     )
@@ -213,7 +213,7 @@ async def test_import_needs_write_permission_and_refuses_what_is_not_utf8(
     body = await shop.problem(
         "POST",
         "/imports",
-        422,
+        409,
         "commerce.import_invalid",
         files={"file": ("p.csv", "product_slug,sku\nca,\xe9\n".encode("latin-1"), "text/csv")},
     )

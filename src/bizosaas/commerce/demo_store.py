@@ -258,7 +258,8 @@ def tile(letters: str, colour: tuple[int, int, int]) -> tuple[bytes, dict[int, b
     draw.text((TILE / 2, TILE / 2), letters, fill=(255, 255, 255), font=font, anchor="mm")
     original = io.BytesIO()
     image.save(original, format="JPEG", quality=85)
-    return original.getvalue(), make_thumbnails(image)
+    # Flat tiles: libwebp's fastest method loses nothing visible and halves the seeding time.
+    return original.getvalue(), make_thumbnails(image, effort=0)
 
 
 async def seed(seeding: SeedContext) -> None:

@@ -139,9 +139,10 @@ class InvalidQuantity(Conflict):
     title = "More than the order holds"
 
 
-class ImportInvalid(InvalidInput):
-    """A CSV import with rows that cannot be applied: the whole file is refused, nothing is
-    changed, and `errors` lists every problem (`row`, `column`, `message`)."""
+class ImportInvalid(Conflict):
+    """A CSV import with rows that cannot be applied to the store as it is: the whole file is
+    refused, nothing is changed, and `errors` lists every problem (`row`, `column`,
+    `message`). A conflict, not a 422: the upload itself is a well-formed request."""
 
     code = "commerce.import_invalid"
     title = "The import file has errors; nothing was imported"

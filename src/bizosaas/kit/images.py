@@ -81,16 +81,17 @@ def check_image(data: bytes, *, max_bytes: int, max_pixels: int) -> CheckedImage
     )
 
 
-def make_thumbnails(image: Image.Image) -> dict[int, bytes]:
-    """WebP thumbnails of a decoded image: longest side -> bytes, for each `THUMBNAIL_SIZES`."""
-    return {size: _thumbnail(image, size) for size in THUMBNAIL_SIZES}
+def make_thumbnails(image: Image.Image, *, effort: int = 2) -> dict[int, bytes]:
+    """WebP thumbnails of a decoded image: longest side -> bytes, for each `THUMBNAIL_SIZES`.
+    `effort` is libwebp's method, 0 (fastest) to 6 (smallest files)."""
+    return {size: _thumbnail(image, size, effort) for size in THUMBNAIL_SIZES}
 
 
-def _thumbnail(image: Image.Image, size: int) -> bytes:
+def _thumbnail(image: Image.Image, size: int, effort: int) -> bytes:
     copy = image.convert("RGBA" if _has_alpha(image) else "RGB")
     copy.thumbnail((size, size), Image.Resampling.LANCZOS)
     out = io.BytesIO()
-    copy.save(out, format="WEBP", quality=82, method=2)
+    copy.save(out, format="WEBP", quality=82, method=effort)
     return out.getvalue()
 
 

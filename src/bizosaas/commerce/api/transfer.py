@@ -51,11 +51,11 @@ def text_lines(binary: BinaryIO) -> Iterator[str]:
     summary="Import products and variants from CSV (or check the file with a dry run)",
     responses=errors(
         not_found=False,
-        status_413="`commerce.import_too_large`: the file is over 50 MB",
-        status_422=(
+        conflicts=(
             "`commerce.import_invalid`: the file has problems (every one listed in `errors`, "
             "with its row and column); nothing was imported"
         ),
+        status_413="`commerce.import_too_large`: the file is over 50 MB",
     ),
 )
 async def import_products(
