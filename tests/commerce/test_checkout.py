@@ -33,7 +33,7 @@ async def test_guest_checkout_is_priced_line_by_line(
         ("MUG", 1, "9.99"),
     ]
     assert body["shipping_options"] == []  # no address yet
-    austria = {**ADDRESS, "country": "at", "city": "Wien"}
+    austria = {**ADDRESS, "country": "AT", "city": "Wien"}
     body = await cart.ok("PATCH", json={"shipping_address": austria, "billing_address": austria})
     assert body["shipping_address"]["country"] == "AT"
     # 800 g: standard only (freight starts at 5 kg); free from 50.00, the goods cost 49.99
