@@ -4,6 +4,7 @@ money is `Decimal`, a JSON string on output; percentages are `Decimal` with two 
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from decimal import Decimal
@@ -14,10 +15,12 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     EmailStr,
     Field,
     JsonValue,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
 )
 
@@ -26,7 +29,29 @@ from bizosaas.commerce.models import DiscountKind
 from bizosaas.commerce.schemas import Money, Name
 from bizosaas.kit.text import PlainText, SingleLine
 
-Percent = Annotated[Decimal, Field(ge=0, le=100, allow_inf_nan=False)]
+PERCENT_PATTERN = r"^(?:100(?:\.0{1,12})?|[0-9]{1,2}(?:\.[0-9]{1,12})?)$"
+
+
+def _plain_percent(value: object) -> object:
+    """Percentages as text are plain decimals from 0 to 100 (`7.5`): no sign or exponent."""
+    if isinstance(value, str) and not re.fullmatch(PERCENT_PATTERN, value):
+        raise ValueError("write the percentage as a plain decimal from 0 to 100, e.g. 7.5")
+    return value
+
+
+Percent = Annotated[
+    Decimal,
+    BeforeValidator(_plain_percent),
+    Field(ge=0, le=100, allow_inf_nan=False),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": 100},
+                {"type": "string", "pattern": PERCENT_PATTERN},
+            ]
+        }
+    ),
+]
 """A percentage (`20`, `7.5`), rounded half up to two decimals."""
 Line = Annotated[SingleLine, StringConstraints(max_length=200)]
 VoucherCode = Annotated[
