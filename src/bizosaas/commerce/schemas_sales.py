@@ -148,8 +148,8 @@ class ShippingMethodCreate(BaseModel):
     free_over: Money | None = Field(
         default=None, description="Free when the goods after discounts cost at least this."
     )
-    min_weight_grams: int | None = Field(default=None, ge=0)
-    max_weight_grams: int | None = Field(default=None, ge=0)
+    min_weight_grams: int | None = Field(default=None, ge=0, le=10_000_000)
+    max_weight_grams: int | None = Field(default=None, ge=0, le=10_000_000)
 
 
 class ShippingMethodRead(BaseModel):
@@ -181,8 +181,8 @@ class _VoucherFields(BaseModel):
     code: VoucherCode = Field(description="What the customer types; matched case-insensitively.")
     name: Line = ""
     min_spend: Money | None = None
-    usage_limit: int | None = Field(default=None, ge=1)
-    usage_limit_per_customer: int | None = Field(default=None, ge=1)
+    usage_limit: int | None = Field(default=None, ge=1, le=1_000_000_000)
+    usage_limit_per_customer: int | None = Field(default=None, ge=1, le=1_000_000_000)
     starts_at: AwareDatetime | None = None
     ends_at: AwareDatetime | None = None
     is_active: bool = True
@@ -209,7 +209,7 @@ VoucherCreate = Annotated[
 
 class VoucherUpdate(BaseModel):
     name: Line | None = None
-    usage_limit: int | None = Field(default=None, ge=1)
+    usage_limit: int | None = Field(default=None, ge=1, le=1_000_000_000)
     ends_at: AwareDatetime | None = None
     is_active: bool | None = None
 
