@@ -53,7 +53,7 @@ from bizosaas.commerce.schemas_sales import (
     CheckoutCreate,
     CheckoutLineAdd,
     CheckoutUpdate,
-    PromotionCreate,
+    PercentagePromotion,
     ShippingMethodCreate,
     ShippingZoneCreate,
 )
@@ -138,7 +138,7 @@ async def seed(database: Database, scope: TenantScope, checkouts: int) -> list[s
         await discounts.create_promotion(
             session,
             scope=scope,
-            data=PromotionCreate(
+            data=PercentagePromotion(
                 channel_id=channel.id,
                 name="5 % off",
                 kind=DiscountKind.percentage,

@@ -84,7 +84,7 @@ async def ready_shop(store: Store, stock: int = 10) -> Shop:
         "POST",
         "/shipping-zones",
         201,
-        json={"channel_id": channel["id"], "name": "DACH", "countries": ["DE", "AT", "ch"]},
+        json={"channel_id": channel["id"], "name": "DACH", "countries": ["DE", "AT", "CH"]},
     )
     standard = await store.ok(
         "POST",

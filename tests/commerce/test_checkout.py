@@ -33,7 +33,7 @@ async def test_guest_checkout_is_priced_line_by_line(
         ("MUG", 1, "9.99"),
     ]
     assert body["shipping_options"] == []  # no address yet
-    austria = {**ADDRESS, "country": "at", "city": "Wien"}
+    austria = {**ADDRESS, "country": "AT", "city": "Wien"}
     body = await cart.ok("PATCH", json={"shipping_address": austria, "billing_address": austria})
     assert body["shipping_address"]["country"] == "AT"
     # 800 g: standard only (freight starts at 5 kg); free from 50.00, the goods cost 49.99
@@ -235,3 +235,21 @@ async def test_net_prices_add_tax_and_heavy_parcels_get_freight(
     response = await cart.complete()
     assert response.status_code == 409
     assert response.json()["code"] == "commerce.shipping_unavailable"
+
+
+async def test_a_deleted_product_leaves_carts_and_orders_keep_their_snapshot(
+    client: httpx.AsyncClient, shop: Store
+) -> None:
+    ready = await ready_shop(shop)
+    order = (await (await ready_cart(client, ready)).complete()).json()
+    cart, _ = await open_cart(
+        client,
+        ready.slug,
+        lines=[{"variant_id": ready.tee["id"]}, {"variant_id": ready.mug["id"]}],
+    )
+    await shop.ok("DELETE", f"/products/{ready.product['id']}", 204)
+    assert (await cart.ok("GET"))["lines"] == []
+    kept = await shop.ok("GET", f"/orders/{order['id']}")
+    assert [(line["sku"], line["product_name"]) for line in kept["lines"]] == [
+        ("TEE-M", "Plain tee")
+    ]

@@ -28,9 +28,9 @@ from bizosaas.commerce.schemas_sales import (
     CheckoutCreate,
     CheckoutLineAdd,
     CheckoutUpdate,
+    PercentageVoucher,
     ShippingMethodCreate,
     ShippingZoneCreate,
-    VoucherCreate,
 )
 from bizosaas.commerce.service import (
     catalog,
@@ -121,7 +121,7 @@ async def seed(database: Database, *, in_stock: int, checkouts: int, voucher: in
             await discounts.create_voucher(
                 session,
                 scope=scope,
-                data=VoucherCreate(
+                data=PercentageVoucher(
                     channel_id=channel.id,
                     code="FIRST",
                     kind=DiscountKind.percentage,

@@ -399,7 +399,10 @@ class CheckoutLine(IdMixin, TenantOwned, Base):
     checkout_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("commerce_checkouts.id", ondelete="CASCADE"), index=True
     )
-    variant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("commerce_variants.id"))
+    variant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("commerce_variants.id", ondelete="CASCADE")
+    )
+    """A deleted variant leaves the carts it was in (orders keep their own snapshot)."""
     quantity: Mapped[int]
     unit_price_minor: Mapped[int] = mapped_column(BigInteger)
     """The channel's price when the line was added or last changed; completion re-checks it."""

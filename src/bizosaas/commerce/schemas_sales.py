@@ -4,20 +4,24 @@ money is `Decimal`, a JSON string on output; percentages are `Decimal` with two 
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     EmailStr,
     Field,
+    JsonValue,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
-    model_validator,
 )
 
 from bizosaas.commerce.countries import COUNTRIES
@@ -25,8 +29,30 @@ from bizosaas.commerce.models import DiscountKind
 from bizosaas.commerce.schemas import Money, Name
 from bizosaas.kit.text import PlainText, SingleLine
 
-Percent = Annotated[Decimal, Field(ge=0, le=100, decimal_places=2, allow_inf_nan=False)]
-"""A percentage with at most two decimals (`20`, `7.5`)."""
+PERCENT_PATTERN = r"^(?:100(?:\.0{1,12})?|[0-9]{1,2}(?:\.[0-9]{1,12})?)$"
+
+
+def _plain_percent(value: object) -> object:
+    """Percentages as text are plain decimals from 0 to 100 (`7.5`): no sign or exponent."""
+    if isinstance(value, str) and not re.fullmatch(PERCENT_PATTERN, value):
+        raise ValueError("write the percentage as a plain decimal from 0 to 100, e.g. 7.5")
+    return value
+
+
+Percent = Annotated[
+    Decimal,
+    BeforeValidator(_plain_percent),
+    Field(ge=0, le=100, allow_inf_nan=False),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": 100},
+                {"type": "string", "pattern": PERCENT_PATTERN},
+            ]
+        }
+    ),
+]
+"""A percentage (`20`, `7.5`), rounded half up to two decimals."""
 Line = Annotated[SingleLine, StringConstraints(max_length=200)]
 VoucherCode = Annotated[
     str, StringConstraints(min_length=3, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
@@ -35,10 +61,19 @@ Quantity = Annotated[int, Field(ge=1, le=10_000)]
 
 
 def _country(value: str) -> str:
-    code = value.strip().upper()
-    if code not in COUNTRIES:
-        raise ValueError("use an ISO 3166-1 alpha-2 country code, e.g. DE")
-    return code
+    if value not in COUNTRIES:
+        raise ValueError("use an ISO 3166-1 alpha-2 country code in capitals, e.g. DE")
+    return value
+
+
+Country = Annotated[
+    str,
+    AfterValidator(_country),
+    Field(
+        description="ISO 3166-1 alpha-2 code, e.g. DE.",
+        json_schema_extra={"enum": list[JsonValue](sorted(COUNTRIES))},
+    ),
+]
 
 
 class OrderStatus(StrEnum):
@@ -79,15 +114,10 @@ class Address(BaseModel):
     city: Annotated[SingleLine, StringConstraints(min_length=1, max_length=100)]
     postal_code: Annotated[SingleLine, StringConstraints(max_length=20)] = ""
     country_area: Annotated[SingleLine, StringConstraints(max_length=100)] = ""
-    country: str = Field(description="ISO 3166-1 alpha-2 code, e.g. DE.")
+    country: Country
     phone: (
         Annotated[str, StringConstraints(max_length=30, pattern=r"^\+?[0-9 ()-]{3,30}$")] | None
     ) = None
-
-    @field_validator("country")
-    @classmethod
-    def _iso_country(cls, value: str) -> str:
-        return _country(value)
 
 
 # -- shipping and tax --------------------------------------------------------------------------
@@ -96,12 +126,12 @@ class Address(BaseModel):
 class ShippingZoneCreate(BaseModel):
     channel_id: uuid.UUID
     name: Name
-    countries: list[str] = Field(min_length=1, max_length=250, description="ISO 3166-1 codes.")
+    countries: list[Country] = Field(min_length=1, max_length=250)
 
     @field_validator("countries")
     @classmethod
-    def _countries(cls, value: list[str]) -> list[str]:
-        return sorted({_country(code) for code in value})
+    def _each_once(cls, value: list[str]) -> list[str]:
+        return sorted(set(value))
 
 
 class ShippingZoneRead(BaseModel):
@@ -118,8 +148,8 @@ class ShippingMethodCreate(BaseModel):
     free_over: Money | None = Field(
         default=None, description="Free when the goods after discounts cost at least this."
     )
-    min_weight_grams: int | None = Field(default=None, ge=0)
-    max_weight_grams: int | None = Field(default=None, ge=0)
+    min_weight_grams: int | None = Field(default=None, ge=0, le=10_000_000)
+    max_weight_grams: int | None = Field(default=None, ge=0, le=10_000_000)
 
 
 class ShippingMethodRead(BaseModel):
@@ -136,12 +166,7 @@ class ShippingMethodRead(BaseModel):
 class TaxConfigSet(BaseModel):
     prices_include_tax: bool = Field(description="Prices are entered gross (tax included).")
     default_rate: Percent = Decimal(0)
-    country_rates: dict[str, Percent] = Field(default_factory=dict, max_length=250)
-
-    @field_validator("country_rates")
-    @classmethod
-    def _countries(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
-        return {_country(code): rate for code, rate in value.items()}
+    country_rates: dict[Country, Percent] = Field(default_factory=dict, max_length=250)
 
 
 class TaxConfigRead(TaxConfigSet):
@@ -151,35 +176,40 @@ class TaxConfigRead(TaxConfigSet):
 # -- vouchers and promotions ------------------------------------------------------------------
 
 
-class _DiscountValue(BaseModel):
-    kind: DiscountKind
-    percentage: Percent | None = None
-    amount: Money | None = Field(default=None, description="Fixed discounts, in the currency.")
-
-    @model_validator(mode="after")
-    def _value_fits_kind(self) -> Self:
-        if self.kind is DiscountKind.percentage and self.percentage is None:
-            raise ValueError("a percentage discount needs `percentage`")
-        if self.kind is DiscountKind.fixed and self.amount is None:
-            raise ValueError("a fixed discount needs `amount`")
-        return self
-
-
-class VoucherCreate(_DiscountValue):
+class _VoucherFields(BaseModel):
     channel_id: uuid.UUID
     code: VoucherCode = Field(description="What the customer types; matched case-insensitively.")
     name: Line = ""
     min_spend: Money | None = None
-    usage_limit: int | None = Field(default=None, ge=1)
-    usage_limit_per_customer: int | None = Field(default=None, ge=1)
+    usage_limit: int | None = Field(default=None, ge=1, le=1_000_000_000)
+    usage_limit_per_customer: int | None = Field(default=None, ge=1, le=1_000_000_000)
     starts_at: AwareDatetime | None = None
     ends_at: AwareDatetime | None = None
     is_active: bool = True
 
 
+class PercentageVoucher(_VoucherFields):
+    kind: Literal[DiscountKind.percentage]
+    percentage: Percent
+
+
+class FixedVoucher(_VoucherFields):
+    kind: Literal[DiscountKind.fixed]
+    amount: Money = Field(description="Off the goods, in the channel's currency.")
+
+
+class FreeShippingVoucher(_VoucherFields):
+    kind: Literal[DiscountKind.free_shipping]
+
+
+VoucherCreate = Annotated[
+    PercentageVoucher | FixedVoucher | FreeShippingVoucher, Field(discriminator="kind")
+]
+
+
 class VoucherUpdate(BaseModel):
     name: Line | None = None
-    usage_limit: int | None = Field(default=None, ge=1)
+    usage_limit: int | None = Field(default=None, ge=1, le=1_000_000_000)
     ends_at: AwareDatetime | None = None
     is_active: bool | None = None
 
@@ -201,7 +231,7 @@ class VoucherRead(BaseModel):
     is_active: bool
 
 
-class PromotionCreate(_DiscountValue):
+class _PromotionFields(BaseModel):
     channel_id: uuid.UUID
     name: Name
     category_id: uuid.UUID | None = Field(default=None, description="Only this category's lines.")
@@ -210,12 +240,19 @@ class PromotionCreate(_DiscountValue):
     ends_at: AwareDatetime | None = None
     is_active: bool = True
 
-    @field_validator("kind")
-    @classmethod
-    def _no_free_shipping(cls, value: DiscountKind) -> DiscountKind:
-        if value is DiscountKind.free_shipping:
-            raise ValueError("free shipping is for vouchers; promotions take off line prices")
-        return value
+
+class PercentagePromotion(_PromotionFields):
+    kind: Literal[DiscountKind.percentage]
+    percentage: Percent
+
+
+class FixedPromotion(_PromotionFields):
+    kind: Literal[DiscountKind.fixed]
+    amount: Money = Field(description="Off each unit, in the channel's currency.")
+
+
+PromotionCreate = Annotated[PercentagePromotion | FixedPromotion, Field(discriminator="kind")]
+"""Promotions take off line prices; free shipping is for vouchers."""
 
 
 class PromotionRead(BaseModel):

@@ -31,7 +31,9 @@ async def list_orders(
     principal: OrderReader,
     session: TenantSession,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before: Annotated[int | None, Query(ge=1, description="Orders numbered below this.")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="Orders numbered below this.")
+    ] = None,
     status: OrderStatus | None = None,
 ) -> list[OrderSummary]:
     return await orders.list_orders(

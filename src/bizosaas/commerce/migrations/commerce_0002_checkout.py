@@ -421,6 +421,7 @@ def upgrade() -> None:
             ["variant_id"],
             ["commerce_variants.id"],
             name=op.f("fk_commerce_checkout_lines_variant_id_commerce_variants"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_commerce_checkout_lines")),
         sa.UniqueConstraint(

@@ -37,6 +37,16 @@ from bizosaas.commerce.service.shipping import from_basis_points, to_basis_point
 from bizosaas.kit.tenancy import TenantScope, bind_tenant
 
 
+def _percent_bp(data: object) -> int | None:
+    percentage = getattr(data, "percentage", None)
+    return None if percentage is None else to_basis_points(percentage)
+
+
+def _amount_minor(data: object, currency: str) -> int | None:
+    amount = getattr(data, "amount", None)
+    return None if amount is None else to_minor(amount, currency)
+
+
 def voucher_read(voucher: Voucher, currency: str) -> VoucherRead:
     def money(amount_minor: int | None) -> object:
         return None if amount_minor is None else from_minor(amount_minor, currency)
@@ -84,8 +94,8 @@ async def create_voucher(
         code=code,
         name=data.name,
         kind=data.kind.value,
-        percent_bp=None if data.percentage is None else to_basis_points(data.percentage),
-        amount_minor=None if data.amount is None else to_minor(data.amount, currency),
+        percent_bp=_percent_bp(data),
+        amount_minor=_amount_minor(data, currency),
         min_spend_minor=None if data.min_spend is None else to_minor(data.min_spend, currency),
         usage_limit=data.usage_limit,
         usage_limit_per_customer=data.usage_limit_per_customer,
@@ -226,8 +236,8 @@ async def create_promotion(
         channel_id=channel.id,
         name=data.name,
         kind=data.kind.value,
-        percent_bp=None if data.percentage is None else to_basis_points(data.percentage),
-        amount_minor=None if data.amount is None else to_minor(data.amount, channel.currency),
+        percent_bp=_percent_bp(data),
+        amount_minor=_amount_minor(data, channel.currency),
         category_id=data.category_id,
         product_id=data.product_id,
         starts_at=data.starts_at,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,7 +25,8 @@ from bizosaas.kit.tenancy import TenantScope, bind_tenant
 
 
 def to_basis_points(percent: Decimal) -> int:
-    return int(percent * 100)
+    """A percentage as basis points, rounded half up (7.555 % -> 756)."""
+    return int((percent * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def from_basis_points(rate_bp: int) -> Decimal:
