@@ -13,7 +13,6 @@ rolls back whole). Buyers are created without an owner and with the source `stor
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 from typing import Annotated
 
 import structlog
@@ -25,6 +24,7 @@ from bizosaas.crm.events import PERSON_CREATED, PersonCreated
 from bizosaas.crm.models import ExternalEvent, Person, RecordType
 from bizosaas.crm.schemas import Email
 from bizosaas.crm.service.records import refresh_person
+from bizosaas.crm.service.values import from_minor
 from bizosaas.kit.db import Database
 from bizosaas.kit.events import Event
 from bizosaas.kit.outbox import record_event
@@ -42,10 +42,10 @@ class OrderPlacedView(BaseModel):
 
     order_id: uuid.UUID
     email: Email
-    number: Annotated[str, Field(max_length=60)] | None = None
+    number: int | None = None
     first_name: Annotated[str, Field(max_length=100)] = ""
     last_name: Annotated[str, Field(max_length=100)] = ""
-    total: Decimal | None = None
+    total_minor: int | None = None
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
 
 
@@ -93,7 +93,9 @@ async def record_order(database: Database, event: Event) -> bool:
                     PERSON_CREATED,
                     PersonCreated(person_id=buyer.id, owner_id=None, source="store"),
                 )
-            amount = f" ({order.total} {order.currency})" if order.total is not None else ""
+            amount = ""
+            if order.total_minor is not None and order.currency:
+                amount = f" ({from_minor(order.total_minor, order.currency)} {order.currency})"
             session.add(
                 ExternalEvent(
                     event_id=event.id,
