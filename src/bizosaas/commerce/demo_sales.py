@@ -22,10 +22,10 @@ from bizosaas.commerce.schemas_sales import (
     CheckoutUpdate,
     FulfilmentCreate,
     LineQuantity,
+    PercentageVoucher,
     ShippingMethodCreate,
     ShippingZoneCreate,
     TaxConfigSet,
-    VoucherCreate,
 )
 from bizosaas.commerce.service import checkout, completion, discounts, orders, shipping
 from bizosaas.kit.tenancy import TenantScope
@@ -78,7 +78,7 @@ async def seed_sales(
     await discounts.create_voucher(
         session,
         scope=scope,
-        data=VoucherCreate(
+        data=PercentageVoucher(
             channel_id=channel.id,
             code=WELCOME_VOUCHER,
             name="10% off a first order",

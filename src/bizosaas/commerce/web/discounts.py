@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from starlette.responses import Response
 
 from bizosaas.commerce.models import DiscountKind
@@ -33,6 +33,7 @@ NAV_LINK = NavLink(
     icon="badge",
 )
 HERE = "/app/commerce/discounts"
+NEW_VOUCHER: TypeAdapter[VoucherCreate] = TypeAdapter(VoucherCreate)
 KINDS = {
     DiscountKind.percentage.value: "Percentage off",
     DiscountKind.fixed.value: "Fixed amount off",
@@ -101,16 +102,19 @@ async def create_voucher(
         form.errors["usage_limit"] = "Enter a whole number, or leave it empty."
     if not form.ok:
         return await _show(request, viewer, session, values=form.values, errors=form.errors)
+    fields: dict[str, Any] = {
+        "channel_id": channel,
+        "code": code,
+        "name": form.get("name"),
+        "kind": kind,
+        "usage_limit": int(limit) if limit else None,
+    }
+    if kind == DiscountKind.percentage.value:
+        fields["percentage"] = value
+    elif kind == DiscountKind.fixed.value:
+        fields["amount"] = value
     try:
-        data = VoucherCreate(
-            channel_id=uuid.UUID(channel),
-            code=code,
-            name=form.get("name"),
-            kind=DiscountKind(kind),
-            percentage=value if kind == DiscountKind.percentage.value else None,
-            amount=value if kind == DiscountKind.fixed.value else None,
-            usage_limit=int(limit) if limit else None,
-        )
+        data = NEW_VOUCHER.validate_python(fields)
     except (ValidationError, ValueError) as error:
         message = "Check the code (letters, digits, - and _), the value and the limit."
         if isinstance(error, ValidationError) and error.errors():
