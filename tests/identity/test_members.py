@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import httpx
+from fastapi import FastAPI
 
 from bizosaas.identity.schemas import Me, MembershipRead, TenantRead, UserRead
+from bizosaas.kit.module import DomainModule
 from bizosaas.kit.permissions import ROLE_GRANTS, Role, covers
 from tests.identity.conftest import API, Invite, Register, bearer, login
 
@@ -97,7 +99,7 @@ async def test_non_admins_cannot_manage_members(
 
 
 async def test_a_member_sees_their_own_profile_and_nothing_of_other_tenants(
-    client: httpx.AsyncClient, register: Register, invite: Invite, unique: str
+    app: FastAPI, client: httpx.AsyncClient, register: Register, invite: Invite, unique: str
 ) -> None:
     owner = await register("Home")
     staff = await invite(owner, "staff")
@@ -124,9 +126,11 @@ async def test_a_member_sees_their_own_profile_and_nothing_of_other_tenants(
     assert tenant["name"] == f"Home {unique}" and tenant["status"] == "active"
 
     assert me["roles"] == ["staff"]
-    # The platform's matrix, plus the grant of the enabled example module.
-    module_grants = ["notes.note:read", "workflows.approval:decide"]
-    assert me["permissions"] == sorted([*ROLE_GRANTS[Role.staff], *module_grants])
+    # The platform's matrix, plus what the enabled modules grant staff.
+    modules: list[DomainModule] = app.state.services.modules
+    module_grants = [p for m in modules for p in m.role_grants.get(Role.staff, ())]
+    assert "notes.note:read" in module_grants
+    assert me["permissions"] == sorted({*ROLE_GRANTS[Role.staff], *module_grants})
     assert covers(me["permissions"], "identity.member:read")
     for withheld in ("identity.member:write", "identity.invitation:read", "identity.audit:read"):
         assert not covers(me["permissions"], withheld)
